@@ -1,0 +1,49 @@
+# The few verbs a newcomer needs. `make run` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install run test lint unit ui docs bench clean
+
+help:
+	@echo "make run    - install (if needed), generate the demo city, land it, build every model, print a summary"
+	@echo "make test   - lint (ruff, sqlfluff, dbt parse, Dagster definitions) and the whole test suite"
+	@echo "make ui     - start the Dagster UI on http://127.0.0.1:3000 (reads workspace.yaml)"
+	@echo "make lint   - only the linters"
+	@echo "make clean  - remove the warehouse, landing folder, run history and build output"
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python -m orchestration.cli run
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+	$(BIN)/sqlfluff lint dbt_project/models
+	cd dbt_project && ../$(BIN)/dbt parse --warn-error --quiet
+	$(BIN)/python -W error::UserWarning -c "from orchestration.definitions import defs; defs.resolve_asset_graph()"
+
+unit: install
+	$(BIN)/pytest
+
+test: lint unit
+
+ui: install
+	mkdir -p $${DAGSTER_HOME:-$(CURDIR)/.dagster_home}
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf data .dagster_home dbt_project/target dbt_project/logs logs

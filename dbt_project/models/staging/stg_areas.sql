@@ -1,0 +1,34 @@
+with source as (
+    select
+        *,
+        {{ latest_version_rank('beat') }} as _version_rank
+    from {{ source('raw', 'areas') }}
+),
+
+renamed as (
+    select
+        -- ids
+        beat,
+        district,
+        _source_profile as source_profile,
+
+        -- strings
+        beat_name,
+        district_name,
+
+        -- numerics
+        cast(population as integer) as population,
+        cast(min_latitude as double) as min_latitude,
+        cast(max_latitude as double) as max_latitude,
+        cast(min_longitude as double) as min_longitude,
+        cast(max_longitude as double) as max_longitude,
+
+        -- lineage
+        _batch_id as batch_id,
+        _source_file as source_file,
+        _loaded_at as loaded_at
+    from source
+    where _version_rank = 1
+)
+
+select * from renamed

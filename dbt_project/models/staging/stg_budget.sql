@@ -1,0 +1,35 @@
+with source as (
+    select
+        *,
+        {{ latest_version_rank('budget_line_id') }} as _version_rank
+    from {{ source('raw', 'budget') }}
+),
+
+renamed as (
+    select
+        -- ids
+        _source_profile || ':' || budget_line_id as budget_line_key,
+        budget_line_id,
+        _source_profile as source_profile,
+
+        -- strings
+        department,
+        program,
+        lower(service_area) as service_area,
+
+        -- numerics
+        cast(fiscal_year as integer) as fiscal_year,
+        cast(budgeted as double) as budgeted,
+        cast(actual as double) as actual,
+        cast(fte as double) as fte,
+
+        -- lineage
+        _batch_id as batch_id,
+        _source_file as source_file,
+        _row_number as source_row_number,
+        _loaded_at as loaded_at
+    from source
+    where _version_rank = 1
+)
+
+select * from renamed

@@ -1,0 +1,40 @@
+with source as (
+    select
+        *,
+        {{ latest_version_rank('request_id') }} as _version_rank
+    from {{ source('raw', 'service_requests') }}
+),
+
+renamed as (
+    select
+        -- ids
+        _source_profile || ':' || request_id as request_key,
+        request_id,
+        _source_profile as source_profile,
+
+        -- strings
+        lower(channel) as channel,
+        service_type,
+        lower(status) as status,
+        beat,
+        district,
+
+        -- numerics
+        cast(latitude as double) as latitude,
+        cast(longitude as double) as longitude,
+
+        -- timestamps
+        cast(created_at as timestamp) as created_at_utc,
+        cast(closed_at as timestamp) as closed_at_utc,
+        {{ utc_to_local('cast(created_at as timestamp)', '_timezone') }} as created_at_local,
+
+        -- lineage
+        _batch_id as batch_id,
+        _source_file as source_file,
+        _row_number as source_row_number,
+        _loaded_at as loaded_at
+    from source
+    where _version_rank = 1
+)
+
+select * from renamed

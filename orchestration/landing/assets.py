@@ -1,0 +1,123 @@
+"""Raw-landing assets: one asset per canonical source, keyed ``raw/<source>`` like the dbt sources.
+
+All sources land in one step (a multi-asset that can be subset), because DuckDB takes one
+writer at a time: parallel landing steps would fight over the file's lock.
+"""
+
+from collections import Counter
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, land_file
+from orchestration.resources import LandingResource, WarehouseResource
+
+QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
+RAW_SPECS = [
+    AssetSpec(
+        key=AssetKey(["raw", name]),
+        description=f"{source.description} Landed as received, with lineage, through the source profiles.",
+        group_name="raw",
+        kinds={"duckdb", "csv"},
+        skippable=True,
+    )
+    for name, source in CANONICAL_SOURCES.items()
+] + [
+    AssetSpec(
+        key=QUARANTINE_KEY,
+        description="Rows that could not be landed, with file, line, field and reason.",
+        group_name="raw",
+        kinds={"duckdb"},
+        skippable=True,
+    )
+]
+
+
+def summarise(results: list[LandingResult]) -> dict:
+    """Asset metadata: the counts that must reconcile, and what happened to each file."""
+    landed = [r for r in results if not r.already_landed]
+    reasons: Counter = Counter()
+    for r in landed:
+        reasons.update(r.quarantine_reasons)
+    table = "| file | profile | read | landed | quarantined |\n|---|---|---|---|---|\n" + "".join(
+        f"| {r.source_file} | {r.source_profile} | {r.rows_read} | {r.rows_landed} | {r.rows_quarantined} |\n"
+        for r in landed
+    )
+    return {
+        "files_landed": len(landed),
+        "files_already_landed": len(results) - len(landed),
+        "rows_read": sum(r.rows_read for r in landed),
+        "rows_landed": sum(r.rows_landed for r in landed),
+        "rows_quarantined": sum(r.rows_quarantined for r in landed),
+        "quarantine_reasons": MetadataValue.json(dict(reasons)),
+        "files": MetadataValue.md(table if landed else "No new files."),
+    }
+
+
+@multi_asset(specs=RAW_SPECS, can_subset=True, name="land_raw_extracts")
+def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
+    """Land every new file in the landing folder through the profile whose pattern it matches."""
+    landing_dir = Path(landing.landing_dir)
+    profiles = landing.profiles()
+    refused: list[str] = []
+    selected = {key.path[1] for key in context.selected_asset_keys}
+    with warehouse.connect() as con:
+        for source in CANONICAL_SOURCES:
+            if source not in selected:
+                continue
+            ensure_raw_tables(con, source)
+            results: list[LandingResult] = []
+            for profile in (p for p in profiles.values() if p.source == source):
+                for path in profile.matching_files(landing_dir):
+                    try:
+                        result = land_file(con, path, profile, landing_dir)
+                    except LandingError as exc:
+                        context.log.error(str(exc))
+                        refused.append(str(exc))
+                        continue
+                    results.append(result)
+                    if not result.already_landed:
+                        context.log.info(
+                            f"{result.source_file}: read {result.rows_read:,}, landed {result.rows_landed:,}, "
+                            f"quarantined {result.rows_quarantined:,}"
+                        )
+            metadata = summarise(results)
+            metadata["rows_in_table"] = con.execute(f"SELECT count(*) FROM raw.{source}").fetchone()[0]
+            yield MaterializeResult(asset_key=AssetKey(["raw", source]), metadata=metadata)
+        if "quarantine" in selected:
+            ensure_raw_tables(con, "calls_for_service")
+            by_kind = con.execute(
+                "SELECT source, error_type, count(*) FROM raw.quarantine GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            sample = con.execute(
+                "SELECT source_file, row_number, field, reason FROM raw.quarantine "
+                "ORDER BY loaded_at DESC, source_file, row_number LIMIT 10"
+            ).fetchall()
+            yield MaterializeResult(
+                asset_key=QUARANTINE_KEY,
+                metadata={
+                    "rows_quarantined": sum(n for *_, n in by_kind),
+                    "by_source_and_error": MetadataValue.md(
+                        "| source | error | rows |\n|---|---|---|\n"
+                        + "".join(f"| {s} | {e} | {n} |\n" for s, e, n in by_kind)
+                    ),
+                    "latest_sample": MetadataValue.md(
+                        "| file | line | field | reason |\n|---|---|---|---|\n"
+                        + "".join(f"| {f} | {r} | {fld} | {why} |\n" for f, r, fld, why in sample)
+                    ),
+                },
+            )
+    if refused:
+        raise Failure(
+            description=f"{len(refused)} file(s) refused; the other files were landed.",
+            metadata={"refused": MetadataValue.md("\n".join(f"- {m}" for m in refused))},
+        )

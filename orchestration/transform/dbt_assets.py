@@ -1,0 +1,36 @@
+"""dbt models, seeds and tests as Dagster assets and asset checks (through dagster-dbt)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from orchestration.transform.project import build_args, dbt_project, ensure_manifest
+
+ensure_manifest()
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Sources keep dbt's default keys (``raw/<table>``, the landing assets' keys); models and
+    seeds are grouped by layer: staging, intermediate, marts, reference."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
+def warehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+    """Build the selected models and seeds and run their tests, in dependency order."""
+    yield from dbt.cli(build_args(), context=context).stream()
