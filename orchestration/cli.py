@@ -56,11 +56,12 @@ def run(regenerate: bool = False) -> int:
     from orchestration.transform.project import ensure_manifest
 
     ensure_manifest(force=True)
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
 
+    defs = build_definitions(settings)
     print("dagster: running job refresh_warehouse (land, build, test) ...")
     with DagsterInstance.get() as instance:
-        result = defs.get_job_def("refresh_warehouse").execute_in_process(
+        result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET_RUN
         )
     elapsed = time.perf_counter() - started

@@ -1,0 +1,84 @@
+"""Shared fixtures: temporary warehouses, and one demo-city run shared by the analytic tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import PROJECT_ROOT, Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROFILES_DIR = PROJECT_ROOT / "orchestration" / "source_profiles"
+# Half the default scale: 30,000 calls, enough for the planted effects to stand out of the noise.
+TEST_SCALE = 0.5
+TEST_SEED = 20250101
+
+
+def make_settings(root: Path, scale: float = TEST_SCALE) -> Settings:
+    return Settings(
+        warehouse_path=root / "warehouse.duckdb",
+        landing_dir=root / "landing",
+        profiles_dir=PROFILES_DIR,
+        dagster_home=root / "dagster_home",
+        demo_scale=scale,
+        demo_seed=TEST_SEED,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """dbt parse once per session, so the dbt assets load from a fresh manifest."""
+    from orchestration.transform.project import ensure_manifest
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    return ensure_manifest(force=True)
+
+
+def run_pipeline(settings: Settings, selection=None):
+    """Run the refresh job in process against the given settings; returns the Dagster result."""
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    job = defs.resolve_job_def("refresh_warehouse")
+    with DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=selection,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_city(tmp_path_factory):
+    """The demo city generated at test scale, landed and built once for the whole session."""
+    from orchestration.demo_city.generator import generate
+
+    root = tmp_path_factory.mktemp("demo_city_run")
+    settings = make_settings(root)
+    truth = generate(settings.demo_dir, settings.demo_scale, settings.demo_seed, progress=lambda _m: None)
+    result = run_pipeline(settings)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return settings, truth, result
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_city):
+    """A read-only connection to the demo city's warehouse."""
+    settings, _, _ = demo_city
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_city):
+    settings, _, _ = demo_city
+    return json.loads((settings.demo_dir / "truth.json").read_text())
