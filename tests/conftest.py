@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 from orchestration.settings import PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
+MILWAUKEE_FILE = FIXTURES / "milwaukee" / "milwaukee_calls_for_service_2018-05.csv"
 PROFILES_DIR = PROJECT_ROOT / "orchestration" / "source_profiles"
 # Half the default scale: 30,000 calls, enough for the planted effects to stand out of the noise.
 TEST_SCALE = 0.5
@@ -58,12 +60,16 @@ def run_pipeline(settings: Settings, selection=None):
 
 @pytest.fixture(scope="session")
 def demo_city(tmp_path_factory):
-    """The demo city generated at test scale, landed and built once for the whole session."""
+    """The demo city at test scale plus the real Milwaukee extract, landed and built once per session."""
     from orchestration.demo_city.generator import generate
 
     root = tmp_path_factory.mktemp("demo_city_run")
     settings = make_settings(root)
-    truth = generate(settings.demo_dir, settings.demo_scale, settings.demo_seed, progress=lambda _m: None)
+    generate(settings.demo_dir, settings.demo_scale, settings.demo_seed, progress=lambda _m: None)
+    # The real Milwaukee extract lands beside the demo city, through its own profile.
+    (settings.landing_dir / "milwaukee").mkdir(parents=True)
+    shutil.copy(MILWAUKEE_FILE, settings.landing_dir / "milwaukee" / MILWAUKEE_FILE.name)
+    truth = json.loads((settings.demo_dir / "truth.json").read_text())
     result = run_pipeline(settings)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return settings, truth, result

@@ -23,12 +23,16 @@ STAGING = {
 @pytest.mark.parametrize("source", sorted(CANONICAL_SOURCES))
 def test_rows_reconcile_from_generator_to_raw_to_staging(source, demo_truth, demo_warehouse):
     written = demo_truth["rows"][source]
-    raw = demo_warehouse.execute(f"SELECT count(*) FROM raw.{source}").fetchone()[0]
+    demo = "_source_profile LIKE 'demo_city%'"
+    raw = demo_warehouse.execute(f"SELECT count(*) FROM raw.{source} WHERE {demo}").fetchone()[0]
     read, landed, quarantined = demo_warehouse.execute(
-        "SELECT sum(rows_read), sum(rows_landed), sum(rows_quarantined) FROM raw.batches WHERE source = ?",
+        "SELECT sum(rows_read), sum(rows_landed), sum(rows_quarantined) FROM raw.batches "
+        "WHERE source = ? AND source_profile LIKE 'demo_city%'",
         [source],
     ).fetchone()
-    staged = demo_warehouse.execute(f"SELECT count(*) FROM staging.{STAGING[source]}").fetchone()[0]
+    staged = demo_warehouse.execute(
+        f"SELECT count(*) FROM staging.{STAGING[source]} WHERE source_profile LIKE 'demo_city%'"
+    ).fetchone()[0]
     assert read == written, "every row the generator wrote was read"
     assert read == landed + quarantined
     assert quarantined == 0, "the demo city writes no broken rows"
@@ -38,7 +42,10 @@ def test_rows_reconcile_from_generator_to_raw_to_staging(source, demo_truth, dem
 def test_every_file_the_generator_wrote_is_one_batch(demo_truth, demo_warehouse):
     files = {name for by_file in demo_truth["files"].values() for name in by_file}
     batches = {
-        row[0].rsplit("/", 1)[-1] for row in demo_warehouse.execute("SELECT source_file FROM raw.batches").fetchall()
+        row[0].rsplit("/", 1)[-1]
+        for row in demo_warehouse.execute(
+            "SELECT source_file FROM raw.batches WHERE source_profile LIKE 'demo_city%'"
+        ).fetchall()
     }
     assert batches == files
 
@@ -46,7 +53,8 @@ def test_every_file_the_generator_wrote_is_one_batch(demo_truth, demo_warehouse)
 def test_staging_times_are_utc_and_local_time_is_the_city_clock(demo_warehouse):
     # The generator writes Chicago wall-clock times; staging keeps UTC and the local clock.
     offsets = demo_warehouse.execute(
-        "SELECT DISTINCT datediff('hour', received_at_local, received_at_utc) FROM staging.stg_calls_for_service"
+        "SELECT DISTINCT datediff('hour', received_at_local, received_at_utc) FROM staging.stg_calls_for_service "
+        "WHERE source_profile = 'demo_city_calls'"
     ).fetchall()
     assert sorted(o[0] for o in offsets) == [5, 6]  # CDT in summer, CST in winter
 

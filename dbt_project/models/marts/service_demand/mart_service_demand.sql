@@ -1,0 +1,35 @@
+with calls as (
+    select * from {{ ref('int_calls_classified') }}
+),
+
+grouped as (
+    select
+        source_profile,
+        call_month,
+        area_id,
+        area_level,
+        district,
+        service_category,
+        call_source,
+        count(*) as calls,
+        sum(case when is_criminal then 1 else 0 end) as criminal_calls,
+        sum(case when is_criminal = false then 1 else 0 end) as non_criminal_calls,
+        sum(case when is_officer_initiated then 1 else 0 end) as officer_initiated_calls,
+        sum(officer_hours) as officer_hours,
+        sum(estimated_cost) as estimated_cost,
+        sum(case when is_alternative_eligible then 1 else 0 end) as alternative_eligible_calls,
+        sum(case when is_alternative_eligible then officer_hours else 0 end) as alternative_eligible_officer_hours,
+        sum(case when is_alternative_eligible then estimated_cost else 0 end) as alternative_eligible_cost,
+        sum(alternative_cost) as alternative_responder_cost,
+        sum(case when time_on_call_method = 'measured' then 1 else 0 end) as calls_with_measured_time
+    from calls
+    group by source_profile, call_month, area_id, area_level, district, service_category, call_source
+)
+
+select
+    *,
+    calls * 1.0 / sum(calls) over (partition by source_profile, call_month) as share_of_calls,
+    officer_hours / nullif(sum(officer_hours) over (partition by source_profile, call_month), 0)
+        as share_of_officer_hours,
+    alternative_eligible_cost - coalesce(alternative_responder_cost, 0) as cost_shift_if_moved
+from grouped
