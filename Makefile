@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint unit ui docs bench clean
+.PHONY: help install run test lint unit ui docs bench clean duckdb15
 
 help:
 	@echo "make run    - install (if needed), generate the demo city, land it, build every model, print a summary"
@@ -26,6 +26,15 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.installed
 
+# DuckDB 1.5 in its own small venv, for the test that opens the published files as a BI driver would.
+DUCKDB15 := .tools/duckdb15
+$(DUCKDB15)/.installed: orchestration/serving/duckdb15-requirements.txt
+	$(PYTHON) -m venv $(DUCKDB15)
+	$(DUCKDB15)/bin/pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r $<
+	@touch $@
+
+duckdb15: $(DUCKDB15)/.installed
+
 run: install
 	$(BIN)/python -m orchestration.cli run
 
@@ -36,7 +45,7 @@ lint: install
 	cd dbt_project && ../$(BIN)/dbt parse --warn-error --quiet
 	$(BIN)/python -W error::UserWarning -c "from orchestration.definitions import defs; defs.resolve_asset_graph()"
 
-unit: install
+unit: install duckdb15
 	$(BIN)/pytest
 
 test: lint unit

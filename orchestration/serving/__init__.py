@@ -2,4 +2,6 @@
 
 from dagster import AssetsDefinition
 
-SERVING_ASSETS: list[AssetsDefinition] = []
+from orchestration.serving.assets import parquet_marts, postgres_marts, warehouse_serving
+
+SERVING_ASSETS: list[AssetsDefinition] = [warehouse_serving, parquet_marts, postgres_marts]

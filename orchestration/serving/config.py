@@ -1,0 +1,109 @@
+"""Serving settings, read from the environment when a publish runs, and the refresh stamp.
+
+| variable                    | default                      | what it is                                           |
+|-----------------------------|------------------------------|------------------------------------------------------|
+| PSW_SERVING_DIR             | `serving/` beside the warehouse (data/serving) | serving copy, Parquet exports      |
+| PSW_PG_DSN                  | (unset)                      | libpq connection string or URI of the BI database    |
+| PGHOST, PGPORT, PGUSER, ... | (unset)                      | used instead when PSW_PG_DSN is unset and PGHOST set |
+| PSW_PG_READONLY_ROLE        | psw_reader                   | the role BI tools log in as (created if missing)     |
+| PSW_PG_READONLY_PASSWORD    | (unset)                      | set as that role's password when given               |
+
+PostgreSQL publishing is off when neither PSW_PG_DSN nor PGHOST is set: the asset says so and
+is skipped, so a fresh clone runs without a database server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestration.settings import PROJECT_ROOT
+
+SERVING_FILE_NAME = "warehouse_serving.duckdb"
+DEFAULT_READONLY_ROLE = "psw_reader"
+# Test hook: PSW_SERVING_FAILPOINT=<stage> makes a publish stop at that stage (see failpoint()).
+FAILPOINT_ENV = "PSW_SERVING_FAILPOINT"
+FAILPOINT_FILE_ENV = "PSW_SERVING_FAILPOINT_FILE"
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    serving_dir: Path
+    pg_dsn: str | None
+    pg_readonly_role: str
+    pg_readonly_password: str | None
+
+    @property
+    def serving_file(self) -> Path:
+        return self.serving_dir / SERVING_FILE_NAME
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.serving_dir / "parquet"
+
+    @property
+    def postgres_configured(self) -> bool:
+        return self.pg_dsn is not None
+
+
+def load_serving_config(warehouse_path: str | Path, env: dict[str, str] | None = None) -> ServingConfig:
+    """Settings for one publish. The serving folder defaults to ``serving/`` beside the warehouse,
+    so a warehouse in a temporary folder (tests) publishes into that folder too."""
+    env = dict(os.environ if env is None else env)
+    default = Path(warehouse_path).parent / "serving"
+    serving_dir = Path(env["PSW_SERVING_DIR"]) if env.get("PSW_SERVING_DIR") else default
+    if not serving_dir.is_absolute():
+        serving_dir = (PROJECT_ROOT / serving_dir).resolve()
+    dsn = env.get("PSW_PG_DSN") or None
+    if dsn is None and env.get("PGHOST"):
+        dsn = ""  # libpq reads PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD itself
+    return ServingConfig(
+        serving_dir=serving_dir,
+        pg_dsn=dsn,
+        pg_readonly_role=env.get("PSW_PG_READONLY_ROLE") or DEFAULT_READONLY_ROLE,
+        pg_readonly_password=env.get("PSW_PG_READONLY_PASSWORD") or None,
+    )
+
+
+@dataclass(frozen=True)
+class RefreshStamp:
+    """What every published copy carries, so a reader can tell which refresh it is reading."""
+
+    refresh_id: str
+    refreshed_at: datetime
+    git_revision: str
+
+    @classmethod
+    def new(cls, run_id: str | None = None) -> RefreshStamp:
+        now = datetime.now(UTC)
+        suffix = (run_id or uuid.uuid4().hex)[:8]
+        return cls(f"{now:%Y%m%dT%H%M%SZ}-{suffix}", now, git_revision())
+
+
+def git_revision(root: Path = PROJECT_ROOT) -> str:
+    """``git rev-parse HEAD`` of the project, or "unknown" outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    revision = done.stdout.strip()
+    return revision if done.returncode == 0 and revision else "unknown"
+
+
+def failpoint(stage: str) -> None:
+    """Test hook: when PSW_SERVING_FAILPOINT names this stage, write the marker file named by
+    PSW_SERVING_FAILPOINT_FILE and wait there, so a test can kill the publish mid-way."""
+    if os.environ.get(FAILPOINT_ENV) != stage:
+        return
+    marker = os.environ.get(FAILPOINT_FILE_ENV)
+    if marker:
+        Path(marker).write_text(f"{os.getpid()} {stage}\n")
+    while True:  # until killed
+        time.sleep(1)

@@ -1,0 +1,102 @@
+"""Parquet exports: every mart as ``parquet/<table>.parquet`` with a ``manifest.json``.
+
+Each export is written into its own version folder and made current by replacing the
+``parquet`` symlink in one rename, so a reader never sees a folder with some files of one
+refresh and some of another. The previous version is kept for readers still in the middle of
+reading it; older ones are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestration.serving.atomic import fsync_dir, fsync_file, publish_lock, replace_atomically
+from orchestration.serving.catalog import MARTS_SCHEMA, list_tables, literal, quote
+from orchestration.serving.config import ServingConfig, failpoint
+from orchestration.serving.serving_copy import open_serving, read_refresh
+
+VERSIONS_DIR = "parquet_versions"
+BUILDING_PREFIX = ".building-"
+MANIFEST_NAME = "manifest.json"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def publish_parquet(config: ServingConfig) -> dict:
+    """Export every mart of the current serving copy; returns the manifest written."""
+    with publish_lock(config.serving_dir):
+        versions = config.serving_dir / VERSIONS_DIR
+        versions.mkdir(parents=True, exist_ok=True)
+        for stale in versions.glob(f"{BUILDING_PREFIX}*"):
+            shutil.rmtree(stale)  # a publish that died mid-way
+        con = open_serving(config.serving_file)
+        try:
+            stamp = read_refresh(con)
+            version = f"{stamp.refresh_id}.{uuid.uuid4().hex[:6]}"
+            building = versions / f"{BUILDING_PREFIX}{version}"
+            building.mkdir()
+            entries = []
+            for table in list_tables(con, "warehouse_serving", (MARTS_SCHEMA,)):
+                if not _SAFE_NAME.fullmatch(table.name):
+                    raise ValueError(f"marts.{table.name}: not a safe file name for a Parquet export")
+                path = building / f"{table.name}.parquet"
+                con.execute(
+                    f"COPY (SELECT * FROM {quote(MARTS_SCHEMA)}.{quote(table.name)}) "
+                    f"TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+                )
+                fsync_file(path)
+                entries.append(
+                    {
+                        "table": table.name,
+                        "file": path.name,
+                        "rows": table.rows,
+                        "description": table.description,
+                        "columns": [
+                            {"name": c.name, "type": c.data_type, "description": c.description} for c in table.columns
+                        ],
+                    }
+                )
+                failpoint("parquet_write")
+        finally:
+            con.close()
+        manifest = {
+            "refresh_id": stamp.refresh_id,
+            "refreshed_at": stamp.refreshed_at.astimezone(UTC).isoformat(),
+            "exported_at": datetime.now(UTC).isoformat(),
+            "git_revision": stamp.git_revision,
+            "tables": entries,
+        }
+        (building / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        fsync_file(building / MANIFEST_NAME)
+        fsync_dir(building)
+        os.rename(building, versions / version)
+        fsync_dir(versions)
+        previous = _current_version(config.parquet_dir)
+        _point_link_at(config.parquet_dir, f"{VERSIONS_DIR}/{version}")
+        for old in versions.iterdir():
+            if old.name not in (version, previous):
+                shutil.rmtree(old)
+    return manifest
+
+
+def _current_version(link: Path) -> str | None:
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def _point_link_at(link: Path, target: str) -> None:
+    """Replace the ``parquet`` symlink in one rename (a real folder left by hand is moved aside once)."""
+    if link.exists() and not link.is_symlink():
+        link.rename(link.with_name(f"{link.name}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"))
+    new_link = link.with_name(f".{link.name}.link-tmp")
+    new_link.unlink(missing_ok=True)
+    new_link.symlink_to(target, target_is_directory=True)
+    replace_atomically(new_link, link)
+
+
+def read_manifest(parquet_dir: Path) -> dict:
+    return json.loads((parquet_dir / MANIFEST_NAME).read_text())
