@@ -18,10 +18,10 @@ renamed as (
 
         -- numerics
         cast(population as integer) as population,
-        cast(min_latitude as double) as min_latitude,
-        cast(max_latitude as double) as max_latitude,
-        cast(min_longitude as double) as min_longitude,
-        cast(max_longitude as double) as max_longitude,
+        cast(min_latitude as {{ type_double() }}) as min_latitude,
+        cast(max_latitude as {{ type_double() }}) as max_latitude,
+        cast(min_longitude as {{ type_double() }}) as min_longitude,
+        cast(max_longitude as {{ type_double() }}) as max_longitude,
 
         -- lineage
         _batch_id as batch_id,

@@ -19,9 +19,9 @@ renamed as (
 
         -- numerics
         cast(fiscal_year as integer) as fiscal_year,
-        cast(budgeted as double) as budgeted,
-        cast(actual as double) as actual,
-        cast(fte as double) as fte,
+        cast(budgeted as {{ type_double() }}) as budgeted,
+        cast(actual as {{ type_double() }}) as actual,
+        cast(fte as {{ type_double() }}) as fte,
 
         -- lineage
         _batch_id as batch_id,

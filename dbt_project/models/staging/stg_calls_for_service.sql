@@ -25,8 +25,8 @@ renamed as (
         block_address,
 
         -- numerics
-        cast(latitude as double) as latitude,
-        cast(longitude as double) as longitude,
+        cast(latitude as {{ type_double() }}) as latitude,
+        cast(longitude as {{ type_double() }}) as longitude,
         cast(units_assigned as integer) as units_assigned,
 
         -- booleans (NULL where the city has no officer-initiated flag)

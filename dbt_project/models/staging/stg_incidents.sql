@@ -21,8 +21,8 @@ renamed as (
         block_address,
 
         -- numerics
-        cast(latitude as double) as latitude,
-        cast(longitude as double) as longitude,
+        cast(latitude as {{ type_double() }}) as latitude,
+        cast(longitude as {{ type_double() }}) as longitude,
 
         -- booleans
         cast(is_violent as boolean) as is_violent_reported,

@@ -20,8 +20,8 @@ renamed as (
         district,
 
         -- numerics
-        cast(latitude as double) as latitude,
-        cast(longitude as double) as longitude,
+        cast(latitude as {{ type_double() }}) as latitude,
+        cast(longitude as {{ type_double() }}) as longitude,
 
         -- timestamps
         cast(created_at as timestamp) as created_at_utc,

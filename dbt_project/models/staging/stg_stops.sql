@@ -22,8 +22,8 @@ renamed as (
         lower(outcome) as outcome,
 
         -- numerics
-        cast(latitude as double) as latitude,
-        cast(longitude as double) as longitude,
+        cast(latitude as {{ type_double() }}) as latitude,
+        cast(longitude as {{ type_double() }}) as longitude,
         cast(subject_age as integer) as subject_age,
 
         -- booleans

@@ -21,7 +21,7 @@ renamed as (
         cast(feel_safe_night as integer) as feel_safe_night,
         cast(trust_police as integer) as trust_police,
         cast(police_treat_fairly as integer) as police_treat_fairly,
-        coalesce(cast(weight as double), 1.0) as weight,
+        coalesce(cast(weight as {{ type_double() }}), 1.0) as weight,
 
         -- dates
         cast(responded_on as date) as responded_on,

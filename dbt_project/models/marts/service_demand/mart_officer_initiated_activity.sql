@@ -35,7 +35,7 @@ stops as (
         'stop: ' || coalesce(stop_type, 'unknown') as activity_type,
         {{ hour_of_week('stopped_at_local') }} as hour_of_week,
         count(*) as events,
-        cast(null as double) as officer_hours,
+        cast(null as {{ type_double() }}) as officer_hours,
         count(*) as stops,
         sum(case when search_conducted then 1 else 0 end) as searches,
         sum(case when search_conducted and contraband_found then 1 else 0 end) as searches_with_contraband,

@@ -1,0 +1,109 @@
+"""Other dbt engines than the embedded DuckDB: how the raw tables reach them.
+
+Landing always runs in DuckDB (its CSV reader keeps the bad lines for quarantine at engine
+speed). When ``PSW_DBT_TARGET`` names another engine, the landed raw tables are then handed
+to it, and dbt builds the same models there:
+
+- ``postgres``: each raw table is copied into schema ``raw`` of the PostgreSQL database
+  (replaced in one transaction per table) with PostgreSQL's own COPY.
+- ``spark``: each raw table is written as Parquet under ``PSW_SPARK_RAW_DIR``; dbt's
+  ``on-run-start`` hook registers them as tables of schema ``raw`` in the Spark session
+  (macro ``register_raw_parquet``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import PROJECT_ROOT
+
+PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "TIMESTAMP": "timestamp", "JSON": "jsonb", "INTEGER": "integer"}
+
+
+def current_target() -> str:
+    return os.environ.get("PSW_DBT_TARGET", "duckdb")
+
+
+def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def pg_conninfo() -> str:
+    env = os.environ
+    return (
+        f"host={env.get('PSW_PG_HOST', '127.0.0.1')} port={env.get('PSW_PG_PORT', '5432')} "
+        f"user={env.get('PSW_PG_USER', 'postgres')} dbname={env.get('PSW_PG_DATABASE', 'test')}"
+        + (f" password={env['PSW_PG_PASSWORD']}" if env.get("PSW_PG_PASSWORD") else "")
+    )
+
+
+def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Copy every raw table into PostgreSQL schema ``raw``; returns rows per table."""
+    import psycopg
+
+    copied: dict[str, int] = {}
+    with psycopg.connect(pg_conninfo()) as pg, tempfile.TemporaryDirectory() as tmp:
+        pg.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        for table in raw_tables(con):
+            columns = con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+            csv_path = Path(tmp) / f"{table}.csv"
+            con.execute(f"COPY raw.{table} TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
+            body = ", ".join(f'"{name}" {PG_TYPES.get(dtype.split("(")[0], "text")}' for name, dtype in columns)
+            with pg.transaction():
+                pg.execute(f'DROP TABLE IF EXISTS raw."{table}"')
+                pg.execute(f'CREATE TABLE raw."{table}" ({body})')
+                with pg.cursor().copy(f'COPY raw."{table}" FROM STDIN (FORMAT csv)') as copy, csv_path.open("rb") as fh:
+                    while chunk := fh.read(1 << 20):
+                        copy.write(chunk)
+            copied[table] = pg.execute(f'SELECT count(*) FROM raw."{table}"').fetchone()[0]
+    return copied
+
+
+def spark_raw_dir() -> Path:
+    value = os.environ.get("PSW_SPARK_RAW_DIR")
+    path = Path(value) if value else PROJECT_ROOT / "data" / "spark_raw"
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def export_for_spark(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Write every raw table as Parquet (one folder per table) for the Spark session to register."""
+    out = spark_raw_dir()
+    exported: dict[str, int] = {}
+    for table in raw_tables(con):
+        folder = out / table
+        staging = out / f".{table}.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        # JSON is written as text: Spark has no JSON column type.
+        con.execute(
+            f"COPY (SELECT * REPLACE (CAST(_original AS VARCHAR) AS _original) FROM raw.{table}) "
+            f"TO '{staging / 'part-0.parquet'}' (FORMAT parquet)"
+            if table not in ("quarantine", "batches")
+            else f"COPY raw.{table} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)"
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+        exported[table] = con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+    return exported
+
+
+def hand_raw_to_target(con: duckdb.DuckDBPyConnection, target: str | None = None) -> dict[str, int]:
+    """After landing: make the raw tables visible to the dbt target's engine (no-op on DuckDB)."""
+    target = target or current_target()
+    if target == "postgres":
+        return replicate_to_postgres(con)
+    if target == "spark":
+        return export_for_spark(con)
+    return {}
