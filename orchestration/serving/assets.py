@@ -41,7 +41,7 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
 )
 def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     config = load_serving_config(warehouse.path)
-    stamp = RefreshStamp.new(context.run_id)
+    stamp = RefreshStamp.new(context.run.run_id)
     with warehouse.connect() as con:
         tables = publish_serving_copy(con, config, stamp, load_dbt_descriptions(dbt_project.manifest_path))
     marts = [t for t in tables if t.schema == MARTS_SCHEMA]

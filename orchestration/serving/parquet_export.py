@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.serving.atomic import fsync_dir, fsync_file, publish_lock, replace_atomically
-from orchestration.serving.catalog import MARTS_SCHEMA, list_tables, literal, quote
+from orchestration.serving.catalog import MARTS_SCHEMA, Column, list_tables, literal, quote
 from orchestration.serving.config import ServingConfig, failpoint
 from orchestration.serving.serving_copy import open_serving, read_refresh
 
@@ -46,19 +46,20 @@ def publish_parquet(config: ServingConfig) -> dict:
                     raise ValueError(f"marts.{table.name}: not a safe file name for a Parquet export")
                 path = building / f"{table.name}.parquet"
                 con.execute(
-                    f"COPY (SELECT * FROM {quote(MARTS_SCHEMA)}.{quote(table.name)}) "
+                    f"COPY (SELECT {_parquet_columns(table.columns)} FROM {quote(MARTS_SCHEMA)}.{quote(table.name)}) "
                     f"TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
                 )
                 fsync_file(path)
+                # The types a Parquet reader gets, read back from the file.
+                written = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})").fetchall()
+                docs = {c.name: c.description for c in table.columns}
                 entries.append(
                     {
                         "table": table.name,
                         "file": path.name,
                         "rows": table.rows,
                         "description": table.description,
-                        "columns": [
-                            {"name": c.name, "type": c.data_type, "description": c.description} for c in table.columns
-                        ],
+                        "columns": [{"name": n, "type": t, "description": docs.get(n)} for n, t, *_ in written],
                     }
                 )
                 failpoint("parquet_write")
@@ -82,6 +83,17 @@ def publish_parquet(config: ServingConfig) -> dict:
             if old.name not in (version, previous):
                 shutil.rmtree(old)
     return manifest
+
+
+def _parquet_columns(columns: tuple[Column, ...]) -> str:
+    """Select list for the export: 128-bit integers (DuckDB's type for sums of integers) would be
+    written as DOUBLE, losing digits; DECIMAL(38,0) keeps them exact and every Parquet reader has it."""
+    return ", ".join(
+        f"CAST({quote(c.name)} AS DECIMAL(38,0)) AS {quote(c.name)}"
+        if c.data_type.upper() in ("HUGEINT", "UHUGEINT")
+        else quote(c.name)
+        for c in columns
+    )
 
 
 def _current_version(link: Path) -> str | None:
