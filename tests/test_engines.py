@@ -1,0 +1,140 @@
+"""The same dbt models build on PostgreSQL and on a local Spark session, and give the same marts.
+
+The demo city (and Milwaukee) landed once in DuckDB is handed to each engine the way the
+pipeline does it (orchestration/engines), then dbt seeds and runs every model there. Values
+are compared with the DuckDB build: counts exactly, sums and shares to 1e-6.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+
+from orchestration.engines import export_for_spark, replicate_to_postgres
+from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.project import dbt_executable
+
+ENGINE_DATABASE = "psw_engine_test"
+
+
+def dbt(target: str, env: dict[str, str], target_path: Path, *args: str) -> None:
+    completed = subprocess.run(
+        [dbt_executable(), *args, "--target", target, "--target-path", str(target_path)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
+
+
+def build(target: str, env: dict[str, str], target_path: Path) -> float:
+    started = time.perf_counter()
+    dbt(target, env, target_path, "seed")
+    dbt(target, env, target_path, "run")
+    return time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def postgres_marts(demo_warehouse, tmp_path_factory):
+    """The demo city's models built on the PostgreSQL server at 127.0.0.1:5432 (fails if it is down)."""
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [ENGINE_DATABASE]).fetchone():
+            admin.execute(f"CREATE DATABASE {ENGINE_DATABASE}")
+    env = {**os.environ, "PSW_DBT_TARGET": "postgres", "PSW_PG_DATABASE": ENGINE_DATABASE}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PSW_PG_DATABASE", ENGINE_DATABASE)
+        replicate_to_postgres(demo_warehouse)
+    seconds = build("postgres", env, tmp_path_factory.mktemp("target_pg"))
+    print(f"\nPostgreSQL build (seed + run): {seconds:.1f} s")
+    con = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={ENGINE_DATABASE}")
+    yield lambda sql: con.execute(sql).fetchall()
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def spark_marts(demo_warehouse, tmp_path_factory):
+    """The demo city's models built in a local Spark session (dbt-spark, method: session)."""
+    root = tmp_path_factory.mktemp("spark")
+    env = {
+        **os.environ,
+        "PSW_DBT_TARGET": "spark",
+        "PSW_SPARK_RAW_DIR": str(root / "raw"),
+        "PSW_SPARK_WAREHOUSE_DIR": str(root / "warehouse"),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PSW_SPARK_RAW_DIR", env["PSW_SPARK_RAW_DIR"])
+        export_for_spark(demo_warehouse)
+    seconds = build("spark", env, root / "target")
+    print(f"\nSpark build (seed + run): {seconds:.1f} s")
+    # Spark writes managed tables as Parquet under <warehouse>/<schema>.db/<table>/: read them back with DuckDB.
+    con = duckdb.connect()
+    for schema_dir in (root / "warehouse").glob("*.db"):
+        schema = schema_dir.name.removesuffix(".db")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for table_dir in schema_dir.iterdir():
+            if any(table_dir.glob("*.parquet")):
+                con.execute(
+                    f"CREATE VIEW {schema}.{table_dir.name} AS SELECT * FROM read_parquet('{table_dir}/*.parquet')"
+                )
+    yield lambda sql: con.execute(sql).fetchall()
+    con.close()
+
+
+SERVICE_DEMAND = """
+    SELECT source_profile, service_category, sum(calls), round(sum(officer_hours), 6),
+           round(sum(alternative_eligible_calls), 0), round(sum(estimated_cost), 4)
+    FROM marts.mart_service_demand GROUP BY 1, 2 ORDER BY 1, 2
+"""
+MONTHLY_SHARES = """
+    SELECT source_profile, cast(call_month AS varchar), service_category, round(sum(share_of_calls), 9)
+    FROM marts.mart_service_demand GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+COVERAGE = """
+    SELECT source_profile, cast(call_month AS varchar), calls, unclassified_calls, round(unclassified_share, 9)
+    FROM marts.mart_classification_coverage ORDER BY 1, 2
+"""
+OFFICER_INITIATED = """
+    SELECT activity_source, sum(events), sum(stops), sum(searches), sum(searches_with_contraband), sum(arrests)
+    FROM marts.mart_officer_initiated_activity GROUP BY 1 ORDER BY 1
+"""
+HOURS_OF_WEEK = """
+    SELECT hour_of_week, sum(events) FROM marts.mart_officer_initiated_activity GROUP BY 1 ORDER BY 1
+"""
+QUERIES = [SERVICE_DEMAND, MONTHLY_SHARES, COVERAGE, OFFICER_INITIATED, HOURS_OF_WEEK]
+
+
+def normalise(rows):
+    return [
+        tuple(float(v) if isinstance(v, int | float) or hasattr(v, "as_integer_ratio") else v for v in r) for r in rows
+    ]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=["service_demand", "monthly_shares", "coverage", "oi", "hour_of_week"])
+def test_postgres_marts_equal_duckdb_marts(query, demo_warehouse, postgres_marts):
+    expected = normalise(demo_warehouse.execute(query).fetchall())
+    assert expected, "the DuckDB build has rows to compare"
+    assert _close(normalise(postgres_marts(query)), expected)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=["service_demand", "monthly_shares", "coverage", "oi", "hour_of_week"])
+def test_spark_marts_equal_duckdb_marts(query, demo_warehouse, spark_marts):
+    expected = normalise(demo_warehouse.execute(query).fetchall())
+    assert _close(normalise(spark_marts(query)), expected)
+
+
+def _close(actual, expected, tolerance=1e-6) -> bool:
+    assert len(actual) == len(expected), (len(actual), len(expected))
+    for a_row, e_row in zip(actual, expected, strict=True):
+        for a, e in zip(a_row, e_row, strict=True):
+            if isinstance(e, float) and isinstance(a, float):
+                assert a == pytest.approx(e, rel=tolerance, abs=tolerance), (a_row, e_row)
+            else:
+                assert str(a) == str(e), (a_row, e_row)
+    return True
