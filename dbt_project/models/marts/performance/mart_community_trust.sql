@@ -1,0 +1,156 @@
+{#-
+    Community survey results per wave x area (beats, plus 'all' for the whole city): weighted
+    means of the safety and trust items, sample size, effective sample size and 95 % margins of
+    error, and the change from the previous wave. A cell with fewer than min_survey_respondents
+    responses publishes no means, margins or count (is_suppressed).
+-#}
+{%- set items = ['feel_safe_day', 'feel_safe_night', 'trust_police', 'police_treat_fairly'] -%}
+{%- set levels = [
+    {'area_id': 'beat', 'area_level': "'beat'"},
+    {'area_id': "'all'", 'area_level': "'all'"},
+] -%}
+with responses as (
+    select * from {{ ref('stg_survey_responses') }}
+),
+
+cities as (
+    select * from {{ ref('city_source_profiles') }}
+),
+
+waves as (
+    select
+        source_profile,
+        wave,
+        min(responded_on) as wave_start,
+        max(responded_on) as wave_end,
+        row_number() over (partition by source_profile order by min(responded_on), wave) as wave_number
+    from responses
+    group by source_profile, wave
+),
+
+{% for level in levels %}
+    level_{{ loop.index }} as (
+        select
+            source_profile,
+            wave,
+            coalesce({{ level.area_id }}, 'unknown') as area_id,
+            {{ level.area_level }} as area_level,
+            count(*) as respondents,
+            {%- for item in items %}
+                sum(case when {{ item }} is not null then weight end) as {{ item }}_weight,
+                sum(case when {{ item }} is not null then weight * weight end) as {{ item }}_weight_squared,
+                sum(weight * {{ item }}) as {{ item }}_weighted_sum,
+                sum(weight * {{ item }} * {{ item }}) as {{ item }}_weighted_squares,
+            {%- endfor %}
+            sum(weight) as total_weight,
+            sum(weight * weight) as total_weight_squared
+        from responses
+        group by source_profile, wave, coalesce({{ level.area_id }}, 'unknown')
+    ),
+
+{% endfor %}
+unioned as (
+    {% for level in levels %}
+        select * from level_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+estimated as (
+    select
+        unioned.source_profile,
+        unioned.wave,
+        unioned.area_id,
+        unioned.area_level,
+        unioned.respondents,
+        unioned.respondents < {{ var('min_survey_respondents') }} as is_suppressed,
+        unioned.total_weight * unioned.total_weight / unioned.total_weight_squared as effective_sample_size,
+        {%- for item in items %}
+            unioned.{{ item }}_weighted_sum / unioned.{{ item }}_weight as mean_{{ item }},
+            -- Kish's effective sample size carries the weights' design effect into the margin
+            1.96 * sqrt(
+                greatest(
+                    unioned.{{ item }}_weighted_squares / unioned.{{ item }}_weight
+                    - (unioned.{{ item }}_weighted_sum / unioned.{{ item }}_weight)
+                    * (unioned.{{ item }}_weighted_sum / unioned.{{ item }}_weight),
+                    0
+                )
+                / (unioned.{{ item }}_weight * unioned.{{ item }}_weight / unioned.{{ item }}_weight_squared)
+            ) as moe_{{ item }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from unioned
+),
+
+published as (
+    select
+        estimated.source_profile,
+        estimated.wave,
+        waves.wave_start,
+        waves.wave_end,
+        estimated.area_id,
+        estimated.area_level,
+        estimated.is_suppressed,
+        case when not estimated.is_suppressed then estimated.respondents end as respondents,
+        case when not estimated.is_suppressed then estimated.effective_sample_size end as effective_sample_size,
+        {%- for item in items %}
+            case when not estimated.is_suppressed then estimated.mean_{{ item }} end as mean_{{ item }},
+            case when not estimated.is_suppressed then estimated.moe_{{ item }} end as moe_{{ item }},
+        {%- endfor %}
+        waves.wave_number
+    from estimated
+    inner join waves
+        on
+            estimated.source_profile = waves.source_profile
+            and estimated.wave = waves.wave
+),
+
+final as (
+    select
+        -- grain
+        published.source_profile,
+        coalesce(cities.city, published.source_profile) as city,
+        published.wave,
+        published.wave_start,
+        published.wave_end,
+        published.area_id,
+        published.area_level,
+
+        -- suppression
+        published.is_suppressed,
+        case
+            when published.is_suppressed
+                then 'suppressed: fewer than {{ var("min_survey_respondents") }} respondents'
+            else 'published'
+        end as publication_status,
+
+        -- sample
+        published.respondents,
+        published.effective_sample_size,
+
+        -- weighted means (1 = strongly disagree ... 5 = strongly agree) and 95 % margins of error
+        {%- for item in items %}
+            published.mean_{{ item }},
+            published.moe_{{ item }},
+        {%- endfor %}
+
+        -- change from the previous wave in the same area (NULL when either wave is suppressed)
+        prior_wave.wave as prior_wave,
+        {%- for item in items %}
+            published.mean_{{ item }} - prior_wave.mean_{{ item }} as change_{{ item }},
+        {%- endfor %}
+        abs(published.mean_trust_police - prior_wave.mean_trust_police)
+        > sqrt(
+            published.moe_trust_police * published.moe_trust_police
+            + prior_wave.moe_trust_police * prior_wave.moe_trust_police
+        ) as trust_change_exceeds_margin
+    from published
+    left join published as prior_wave
+        on
+            published.source_profile = prior_wave.source_profile
+            and published.area_id = prior_wave.area_id
+            and published.wave_number = prior_wave.wave_number + 1
+    left join cities
+        on published.source_profile = cities.source_profile
+)
+
+select * from final

@@ -1,0 +1,234 @@
+{#-
+    The KPI scorecard: one row per city x KPI x period, with target, direction, status and change
+    from the prior period. Each KPI is read from the mart column named in source_mart and
+    source_column; targets and directions come from seeds/kpi_targets.csv.
+    A value is NULL only with status 'no data', and the note says why.
+-#}
+with response_times as (
+    select * from {{ ref('mart_response_times') }}
+    where priority = 'all' and area_id = 'all'
+),
+
+coverage as (
+    select * from {{ ref('mart_classification_coverage') }}
+),
+
+service_demand as (
+    select * from {{ ref('mart_service_demand') }}
+),
+
+trust as (
+    select * from {{ ref('mart_community_trust') }}
+    where area_id = 'all'
+),
+
+budget as (
+    select * from {{ ref('mart_budget_performance') }}
+),
+
+cities as (
+    select * from {{ ref('city_source_profiles') }}
+),
+
+targets as (
+    select * from {{ ref('kpi_targets') }}
+),
+
+{%- set response_kpis = [
+    ('median_response_minutes', 'median_received_to_on_scene_minutes'),
+    ('p90_response_minutes', 'p90_received_to_on_scene_minutes'),
+    ('share_within_response_target', 'share_within_target'),
+] %}
+
+{%- set trust_kpis = [
+    ('trust_police_score', 'mean_trust_police'),
+    ('police_treat_fairly_score', 'mean_police_treat_fairly'),
+    ('feel_safe_day_score', 'mean_feel_safe_day'),
+    ('feel_safe_night_score', 'mean_feel_safe_night'),
+] %}
+
+kpi_values as (
+    {%- for kpi, column in response_kpis %}
+        select
+            city,
+            source_profile,
+            '{{ kpi }}' as kpi,
+            'month' as period_grain,
+            {{ month_label('call_month') }} as period,
+            call_month as period_start,
+            {{ column }} as value,
+            calls_timed as base_count,
+            case when publication_status <> 'published' then publication_status end as note,
+            'mart_response_times' as source_mart,
+            '{{ column }}' as source_column
+        from response_times
+        union all
+    {%- endfor %}
+
+    select
+        coalesce(cities.city, coverage.source_profile) as city,
+        coverage.source_profile,
+        'unclassified_call_share' as kpi,
+        'month' as period_grain,
+        {{ month_label('coverage.call_month') }} as period,
+        coverage.call_month as period_start,
+        coverage.unclassified_share as value,
+        coverage.calls as base_count,
+        {{ as_text('null') }} as note,
+        'mart_classification_coverage' as source_mart,
+        'unclassified_share' as source_column
+    from coverage
+    left join cities
+        on coverage.source_profile = cities.source_profile
+    union all
+
+    select
+        coalesce(cities.city, demand.source_profile) as city,
+        demand.source_profile,
+        'alternative_eligible_share' as kpi,
+        'month' as period_grain,
+        {{ month_label('demand.call_month') }} as period,
+        demand.call_month as period_start,
+        sum(demand.alternative_eligible_calls) * 1.0 / sum(demand.calls) as value,
+        sum(demand.calls) as base_count,
+        {{ as_text('null') }} as note,
+        'mart_service_demand' as source_mart,
+        'alternative_eligible_calls / calls' as source_column
+    from service_demand as demand
+    left join cities
+        on demand.source_profile = cities.source_profile
+    group by coalesce(cities.city, demand.source_profile), demand.source_profile, demand.call_month
+    union all
+
+    {%- for kpi, column in trust_kpis %}
+        select
+            city,
+            source_profile,
+            '{{ kpi }}' as kpi,
+            'survey_wave' as period_grain,
+            wave as period,
+            wave_start as period_start,
+            {{ column }} as value,
+            respondents as base_count,
+            case when publication_status <> 'published' then publication_status end as note,
+            'mart_community_trust' as source_mart,
+            '{{ column }}' as source_column
+        from trust
+        union all
+    {%- endfor %}
+
+    select
+        city,
+        source_profile,
+        'cost_per_call' as kpi,
+        'fiscal_year' as period_grain,
+        fiscal_year_label as period,
+        {{ fiscal_year_start('fiscal_year') }} as period_start,
+        cost_per_call as value,
+        calls_served as base_count,
+        case
+            when cost_per_call is null then 'no calls for service loaded for this fiscal year'
+        end as note,
+        'mart_budget_performance' as source_mart,
+        'cost_per_call' as source_column
+    from budget
+    where service_area = 'police' and program = 'all'
+    union all
+
+    select
+        city,
+        source_profile,
+        'alternatives_spending_share' as kpi,
+        'fiscal_year' as period_grain,
+        fiscal_year_label as period,
+        {{ fiscal_year_start('fiscal_year') }} as period_start,
+        alternatives_share_of_actual as value,
+        cast(null as integer) as base_count,
+        {{ as_text('null') }} as note,
+        'mart_budget_performance' as source_mart,
+        'alternatives_share_of_actual' as source_column
+    from budget
+    where row_level = 'public_safety'
+),
+
+-- a value resting on a small cell is not published
+published as (
+    select
+        city,
+        source_profile,
+        kpi,
+        period_grain,
+        period,
+        period_start,
+        case
+            when base_count is null or base_count = 0 or base_count >= {{ var('min_cell_count') }} then value
+        end as value,
+        case
+            when base_count is null or base_count = 0 or base_count >= {{ var('min_cell_count') }} then base_count
+        end as base_count,
+        case
+            when base_count > 0 and base_count < {{ var('min_cell_count') }}
+                then 'suppressed: fewer than {{ var("min_cell_count") }} records'
+            when value is null then coalesce(note, 'no value for this period')
+            else note
+        end as note,
+        source_mart,
+        source_column
+    from kpi_values
+),
+
+targeted as (
+    select
+        published.*,
+        coalesce(city_targets.label, default_targets.label) as kpi_label,
+        coalesce(city_targets.unit, default_targets.unit) as unit,
+        coalesce(city_targets.direction, default_targets.direction) as direction,
+        coalesce(city_targets.target, default_targets.target) as target
+    from published
+    left join targets as city_targets
+        on
+            published.kpi = city_targets.kpi
+            and published.city = city_targets.city
+    left join targets as default_targets
+        on
+            published.kpi = default_targets.kpi
+            and default_targets.city is null
+),
+
+final as (
+    select
+        -- grain
+        city,
+        kpi,
+        period_grain,
+        period,
+        period_start,
+
+        -- what it is
+        kpi_label,
+        unit,
+        direction,
+
+        -- the figure against its target
+        value,
+        target,
+        case
+            when value is null or target is null then 'no data'
+            when direction = 'higher' and value >= target then 'on track'
+            when direction = 'lower' and value <= target then 'on track'
+            else 'off track'
+        end as status,
+        lag(period) over (partition by city, kpi, period_grain order by period_start) as prior_period,
+        lag(value) over (partition by city, kpi, period_grain order by period_start) as prior_value,
+        value - lag(value) over (partition by city, kpi, period_grain order by period_start) as change_from_prior,
+        base_count,
+        note,
+
+        -- where it comes from
+        source_profile,
+        source_mart,
+        source_column
+    from targeted
+)
+
+select * from final

@@ -1,0 +1,116 @@
+{#-
+    Response-time KPIs per month x priority x area, with 'all' rows for every priority and every
+    area (so the city-wide figure is never lost to suppression). Community-generated calls only.
+    Small cells: a row whose calls (or timed calls) number from 1 to min_cell_count - 1 publishes
+    no counts and no statistics (is_suppressed).
+-#}
+{%- set intervals = ['received_to_dispatch', 'dispatch_to_on_scene', 'received_to_on_scene'] -%}
+{%- set levels = [
+    {'priority': 'priority', 'area_id': 'area_id', 'area_level': 'area_level'},
+    {'priority': "'all'", 'area_id': 'area_id', 'area_level': 'area_level'},
+    {'priority': 'priority', 'area_id': "'all'", 'area_level': "'all'"},
+    {'priority': "'all'", 'area_id': "'all'", 'area_level': "'all'"},
+] -%}
+with calls as (
+    select * from {{ ref('int_call_response_intervals') }}
+),
+
+-- a source whose extract carries no dispatch or arrival time at all has no response times
+sources as (
+    select
+        source_profile,
+        sum(case when received_to_on_scene_minutes is not null then 1 else 0 end) > 0 as response_times_available
+    from calls
+    group by source_profile
+),
+
+{% for level in levels %}
+    level_{{ loop.index }} as (
+        select
+            source_profile,
+            city,
+            call_month,
+            {{ level.priority }} as priority,  -- noqa: AL09
+            {{ level.area_id }} as area_id,  -- noqa: AL09
+            {{ level.area_level }} as area_level,  -- noqa: AL09
+            count(*) as calls,
+            sum(case when received_to_on_scene_minutes is not null then 1 else 0 end) as calls_timed,
+            sum(case when received_to_dispatch_minutes is not null then 1 else 0 end) as calls_dispatched,
+            sum(case when is_within_target then 1 else 0 end) as calls_within_target,
+            sum(case when is_within_target is not null then 1 else 0 end) as calls_with_target,
+            {%- for interval in intervals %}
+                {{ percentile_cont(interval ~ '_minutes', 0.5) }} as median_{{ interval }}_minutes,
+                {{ percentile_cont(interval ~ '_minutes', 0.9) }} as p90_{{ interval }}_minutes,
+            {%- endfor %}
+            max(target_minutes) as max_target_minutes,
+            min(target_minutes) as min_target_minutes
+        from calls
+        group by source_profile, city, call_month, {{ level.priority }}, {{ level.area_id }}, {{ level.area_level }}
+    ),
+
+{% endfor %}
+unioned as (
+    {% for level in levels %}
+        select * from level_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+flagged as (
+    select
+        unioned.*,
+        sources.response_times_available,
+        unioned.calls < {{ var('min_cell_count') }}
+        or (sources.response_times_available and unioned.calls_timed < {{ var('min_cell_count') }})
+            as is_suppressed
+    from unioned
+    inner join sources
+        on unioned.source_profile = sources.source_profile
+),
+
+final as (
+    select
+        -- grain
+        source_profile,
+        city,
+        call_month,
+        priority,
+        area_id,
+        area_level,
+
+        -- availability and suppression
+        response_times_available,
+        case
+            when not response_times_available
+                then 'not available: the extract records no dispatch or arrival times'
+            when is_suppressed
+                then 'suppressed: fewer than {{ var("min_cell_count") }} calls'
+            else 'published'
+        end as publication_status,
+        is_suppressed,
+
+        -- counts (never from 1 to min_cell_count - 1)
+        case when not is_suppressed then calls end as calls,
+        case when not is_suppressed and response_times_available then calls_timed end as calls_timed,
+
+        -- intervals in minutes
+        {%- for interval in intervals %}
+            case
+                when not is_suppressed and response_times_available then median_{{ interval }}_minutes
+            end as median_{{ interval }}_minutes,
+            case
+                when not is_suppressed and response_times_available then p90_{{ interval }}_minutes
+            end as p90_{{ interval }}_minutes,
+        {%- endfor %}
+
+        -- targets: one target for a single priority; a mix of targets for 'all'
+        case when min_target_minutes = max_target_minutes then min_target_minutes end as target_minutes,
+        case
+            when
+                not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
+                then calls_within_target * 1.0 / calls_with_target
+        end as share_within_target
+    from flagged
+)
+
+select * from final
