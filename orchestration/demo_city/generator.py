@@ -170,30 +170,56 @@ def _points(rng: np.random.Generator, areas: pd.DataFrame, beat_idx: np.ndarray)
     return np.round(lat, 6), np.round(lon, 6)
 
 
-def _blocks(rng: np.random.Generator, n: int) -> np.ndarray:
-    numbers = rng.integers(1, 60, n) * 100
-    streets = np.array(cat.STREETS)[rng.integers(0, len(cat.STREETS), n)]
-    return np.char.add(np.char.add(numbers.astype(str), " BLOCK "), streets)
+def _pick(labels, codes) -> pd.Categorical:
+    """Labels by code, as a categorical: far cheaper than building millions of strings."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype="int32"), categories=list(labels))
+
+
+def _flag(mask: np.ndarray, labels=("FALSE", "TRUE")) -> pd.Categorical:
+    return _pick(labels, mask.astype("int8"))
+
+
+def _block_parts(rng: np.random.Generator, n: int) -> tuple[np.ndarray, pd.Categorical]:
+    """(hundreds, street) of a block address, written as '<hundreds>00 BLOCK <street>'."""
+    return rng.integers(1, 60, n), _pick(cat.STREETS, rng.integers(0, len(cat.STREETS), n))
+
+
+BLOCK_SQL = "CAST(_block_no * 100 AS VARCHAR) || ' BLOCK ' || _street"
+
+
+def _id_sql(column: str, prefix: str, width: int) -> str:
+    """Ids are written as a prefix and a zero-padded sequence number, composed in SQL."""
+    return f"'{prefix}' || lpad(CAST(\"{column}\" AS VARCHAR), {width}, '0')"
 
 
 def _minutes(values: np.ndarray) -> np.ndarray:
     return (values * 60).astype("int64").astype("timedelta64[s]")
 
 
-def _write(frame: pd.DataFrame, path: Path, time_columns: dict[str, str]) -> int:
-    """Write a frame as CSV through DuckDB, formatting timestamps the way the city does."""
+def _write(
+    frame: pd.DataFrame, path: Path, time_columns: dict[str, str], expressions: dict[str, str] | None = None
+) -> int:
+    """Write a frame as CSV through DuckDB: timestamps formatted the way the city does, ids and
+    block addresses composed in SQL, helper columns (named ``_...``) left out."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    expressions = expressions or {}
+
+    def column_sql(c: str) -> str:
+        if c in expressions:
+            return f'{expressions[c]} AS "{c}"'
+        if c in time_columns:
+            return f'strftime("{c}", \'{time_columns[c]}\') AS "{c}"'
+        return f'"{c}"'
+
+    cols = [column_sql(c) for c in frame.columns if not c.startswith("_")]
     con = duckdb.connect()
     con.register("frame", frame)
-    cols = [
-        f'strftime("{c}", \'{time_columns[c]}\') AS "{c}"' if c in time_columns else f'"{c}"' for c in frame.columns
-    ]
     con.execute(f"COPY (SELECT {', '.join(cols)} FROM frame) TO '{path}' (HEADER, DELIMITER ',')")
     con.close()
     return len(frame)
 
 
-def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> pd.DataFrame:
+def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 1, month)
     types = cat.CALL_TYPES
     p = np.array([t.weight for t in types])
@@ -222,48 +248,48 @@ def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) ->
     cleared = arrived + _minutes(rng.gamma(2.0, scene_mean / 2.0))
     cleared = np.where(cancelled, dispatched + _minutes(np.full(n, 10.0)), cleared)
     units = np.where(priority == 1, rng.integers(2, 4, n), np.where(priority == 2, rng.integers(1, 3, n), 1))
-    codes = np.array([t.code for t in types])[t_idx]
-    source = np.where(oi, "officer-initiated", np.where(rng.random(n) < 0.65, "911", "non-emergency"))
-    source = np.where(codes == "ALARM", "alarm", source)
-    dispositions = np.array(["REPORT TAKEN", "ADVISED", "ARREST", "CITATION", "GONE ON ARRIVAL", "NO ACTION"])
-    disposition = dispositions[rng.choice(len(dispositions), size=n, p=[0.25, 0.3, 0.05, 0.1, 0.1, 0.2])]
-    disposition = np.where(cancelled, "CANCELLED", disposition)
+    codes = [t.code for t in types]
+    alarm = codes.index("ALARM")
+    source = np.where(oi, 0, np.where(rng.random(n) < 0.65, 1, 2))
+    source = np.where(t_idx == alarm, 3, source)
+    dispositions = ("REPORT TAKEN", "ADVISED", "ARREST", "CITATION", "GONE ON ARRIVAL", "NO ACTION", "CANCELLED")
+    disposition = rng.choice(6, size=n, p=[0.25, 0.3, 0.05, 0.1, 0.1, 0.2])
+    disposition = np.where(cancelled, 6, disposition)
     lat, lon = _points(rng, areas, beat_idx)
     no_point = rng.random(n) < 0.01
     # Calls change type between intake and close about 8 % of the time; the final type counts.
-    initial = np.where(
-        rng.random(n) < 0.08,
-        np.array([t.code for t in types])[rng.integers(0, len(types), n)],
-        codes,
-    )
-    ids = [f"C{YEAR}{month:02d}{i:07d}" for i in range(n)]
+    initial = np.where(rng.random(n) < 0.08, rng.integers(0, len(types), n), t_idx)
+    block_no, street = _block_parts(rng, n)
     frame = pd.DataFrame(
         {
-            "incident_number": ids,
-            "call_source": source,
-            "self_initiated": np.where(oi, "Y", "N"),
-            "initial_type": initial,
-            "final_type": codes,
-            "final_type_desc": np.array([t.description for t in types])[t_idx],
-            "priority": priority.astype(str),
+            "incident_number": np.arange(n),
+            "call_source": _pick(("officer-initiated", "911", "non-emergency", "alarm"), source),
+            "self_initiated": _flag(oi, ("N", "Y")),
+            "initial_type": _pick(codes, initial),
+            "final_type": _pick(codes, t_idx),
+            "final_type_desc": _pick([t.description for t in types], t_idx),
+            "priority": priority,
             "time_received": received,
             "time_dispatched": dispatched,
             "time_enroute": np.where(oi, np.datetime64("NaT"), enroute),
             "time_arrived": np.where(cancelled, np.datetime64("NaT"), arrived),
             "time_cleared": cleared,
-            "disposition": disposition,
-            "beat": areas["beat"].to_numpy()[beat_idx],
-            "district": areas["district"].to_numpy()[beat_idx],
+            "disposition": _pick(dispositions, disposition),
+            "beat": _pick(areas["beat"], beat_idx),
+            "district": _pick(DISTRICTS, beat_idx // len(BEAT_LETTERS)),
             "lat": np.where(no_point, np.nan, lat),
             "lon": np.where(no_point, np.nan, lon),
-            "block": _blocks(rng, n),
+            "block": 0,
             "units": units,
+            "_block_no": block_no,
+            "_street": street,
         }
     )
-    return frame.sort_values("time_received", kind="stable")
+    sql = {"incident_number": _id_sql("incident_number", f"C{YEAR}{month:02d}", 7), "block": BLOCK_SQL}
+    return frame.sort_values("time_received", kind="stable"), sql
 
 
-def _incidents(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> pd.DataFrame:
+def _incidents(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 2, month)
     offences = cat.OFFENCES
     p = np.array([o.weight for o in offences])
@@ -275,37 +301,42 @@ def _incidents(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int
         rng.choice(len(areas), size=n, p=weights["crime"]),
     )
     beats = areas["beat"].to_numpy()[beat_idx]
-    blocks = _blocks(rng, n)
+    block_no, street = _block_parts(rng, n)
     on_hot_block = violent & (beats == HOT_SPOT_BEAT) & (rng.random(n) < HOT_SPOT_BLOCK_SHARE)
-    blocks = np.where(on_hot_block, HOT_SPOT_BLOCK, blocks)
+    hot_no, hot_street = HOT_SPOT_BLOCK.split(" BLOCK ")
+    block_no = np.where(on_hot_block, int(hot_no) // 100, block_no)
+    street = _pick(cat.STREETS, np.where(on_hot_block, cat.STREETS.index(hot_street), street.codes))
     reported = _local_times(rng, month, n)
     occurred = reported - _minutes(rng.exponential(240, n))
     lat, lon = _points(rng, areas, beat_idx)
     arrest = rng.random(n) < np.array([o.arrest_rate for o in offences])[o_idx]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "report_no": [f"R{YEAR}{month:02d}{i:06d}" for i in range(n)],
-            "nibrs_code": np.array([o.code for o in offences])[o_idx],
-            "offense": np.array([o.description for o in offences])[o_idx],
+            "report_no": np.arange(n),
+            "nibrs_code": _pick([o.code for o in offences], o_idx),
+            "offense": _pick([o.description for o in offences], o_idx),
             "crime_against": np.array([o.category for o in offences])[o_idx],
-            "violent": np.where(violent, "TRUE", "FALSE"),
+            "violent": _flag(violent),
             "reported_date": reported,
             "occurred_date": occurred,
-            "beat": beats,
-            "district": areas["district"].to_numpy()[beat_idx],
+            "beat": _pick(areas["beat"], beat_idx),
+            "district": _pick(DISTRICTS, beat_idx // len(BEAT_LETTERS)),
             "latitude": lat,
             "longitude": lon,
-            "block_address": blocks,
-            "arrest": np.where(arrest, "TRUE", "FALSE"),
+            "block_address": 0,
+            "arrest": _flag(arrest),
+            "_block_no": block_no,
+            "_street": street,
         }
-    ).sort_values("reported_date", kind="stable")
+    )
+    sql = {"report_no": _id_sql("report_no", f"R{YEAR}{month:02d}", 6), "block_address": BLOCK_SQL}
+    return frame.sort_values("reported_date", kind="stable"), sql
 
 
-def _stops(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> pd.DataFrame:
+def _stops(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 3, month)
     beat_idx = rng.choice(len(areas), size=n, p=weights["stops"])
-    beats = areas["beat"].to_numpy()[beat_idx]
-    div = beats == DIVERGENCE_BEAT
+    div = areas["beat"].to_numpy()[beat_idx] == DIVERGENCE_BEAT
     u = rng.random(n)
     outcome_idx = np.where(
         div,
@@ -315,57 +346,58 @@ def _stops(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) ->
     searched = rng.random(n) < np.where(div, SEARCH_P["divergence"], SEARCH_P["normal"])
     found = searched & (rng.random(n) < np.where(div, HIT_P["divergence"], HIT_P["normal"]))
     lat, lon = _points(rng, areas, beat_idx)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "stop_id": [f"S{YEAR}{month:02d}{i:06d}" for i in range(n)],
+            "stop_id": np.arange(n),
             "stop_datetime": _local_times(rng, month, n),
-            "beat": beats,
-            "district": areas["district"].to_numpy()[beat_idx],
+            "beat": _pick(areas["beat"], beat_idx),
+            "district": _pick(DISTRICTS, beat_idx // len(BEAT_LETTERS)),
             "lat": lat,
             "lng": lon,
-            "type": np.where(rng.random(n) < 0.75, "vehicular", "pedestrian"),
-            "reason_for_stop": np.array(["moving violation", "equipment", "suspicious behaviour", "call for service"])[
-                rng.choice(4, size=n, p=[0.5, 0.2, 0.2, 0.1])
-            ],
+            "type": _flag(rng.random(n) < 0.75, ("pedestrian", "vehicular")),
+            "reason_for_stop": _pick(
+                ("moving violation", "equipment", "suspicious behaviour", "call for service"),
+                rng.choice(4, size=n, p=[0.5, 0.2, 0.2, 0.1]),
+            ),
             "subject_age": rng.integers(16, 80, n),
-            "subject_race": np.array(cat.RACES)[rng.choice(len(cat.RACES), size=n, p=cat.RACE_SHARES)],
-            "subject_sex": np.where(rng.random(n) < 0.68, "male", "female"),
-            "search_conducted": np.where(searched, "TRUE", "FALSE"),
-            "contraband_found": np.where(found, "TRUE", "FALSE"),
-            "outcome": np.array(STOP_OUTCOMES)[outcome_idx],
+            "subject_race": _pick(cat.RACES, rng.choice(len(cat.RACES), size=n, p=cat.RACE_SHARES)),
+            "subject_sex": _flag(rng.random(n) < 0.68, ("female", "male")),
+            "search_conducted": _flag(searched),
+            "contraband_found": _flag(found),
+            "outcome": _pick(STOP_OUTCOMES, outcome_idx),
         }
-    ).sort_values("stop_datetime", kind="stable")
+    )
+    return frame.sort_values("stop_datetime", kind="stable"), {"stop_id": _id_sql("stop_id", f"S{YEAR}{month:02d}", 6)}
 
 
-def _service_requests(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> pd.DataFrame:
+def _service_requests(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 4, month)
-    names = np.array([s for s, _ in cat.SERVICE_REQUEST_TYPES])
+    names = [s for s, _ in cat.SERVICE_REQUEST_TYPES]
     p = np.array([w for _, w in cat.SERVICE_REQUEST_TYPES], dtype=float)
     beat_idx = rng.choice(len(areas), size=n, p=weights["population"])
     created = _local_times(rng, month, n)
     open_ = rng.random(n) < 0.12
     closed = created + _minutes(rng.exponential(60 * 24 * 4, n))
     lat, lon = _points(rng, areas, beat_idx)
-    service = names[rng.choice(len(names), size=n, p=p / p.sum())]
-    channel = np.where(
-        np.char.find(service.astype(str), "(211)") >= 0,
-        "211",
-        np.array(["phone", "app", "web"])[rng.choice(3, size=n, p=[0.5, 0.3, 0.2])],
-    )
-    return pd.DataFrame(
+    service = rng.choice(len(names), size=n, p=p / p.sum())
+    is_211 = np.array(["(211)" in s for s in names])[service]
+    channel = np.where(is_211, 3, rng.choice(3, size=n, p=[0.5, 0.3, 0.2]))
+    frame = pd.DataFrame(
         {
-            "sr_number": [f"SR{YEAR}{month:02d}{i:06d}" for i in range(n)],
-            "channel": channel,
-            "sr_type": service,
+            "sr_number": np.arange(n),
+            "channel": _pick(("phone", "app", "web", "211"), channel),
+            "sr_type": _pick(names, service),
             "created_date": created,
             "closed_date": np.where(open_, np.datetime64("NaT"), closed),
-            "status": np.where(open_, "Open", "Closed"),
-            "beat": areas["beat"].to_numpy()[beat_idx],
-            "district": areas["district"].to_numpy()[beat_idx],
+            "status": _flag(open_, ("Closed", "Open")),
+            "beat": _pick(areas["beat"], beat_idx),
+            "district": _pick(DISTRICTS, beat_idx // len(BEAT_LETTERS)),
             "latitude": lat,
             "longitude": lon,
         }
-    ).sort_values("created_date", kind="stable")
+    )
+    sql = {"sr_number": _id_sql("sr_number", f"SR{YEAR}{month:02d}", 6)}
+    return frame.sort_values("created_date", kind="stable"), sql
 
 
 def _budget(seed: int) -> pd.DataFrame:
@@ -478,7 +510,8 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
         progress(f"demo city: writing {total:,} {source.replace('_', ' ')} ...")
         for month, n in _month_counts(total):
             path = out_dir / source / f"{source}_{YEAR}-{month:02d}.csv"
-            record(source, path, _write(builder(seed, areas, weights, month, n), path, time_columns))
+            frame, expressions = builder(seed, areas, weights, month, n)
+            record(source, path, _write(frame, path, time_columns, expressions))
     record("budget", out_dir / "budget.csv", _write(_budget(seed), out_dir / "budget.csv", {}))
     survey = _survey(seed, areas, weights, scale)
     record(
