@@ -14,6 +14,7 @@ help:
 	@echo "make test   - lint (ruff, sqlfluff, dbt parse, Dagster definitions) and the whole test suite"
 	@echo "make ui     - start the Dagster UI on http://127.0.0.1:3000 (reads workspace.yaml)"
 	@echo "make lint   - only the linters"
+	@echo "make bench  - benchmark the pipeline stage by stage (BENCH_SCALE=10 for ten times the demo city)"
 	@echo "make clean  - remove the warehouse, landing folder, run history and build output"
 
 $(UV):
@@ -53,6 +54,11 @@ test: lint unit
 ui: install
 	mkdir -p $${DAGSTER_HOME:-$(CURDIR)/.dagster_home}
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -w workspace.yaml
+
+# Figures, not tests: prints stage times, memory and the overhead over the bare engine.
+BENCH_SCALE ?= 1
+bench: install
+	$(BIN)/python -m orchestration.benchmark --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf data .dagster_home dbt_project/target dbt_project/logs logs

@@ -1,0 +1,295 @@
+"""Benchmark: the whole pipeline at a chosen scale, stage by stage, against the bare engine.
+
+    python -m orchestration.benchmark --scale 10 [--workdir DIR] [--out artifacts/benchmark.json]
+
+It is not a test: it prints figures and writes them to a JSON file. In a scratch folder it
+1. generates the demo city (wall time, peak memory);
+2. runs the refresh job (land, build, gates, publish, report) in a child process, sampling
+   the memory of the whole process tree; each Dagster step is put in a stage by its name;
+3. adds one new day of calls and runs the job again (the incremental refresh);
+4. runs the same compiled SQL of the dbt models directly in one DuckDB connection, with no
+   orchestration (the engine floor), and prints pipeline build time / floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+STAGES = ("land", "build", "gates", "publish", "report", "other")
+
+
+def stage_of(step_key: str) -> str:
+    key = step_key.lower()
+    if "land" in key:
+        return "land"
+    if "dbt" in key:
+        return "build"
+    if "gate" in key or "check" in key or "expect" in key:
+        return "gates"
+    if "report" in key:
+        return "report"
+    if any(word in key for word in ("serv", "postgres", "parquet", "publish")):
+        return "publish"
+    return "other"
+
+
+class TreeMemorySampler:
+    """Samples the resident memory of a process and all its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        self.pid, self.interval = pid, interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        found = []
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+
+    @staticmethod
+    def _rss(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def tree_rss(self) -> int:
+        total, stack = 0, [self.pid]
+        while stack:
+            pid = stack.pop()
+            total += self._rss(pid)
+            stack += self._children(pid)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self.tree_rss()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float = 0.0, end: float = float("inf")) -> int:
+        return max((rss for t, rss in self.samples if start <= t <= end), default=0)
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, TreeMemorySampler, int]:
+    started = time.time()
+    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with TreeMemorySampler(proc.pid) as sampler:
+        _, err = proc.communicate()
+    if proc.returncode:
+        sys.stderr.write(err.decode(errors="replace")[-3000:])
+    return time.time() - started, sampler, proc.returncode
+
+
+def step_times(dagster_home: Path) -> list[tuple[str, float, float, str]]:
+    """(step key, start, end, status) of the latest run recorded in this Dagster home."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        starts: dict[str, float] = {}
+        steps = []
+        for record in instance.all_logs(run.run_id):
+            event = record.dagster_event
+            if event is None or not record.step_key:
+                continue
+            if event.event_type == DagsterEventType.STEP_START:
+                starts[record.step_key] = record.timestamp
+            elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                status = "ok" if event.event_type == DagsterEventType.STEP_SUCCESS else "failed"
+                steps.append((record.step_key, starts.get(record.step_key, record.timestamp), record.timestamp, status))
+        return steps
+
+
+def by_stage(steps, sampler: TreeMemorySampler) -> dict[str, dict]:
+    stages: dict[str, dict] = {}
+    for key, start, end, status in steps:
+        entry = stages.setdefault(stage_of(key), {"seconds": 0.0, "peak_rss_mb": 0.0, "steps": []})
+        entry["seconds"] += end - start
+        entry["peak_rss_mb"] = max(entry["peak_rss_mb"], sampler.peak(start, end) / 2**20)
+        entry["steps"].append({"step": key, "seconds": round(end - start, 2), "status": status})
+    for entry in stages.values():
+        entry["seconds"] = round(entry["seconds"], 2)
+        entry["peak_rss_mb"] = round(entry["peak_rss_mb"], 1)
+    return stages
+
+
+def add_one_day(landing_dir: Path, day_rows: int, seed: int) -> Path:
+    """A new day's extract of calls (1 January of the next year), ids that do not collide."""
+    import numpy as np
+
+    from orchestration.demo_city import generator as gen
+
+    areas = gen.build_areas(seed)
+    frame, expressions = gen._calls(seed + 1, areas, gen.area_weights(areas), 1, day_rows)
+    shift = np.timedelta64(365, "D")
+    for col in ("time_received", "time_dispatched", "time_enroute", "time_arrived", "time_cleared"):
+        frame[col] = frame[col] + shift
+    expressions["incident_number"] = gen._id_sql("incident_number", f"C{gen.YEAR + 1}0101D", 7)
+    path = landing_dir / "demo_city" / "calls_for_service" / f"calls_for_service_{gen.YEAR + 1}-01-01.csv"
+    fmt = {c: "%Y-%m-%dT%H:%M:%S" for c in frame.columns if c.startswith("time_")}
+    gen._write(frame, path, fmt, expressions)
+    return path
+
+
+def engine_floor(warehouse: Path, target_path: Path, scratch: Path) -> float:
+    """Every model's compiled SQL in dependency order, then every data test, in one DuckDB connection."""
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    nodes = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in seen or key not in nodes:
+            return
+        seen.add(key)
+        for dep in nodes[key]["depends_on"]["nodes"]:
+            visit(dep)
+        order.append(key)
+
+    for key in sorted(nodes):
+        visit(key)
+    copy = scratch / "floor.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    started = time.perf_counter()
+    for key in order:
+        node = nodes[key]
+        kind = "VIEW" if node["config"]["materialized"] in ("view", "ephemeral") else "TABLE"
+        relation = f'"{node["schema"]}"."{node["alias"] or node["name"]}"'
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{node["schema"]}"')
+        sql = node["compiled_code"].replace(f'"{warehouse.stem}".', f'"{copy.stem}".')
+        con.execute(f"CREATE OR REPLACE {kind} {relation} AS {sql}")
+    # dbt build also runs the data tests: so does the floor (each test is a query for failing rows).
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("compiled_code"):
+            sql = node["compiled_code"].replace(f'"{warehouse.stem}".', f'"{copy.stem}".')
+            con.execute(f"SELECT count(*) FROM ({sql}) AS failures").fetchone()
+    elapsed = time.perf_counter() - started
+    con.close()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=20250101)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/psw-benchmark"))
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "artifacts" / "benchmark.json")
+    parser.add_argument("--keep", action="store_true", help="reuse generated files in workdir")
+    args = parser.parse_args(argv)
+
+    work = args.workdir
+    if work.exists() and not args.keep:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PSW_WAREHOUSE": str(work / "warehouse.duckdb"),
+        "PSW_LANDING_DIR": str(work / "landing"),
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "PSW_DEMO_SCALE": str(args.scale),
+        "PSW_DEMO_SEED": str(args.seed),
+        "PSW_SERVING_DIR": str(work / "serving"),
+        "PSW_REPORT_DIR": str(work / "report"),
+    }
+    (work / "dagster_home").mkdir(exist_ok=True)
+    python = sys.executable
+    results: dict = {
+        "scale": args.scale,
+        "cores": os.cpu_count(),
+        "machine": platform.platform(),
+        "duckdb": duckdb.__version__,
+    }
+
+    print(f"benchmark at scale {args.scale} in {work} ({os.cpu_count()} cores)")
+    seconds, sampler, rc = run_measured(
+        [
+            python,
+            "-m",
+            "orchestration.demo_city.generator",
+            str(work / "landing" / "demo_city"),
+            "--scale",
+            str(args.scale),
+            "--seed",
+            str(args.seed),
+        ],
+        env,
+    )
+    truth = json.loads((work / "landing" / "demo_city" / "truth.json").read_text())
+    results["generate"] = {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(sampler.peak() / 2**20, 1),
+        "rows": truth["rows"],
+    }
+    print(
+        f"  generate     {seconds:8.1f} s  peak {sampler.peak() / 2**20:8.0f} MB  "
+        f"({truth['rows']['calls_for_service']:,} calls)"
+    )
+
+    for label in ("full", "incremental"):
+        if label == "incremental":
+            day_rows = max(1, truth["rows"]["calls_for_service"] // 365)
+            add_one_day(work / "landing", day_rows, args.seed)
+            results["incremental_day_rows"] = day_rows
+        seconds, sampler, rc = run_measured([python, "-m", "orchestration.cli", "run"], env)
+        stages = by_stage(step_times(work / "dagster_home"), sampler)
+        results[label] = {
+            "seconds": round(seconds, 2),
+            "peak_rss_mb": round(sampler.peak() / 2**20, 1),
+            "succeeded": rc == 0,
+            "stages": stages,
+        }
+        print(f"  {label:<12} {seconds:8.1f} s  peak {sampler.peak() / 2**20:8.0f} MB  {'ok' if rc == 0 else 'FAILED'}")
+        for name in STAGES:
+            if name in stages:
+                print(f"    {name:<10} {stages[name]['seconds']:8.1f} s  peak {stages[name]['peak_rss_mb']:8.0f} MB")
+
+    target = DBT_PROJECT_DIR / "target"
+    floor = engine_floor(work / "warehouse.duckdb", target, work)
+    build = results["full"]["stages"].get("build", {}).get("seconds")
+    results["engine_floor_seconds"] = round(floor, 2)
+    results["overhead_ratio_build_over_floor"] = round(build / floor, 2) if build else None
+    print(f"  engine floor {floor:8.1f} s  (compiled model SQL in one DuckDB connection)")
+    if build:
+        print(f"  overhead     {build / floor:8.2f} x  (pipeline build stage / engine floor)")
+    full = results["full"]["seconds"]
+    incr = results["incremental"]["seconds"]
+    print(f"  incremental / full = {incr / full:.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"figures written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
