@@ -88,16 +88,16 @@ def spark_marts(demo_warehouse, tmp_path_factory):
 
 
 SERVICE_DEMAND = """
-    SELECT source_profile, service_category, sum(calls), round(sum(officer_hours), 6),
-           round(sum(alternative_eligible_calls), 0), round(sum(estimated_cost), 4)
+    SELECT source_profile, service_category, sum(calls), sum(officer_hours),
+           sum(alternative_eligible_calls), sum(estimated_cost)
     FROM marts.mart_service_demand GROUP BY 1, 2 ORDER BY 1, 2
 """
 MONTHLY_SHARES = """
-    SELECT source_profile, cast(call_month AS varchar), service_category, round(sum(share_of_calls), 9)
+    SELECT source_profile, cast(call_month AS varchar), service_category, sum(share_of_calls)
     FROM marts.mart_service_demand GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 """
 COVERAGE = """
-    SELECT source_profile, cast(call_month AS varchar), calls, unclassified_calls, round(unclassified_share, 9)
+    SELECT source_profile, cast(call_month AS varchar), calls, unclassified_calls, unclassified_share
     FROM marts.mart_classification_coverage ORDER BY 1, 2
 """
 OFFICER_INITIATED = """
