@@ -1,33 +1,45 @@
 """Land one extract file into schema ``raw`` through its source profile.
 
-What happens to each row, all inside DuckDB (no row-by-row Python):
-1. DuckDB's CSV reader reads every field as text and keeps the lines it cannot read
-   (wrong column count, bytes that are not in the file's encoding, broken quoting)
-   in a rejects table instead of failing.
-2. Each good row is mapped onto the canonical fields: trimmed, code values mapped,
-   timestamps parsed with the profile's formats in its time zone and written as UTC,
-   numbers and booleans checked. A row with a missing required value or a value that
-   does not parse is quarantined with the field and the reason.
-3. Good rows go to ``raw.<source>`` with lineage columns and the row as received
-   (``_original``); bad rows and unreadable lines go to ``raw.quarantine``.
-4. The file's content hash is the batch id: a file landed before is skipped, so landing
-   the same file twice changes nothing. Rows read = rows landed + rows quarantined,
-   checked before the transaction commits.
+What happens to a file, in order (rows are never handled one by one in Python):
+1. Its content hash is the batch id: a file landed before (under any name) is skipped.
+2. The bytes are made readable: a byte-order mark is followed; an encoding DuckDB does not read
+   itself (cp1252, utf-16, ...) is transcoded to a UTF-8 temporary file, streaming.
+3. One streaming scan finds the header and where each record starts (``csvfile.scan_layout``),
+   so that every row, landed or quarantined, carries the physical line it starts on.
+4. The file is refused whole, with a message naming it, when it cannot be read as the profile
+   says: a required column missing from the header (aliases tried in order), a delimiter or
+   quote character that is not the file's, or quoting so broken that records cannot be told apart.
+5. DuckDB's CSV reader reads every field as text and keeps the lines it cannot read (wrong
+   column count, bytes not in the encoding) in a rejects table instead of failing.
+6. Each good row is mapped onto the canonical fields (see ``_FieldSql``). A row with a missing
+   required value, a value that does not parse, or a timestamp more than a day after the load
+   is quarantined with the field, the column and the reason. Rows that land but look wrong
+   (daylight-saving edge, coordinates outside the city or swapped) are kept and flagged in
+   ``_flags``.
+7. Good rows go to ``raw.<source>`` with lineage and the row as received (``_original``); bad
+   rows and unreadable records go to ``raw.quarantine``; one row per file to ``raw.batches``.
+   Rows read = rows landed + rows quarantined is checked before the transaction commits.
 """
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import csv
-import hashlib
-import io
+import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
-from orchestration.landing.profiles import SourceProfile
+from orchestration.landing.clock import local_to_utc_sql, transition_days
+from orchestration.landing.profiles import KEEP, FieldSource, SourceProfile
+from orchestration.landing.projection import PROJECTIONS
 
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = {
@@ -39,6 +51,8 @@ LINEAGE_COLUMNS = {
     "_timezone": "VARCHAR",
     "_original": "JSON",
 }
+# Added after the first release: appended with ALTER TABLE so older warehouses keep working.
+FLAG_COLUMNS = {"_flags": "VARCHAR"}
 QUARANTINE_COLUMNS = {
     "batch_id": "VARCHAR",
     "source": "VARCHAR",
@@ -63,6 +77,16 @@ BATCH_COLUMNS = {
     "rows_quarantined": "BIGINT",
     "loaded_at": "TIMESTAMP",
 }
+BATCH_EXTRA_COLUMNS = {"notes": "VARCHAR"}
+# A timestamp later than the load time plus this is quarantined (clocks and time zones can put
+# a genuine event a few hours ahead; a day is not a clock error any more).
+FUTURE_TOLERANCE = timedelta(days=1)
+# DuckDB keeps to this much memory while landing and spills the rest to disk, so a file of any
+# size streams through (measured in tests/test_robustness.py and orchestration/landing/benchmark.py).
+LANDING_MEMORY_LIMIT = os.environ.get("PSW_LANDING_MEMORY_LIMIT", "1GB")
+REJECT_TEXT_LIMIT = 65_536
+CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
+CANDIDATE_QUOTES = ('"', "'")
 
 
 class LandingError(ValueError):
@@ -79,7 +103,9 @@ class LandingResult:
     rows_quarantined: int = 0
     already_landed: bool = False
     quarantine_reasons: Counter = field(default_factory=Counter)
+    flags: Counter = field(default_factory=Counter)
     unmapped_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def quote_ident(name: str) -> str:
@@ -94,6 +120,10 @@ def _sql_list(values) -> str:
     return "[" + ", ".join(quote_literal(v) for v in values) + "]"
 
 
+def _sql_tuple(values) -> str:
+    return "(" + ", ".join(quote_literal(v) for v in values) + ")"
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
     """Create ``raw.<source>``, ``raw.quarantine`` and ``raw.batches`` if they are missing."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
@@ -101,248 +131,661 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
     cols = [f"{quote_ident(f)} VARCHAR" for f in canonical.fields]
     cols += [f"{c} {t}" for c, t in LINEAGE_COLUMNS.items()]
     con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{source} ({', '.join(cols)})")
+    for c, t in FLAG_COLUMNS.items():
+        con.execute(f"ALTER TABLE {RAW_SCHEMA}.{source} ADD COLUMN IF NOT EXISTS {c} {t}")
     for table, spec in (("quarantine", QUARANTINE_COLUMNS), ("batches", BATCH_COLUMNS)):
         body = ", ".join(f"{c} {t}" for c, t in spec.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({body})")
+    for c, t in BATCH_EXTRA_COLUMNS.items():
+        con.execute(f"ALTER TABLE {RAW_SCHEMA}.batches ADD COLUMN IF NOT EXISTS {c} {t}")
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+file_sha256 = csvfile.file_sha256
 
 
-def read_header(path: Path, profile: SourceProfile) -> list[str]:
-    """The file's column names (a UTF-8 byte-order mark is dropped)."""
-    encoding = "utf-8-sig" if profile.csv.encoding.lower() in ("utf-8", "utf8") else profile.csv.encoding
-    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
-        first = fh.readline()
-    if not first.strip():
-        return []
-    row = next(csv.reader(io.StringIO(first), delimiter=profile.csv.delimiter, quotechar=profile.csv.quote))
-    return [c.strip() for c in row]
+# --------------------------------------------------------------------------------------------
+# How each canonical field is computed, in SQL
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _FieldSql:
+    """SQL for one canonical field, in steps: ``prepared`` columns (computed once from the
+    file's columns), ``timed`` columns (local timestamps to UTC, with the day's daylight-saving
+    transition joined as ``_tz_<field>``), then the canonical ``value``, ``problems`` and ``flags``."""
+
+    prepared: dict[str, str]
+    value: str
+    problems: list[str]
+    flags: list[str]
+    timed: dict[str, str] = field(default_factory=dict)
+    joins: list[str] = field(default_factory=list)
 
 
-def _field_sql(profile: SourceProfile, fld: str, kind: str, header: set[str]) -> tuple[str, str]:
-    """(normalised value expression, problem expression) for one canonical field."""
-    if fld in profile.columns and profile.columns[fld] in header:
-        value = f"nullif(trim({quote_ident(profile.columns[fld])}), '')"
-    elif fld in profile.constants:
-        value = quote_literal(profile.constants[fld])
-    else:
-        value = "CAST(NULL AS VARCHAR)"
-    mapping = profile.values.get(fld)
-    if mapping:
-        whens = " ".join(
-            f"WHEN {quote_literal(k)} THEN {'NULL' if v is None else quote_literal(v)}" for k, v in mapping.items()
+WKT_POINT = r"POINT\s*\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)"  # longitude latitude
+GEOJSON_POINT = r'"coordinates"\s*:\s*\[\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)'  # longitude, latitude
+PAREN_LAT_LON = r"^\(\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*\)$"  # (latitude, longitude)
+EMPTY = "CAST(NULL AS VARCHAR)"
+
+
+def _problem_text(fld: str, value_sql: str, column: str, what: str) -> str:
+    """SQL for: <field>: '<value>' (column <c>) <what>."""
+    where = f" (column {column})" if column else ""
+    return f"{quote_literal(fld + ': ' + chr(39))} || {value_sql} || {quote_literal(chr(39) + where + ' ' + what)}"
+
+
+class _Plan:
+    """The profile resolved against one file's header: which column feeds which field."""
+
+    def __init__(self, profile: SourceProfile, header: list[str], now: datetime):
+        self.profile = profile
+        self.header = set(header)
+        self.now = now
+        self.used: dict[str, tuple[str, ...]] = {}
+        self.missing_required: list[str] = []
+        self.missing_optional: list[str] = []
+        for fld, spec in profile.columns.items():
+            found = spec.resolve(self.header)
+            if found:
+                self.used[fld] = found
+            elif fld in profile.canonical.required:
+                self.missing_required.append(f"{spec.wanted()} (for {fld})")
+            else:
+                self.missing_optional.append(f"{spec.wanted()} (for {fld})")
+        coords = profile.coordinates
+        self.coordinate_columns: dict[str, str] = {}
+        if coords:
+            parts = {"point": coords.point} if coords.point else {"x": coords.x, "y": coords.y}
+            for part, spec in parts.items():
+                found = spec.resolve(self.header)
+                if found:
+                    self.coordinate_columns[part] = found[0]
+                else:
+                    self.missing_optional.append(f"{spec.wanted()} (for latitude/longitude)")
+            if len(self.coordinate_columns) != len(parts):
+                self.coordinate_columns = {}
+
+    def used_columns(self) -> set[str]:
+        return {c for found in self.used.values() for c in found} | set(self.coordinate_columns.values())
+
+    def _clean(self, column: str, extra_nulls: tuple[str, ...] = ()) -> str:
+        nulls = _sql_tuple(("",) + self.profile.null_values + extra_nulls)
+        col = quote_ident(column)
+        return f"(CASE WHEN trim({col}) IN {nulls} THEN NULL ELSE trim({col}) END)"
+
+    def _source_value(self, fld: str) -> tuple[str, str]:
+        """(SQL of the field's text before its kind is checked, the column(s) it came from)."""
+        if fld in self.used:
+            spec: FieldSource = self.profile.columns[fld]
+            cols = self.used[fld]
+            value = (" || " + quote_literal(spec.separator) + " || ").join(self._clean(c) for c in cols)
+            mapping = spec.values if spec.values is not None else self.profile.values.get(fld)
+            if mapping:
+                whens = " ".join(
+                    f"WHEN {quote_literal(k)} THEN {'NULL' if v is None else quote_literal(v)}"
+                    for k, v in mapping.items()
+                )
+                if spec.otherwise == KEEP:
+                    other = value
+                else:
+                    other = "NULL" if spec.otherwise is None else quote_literal(spec.otherwise)
+                value = f"(CASE WHEN ({value}) IS NULL THEN NULL ELSE (CASE {value} {whens} ELSE {other} END) END)"
+            return value, " + ".join(cols)
+        if fld in self.profile.constants:
+            return quote_literal(self.profile.constants[fld]), ""
+        return EMPTY, ""
+
+    def field_sql(self, fld: str, kind: str) -> _FieldSql:
+        source, column = self._source_value(fld)
+        v = quote_ident(f"_v_{fld}")
+        prepared = {f"_v_{fld}": source}
+        problems: list[str] = []
+        flags: list[str] = []
+        if fld in self.profile.canonical.required:
+            where = f" (column {column})" if column else ""
+            problems.append(f"CASE WHEN {v} IS NULL THEN {quote_literal(f'{fld}: missing required value{where}')} END")
+        if kind == "timestamp":
+            formats = self.profile.formats_for(fld)
+            naive = [f for f in formats if "%z" not in f and "%Z" not in f]
+            aware = [f for f in formats if f not in naive]
+            parts, timed, joins = [], {}, []
+            if naive:
+                local = quote_ident(f"_l_{fld}")
+                prepared[f"_l_{fld}"] = f"try_strptime({v}, {_sql_list(naive)})"
+                alias = quote_ident(f"_tz_{fld}")
+                joins.append(f"LEFT JOIN _landing_tz {alias} ON CAST({local} AS DATE) = {alias}.day")
+                utc_local, dst_flag = local_to_utc_sql(local, alias, self.profile.timezone)
+                parts.append(utc_local)
+                timed[f"_d_{fld}"] = dst_flag
+                flags.append(
+                    f"CASE WHEN {quote_ident(f'_d_{fld}')} IS NOT NULL THEN '{fld}: ' || {quote_ident(f'_d_{fld}')} END"
+                )
+            if aware:
+                # DuckDB's %z reads +hh:mm and +hhmm; an ISO 8601 'Z' means +00:00.
+                zoned = f"regexp_replace({v}, '([0-9])Z$', '\\1+00:00')"
+                parts.append(f"timezone('UTC', try_strptime({zoned}, {_sql_list(aware)}))")
+            timed[f"_t_{fld}"] = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+            t = quote_ident(f"_t_{fld}")
+            limit = self.now + FUTURE_TOLERANCE
+            listed = ", ".join(formats)
+            late = f"is later than the load time {self.now:%Y-%m-%d %H:%M} UTC + 1 day (read as "
+            problems.append(
+                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
+                f"{_problem_text(fld, v, column, 'does not match ' + listed)} "
+                f"WHEN {t} > TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}' THEN "
+                f"{_problem_text(fld, v, column, late)} || strftime({t}, '%Y-%m-%d %H:%M:%S') || ' UTC)' END"
+            )
+            return _FieldSql(prepared, f"strftime({t}, '%Y-%m-%d %H:%M:%S')", problems, flags, timed, joins)
+        if kind == "date":
+            prepared[f"_t_{fld}"] = f"CAST(try_strptime({v}, {_sql_list(self.profile.formats_for(fld))}) AS DATE)"
+            t = quote_ident(f"_t_{fld}")
+            problems.append(
+                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {_problem_text(fld, v, column, 'is not a date')} END"
+            )
+            return _FieldSql(prepared, f"strftime({t}, '%Y-%m-%d')", problems, flags)
+        if kind in ("number", "integer"):
+            target = "DOUBLE" if kind == "number" else "BIGINT"
+            what = "is not an integer" if kind == "integer" else "is not a number"
+            problems.append(
+                f"CASE WHEN {v} IS NOT NULL AND try_cast({v} AS {target}) IS NULL THEN "
+                f"{_problem_text(fld, v, column, what)} END"
+            )
+            return _FieldSql(prepared, v, problems, flags)
+        if kind == "boolean":
+            normalised = (
+                f"CASE WHEN lower({v}) IN {_sql_tuple(self.profile.true_values)} THEN 'true' "
+                f"WHEN lower({v}) IN {_sql_tuple(self.profile.false_values)} THEN 'false' END"
+            )
+            problems.append(
+                f"CASE WHEN {v} IS NOT NULL AND ({normalised}) IS NULL THEN "
+                f"{_problem_text(fld, v, column, 'is not a yes/no value')} END"
+            )
+            return _FieldSql(prepared, normalised, problems, flags)
+        return _FieldSql(prepared, v, problems, flags)
+
+    def coordinates_sql(self) -> tuple[_FieldSql, _FieldSql]:
+        """Latitude and longitude derived from projected x/y or from a point column."""
+        coords = self.profile.coordinates
+        if not self.coordinate_columns:
+            return _FieldSql({}, EMPTY, [], []), _FieldSql({}, EMPTY, [], [])
+        if coords.point:
+            col = self.coordinate_columns["point"]
+            prepared = {"_v_point": self._clean(col, coords.missing)}
+            p = quote_ident("_v_point")
+
+            def part(group_lon_first: int, group_lat_first: int) -> str:
+                return (
+                    f"coalesce(nullif(regexp_extract({p}, {quote_literal(WKT_POINT)}, {group_lon_first}), ''), "
+                    f"nullif(regexp_extract({p}, {quote_literal(GEOJSON_POINT)}, {group_lon_first}), ''), "
+                    f"nullif(regexp_extract({p}, {quote_literal(PAREN_LAT_LON)}, {group_lat_first}), ''))"
+                )
+
+            lat, lon = part(2, 1), part(1, 2)
+            what = "is not a point: POINT (lon lat), GeoJSON or (lat, lon)"
+            problem = (
+                f"CASE WHEN {p} IS NOT NULL AND ({lat}) IS NULL THEN {_problem_text('latitude', p, col, what)} END"
+            )
+            return _FieldSql(prepared, lat, [problem], []), _FieldSql({}, lon, [], [])
+        xcol, ycol = self.coordinate_columns["x"], self.coordinate_columns["y"]
+        prepared = {"_v_x": self._clean(xcol, coords.missing), "_v_y": self._clean(ycol, coords.missing)}
+        x, y = quote_ident("_v_x"), quote_ident("_v_y")
+        lat, lon = PROJECTIONS[coords.projection].to_wgs84_sql(f"try_cast({x} AS DOUBLE)", f"try_cast({y} AS DOUBLE)")
+        problems = [
+            f"CASE WHEN {v} IS NOT NULL AND try_cast({v} AS DOUBLE) IS NULL THEN "
+            f"{_problem_text('latitude', v, c, 'is not a number')} END"
+            for v, c in ((x, xcol), (y, ycol))
+        ]
+        return (
+            _FieldSql(prepared, f"CAST(round({lat}, 7) AS VARCHAR)", problems, []),
+            _FieldSql({}, f"CAST(round({lon}, 7) AS VARCHAR)", [], []),
         )
-        value = f"(CASE {value} {whens} ELSE {value} END)"
 
-    problems: list[str] = []
-    shown = f"'{fld}: ' || "
-    if fld in profile.canonical.required:
-        problems.append(f"CASE WHEN {value} IS NULL THEN '{fld}: missing required value' END")
-    if kind == "timestamp":
-        formats = profile.formats_for(fld)
-        naive = [f for f in formats if "%z" not in f and "%Z" not in f]
-        aware = [f for f in formats if f not in naive]
-        parts = []
-        if naive:
-            parts.append(f"timezone({quote_literal(profile.timezone)}, try_strptime({value}, {_sql_list(naive)}))")
-        if aware:
-            parts.append(f"try_strptime({value}, {_sql_list(aware)})")
-        parsed = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-        normalised = f"strftime(timezone('UTC', {parsed}), '%Y-%m-%d %H:%M:%S')"
-        problems.append(
-            f"CASE WHEN {value} IS NOT NULL AND {parsed} IS NULL THEN "
-            f"{shown}'''' || {value} || ''' does not match {', '.join(formats).replace(chr(39), '')}' END"
+    def coordinate_flag_sql(self, lat: str, lon: str) -> str:
+        """A flag for coordinates outside the city (swapped ones named as such), or impossible ones."""
+        la, lo = f"try_cast({lat} AS DOUBLE)", f"try_cast({lon} AS DOUBLE)"
+        b = self.profile.bounds
+        impossible = f"WHEN abs({la}) > 90 OR abs({lo}) > 180 THEN 'latitude/longitude: impossible (not on Earth)'"
+        if b is None:
+            return f"CASE WHEN {la} IS NULL OR {lo} IS NULL THEN NULL {impossible} END"
+        lat_range = f"BETWEEN {b.min_latitude} AND {b.max_latitude}"
+        lon_range = f"BETWEEN {b.min_longitude} AND {b.max_longitude}"
+        return (
+            f"CASE WHEN {la} IS NULL OR {lo} IS NULL THEN NULL "
+            f"WHEN {la} {lat_range} AND {lo} {lon_range} THEN NULL "
+            f"WHEN {lo} {lat_range} AND {la} {lon_range} "
+            "THEN 'latitude/longitude: swapped (the values fit the city the other way round)' "
+            f"{impossible} ELSE 'latitude/longitude: outside the city bounds' END"
         )
-        return normalised, " , ".join(problems)
-    if kind == "date":
-        parsed = f"CAST(try_strptime({value}, {_sql_list(profile.formats_for(fld))}) AS DATE)"
-        problems.append(
-            f"CASE WHEN {value} IS NOT NULL AND {parsed} IS NULL THEN {shown}'''' || {value} || ''' is not a date' END"
-        )
-        return f"strftime({parsed}, '%Y-%m-%d')", " , ".join(problems)
-    if kind in ("number", "integer"):
-        target = "DOUBLE" if kind == "number" else "BIGINT"
-        problems.append(
-            f"CASE WHEN {value} IS NOT NULL AND try_cast({value} AS {target}) IS NULL THEN "
-            f"{shown}'''' || {value} || ''' is not a{'n integer' if kind == 'integer' else ' number'}' END"
-        )
-        return value, " , ".join(problems)
-    if kind == "boolean":
-        lowered = f"lower({value})"
-        normalised = (
-            f"CASE WHEN {lowered} IN {tuple(profile.true_values)!r} THEN 'true' "
-            f"WHEN {lowered} IN {tuple(profile.false_values)!r} THEN 'false' END"
-        )
-        normalised = normalised.replace("',)", "')")
-        problems.append(
-            f"CASE WHEN {value} IS NOT NULL AND ({normalised}) IS NULL THEN "
-            f"{shown}'''' || {value} || ''' is not a yes/no value' END"
-        )
-        return normalised, " , ".join(problems)
-    return value, " , ".join(problems)
 
 
+# --------------------------------------------------------------------------------------------
+# Reading the file
+# --------------------------------------------------------------------------------------------
+def _readable(path: Path, profile: SourceProfile, workdir: Path, notes: list[str], shown: str) -> tuple[Path, str]:
+    """(file DuckDB reads, DuckDB encoding name): the file itself, or a UTF-8 transcoded copy."""
+    declared = profile.csv.encoding
+    bom = csvfile.sniff_bom(path)
+    encoding = declared
+    if bom and codec_name(bom) != codec_name(declared) and not (bom == "utf-8" and codec_name(declared) == "utf-8"):
+        notes.append(f"byte-order mark says {bom}; read as {bom} (the profile says {declared})")
+        encoding = bom
+    if not csvfile.needs_transcoding(encoding):
+        return path, csvfile.NATIVE_ENCODINGS[encoding.lower()]
+    out = workdir / (path.name + ".utf8.csv")
+    try:
+        csvfile.transcode_to_utf8(path, encoding, out)
+    except UnicodeDecodeError as exc:
+        raise LandingError(f"{shown}: refused, not {encoding}: {exc.reason}. Set csv.encoding in the profile.") from exc
+    if codec_name(encoding) != "utf-16":
+        notes.append(f"transcoded from {encoding} to UTF-8 while streaming")
+    return out, "utf-8"
+
+
+def codec_name(encoding: str) -> str:
+    return codecs.lookup(encoding).name
+
+
+def _dedupe(header: list[str]) -> list[str]:
+    """Column names DuckDB can take: empty names numbered, repeated names suffixed _2, _3, ..."""
+    seen: Counter = Counter()
+    out = []
+    for i, name in enumerate(header, 1):
+        name = name or f"column_{i}"
+        seen[name] += 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
+def _check_dialect(readable: Path, encoding: str, profile: SourceProfile, header: list[str], shown: str) -> None:
+    """Refuse a file whose delimiter or quote character is not the profile's, naming what was found."""
+    sample = csvfile.sample_records(readable, "latin-1" if encoding == "latin-1" else "utf-8")
+    delim, quote = profile.csv.delimiter, profile.csv.quote
+    width, fit = csvfile.dialect_fit(sample, delim, quote)
+    fits = {(d, q): csvfile.dialect_fit(sample, d, q) for d in CANDIDATE_DELIMITERS for q in CANDIDATE_QUOTES}
+    wanted = profile.source_columns()
+    if width <= 1 or not (set(header) & wanted):
+        for (d, _q), (w, f) in sorted(fits.items(), key=lambda kv: (-kv[1][1], -kv[1][0])):
+            split = next(iter(csv.reader([sample.splitlines()[0]], delimiter=d)), []) if sample else []
+            if d != delim and w > 1 and f >= 0.9 and set(c.strip() for c in split) & wanted:
+                shown_cols = ", ".join(c.strip() for c in split[:8]) + (", ..." if len(split) > 8 else "")
+                raise LandingError(
+                    f"{shown}: refused, wrong delimiter: the header has no {delim!r} (the profile's csv.delimiter) "
+                    f"but splits on {d!r} into {w} columns ({shown_cols}). Set csv.delimiter: {d!r} in "
+                    f"{profile.path or profile.name}, or re-export the file with {delim!r}."
+                )
+    if fit < 0.5:
+        best = max(((q, f) for (d, q), (w, f) in fits.items() if d == delim and w == width), key=lambda x: x[1])
+        if best[0] != quote and best[1] >= 0.9:
+            raise LandingError(
+                f"{shown}: refused, wrong quote character: only {fit:.0%} of the first records have {width} fields "
+                f"when quoted with {quote!r} (the profile's csv.quote), {best[1]:.0%} with {best[0]!r}. "
+                f"Set csv.quote: {best[0]!r} in {profile.path or profile.name}."
+            )
+
+
+def _record_texts(path: Path, encoding: str, ranges: list[tuple[int, int]]) -> dict[int, str]:
+    """Text of physical lines [first, last] for each range (rejected records, as received)."""
+    wanted = sorted(ranges)
+    out: dict[int, list[bytes]] = {}
+    if not wanted:
+        return {}
+    k = 0
+    with Path(path).open("rb") as fh:
+        for line_no, line in enumerate(fh, 1):
+            while k < len(wanted) and wanted[k][1] < line_no:
+                k += 1
+            if k >= len(wanted):
+                break
+            first, last = wanted[k]
+            if first <= line_no <= last:
+                buf = out.setdefault(first, [])
+                if sum(map(len, buf)) < REJECT_TEXT_LIMIT:
+                    buf.append(line)
+    codec = "latin-1" if encoding == "latin-1" else "utf-8"
+    texts = {}
+    for first, parts in out.items():
+        raw = b"".join(parts).rstrip(b"\r\n")
+        texts[first] = raw[:REJECT_TEXT_LIMIT].decode(codec, errors="backslashreplace").lstrip("\ufeff")
+    return texts
+
+
+def _breaks_lookup(breaks: list[tuple[int, int]]):
+    starts = [s for s, _ in breaks]
+
+    def offset(index: int) -> int:
+        k = bisect.bisect_right(starts, index) - 1
+        return breaks[k][1] if k >= 0 else 0
+
+    return offset
+
+
+# --------------------------------------------------------------------------------------------
+# Landing
+# --------------------------------------------------------------------------------------------
 def land_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     profile: SourceProfile,
     landing_dir: Path | None = None,
+    now: datetime | None = None,
 ) -> LandingResult:
     """Land one file; returns the counts. Raises LandingError when the file is refused whole."""
     path = Path(path)
-    source = profile.source
-    canonical = CANONICAL_SOURCES[source]
-    shown_name = str(path.relative_to(landing_dir)) if landing_dir and path.is_relative_to(landing_dir) else path.name
-    sha = file_sha256(path)
+    shown = str(path.relative_to(landing_dir)) if landing_dir and path.is_relative_to(landing_dir) else path.name
+    sha = csvfile.file_sha256(path)
     batch_id = f"{profile.name}:{sha[:16]}"
-    result = LandingResult(source_file=shown_name, source_profile=profile.name, batch_id=batch_id)
-    ensure_raw_tables(con, source)
+    result = LandingResult(source_file=shown, source_profile=profile.name, batch_id=batch_id)
+    ensure_raw_tables(con, profile.source)
     if con.execute(f"SELECT 1 FROM {RAW_SCHEMA}.batches WHERE batch_id = ?", [batch_id]).fetchone():
         result.already_landed = True
         return result
-
-    header = read_header(path, profile) if path.stat().st_size else []
-    header_set = set(header)
-    mapped_sources = {fld: col for fld, col in profile.columns.items()}
-    missing_required = [
-        f"{col} (for {fld})"
-        for fld, col in mapped_sources.items()
-        if fld in canonical.required and col not in header_set
-    ]
-    if header and missing_required:
-        raise LandingError(
-            f"{shown_name}: refused, required column(s) missing from the header: "
-            f"{', '.join(missing_required)}. Header found: {', '.join(header)}. "
-            f"Fix the file or the profile {profile.path or profile.name}."
-        )
-    result.unmapped_columns = [c for c in header if c not in set(mapped_sources.values())]
-
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if header:
-            _land_rows(con, path, profile, header_set, result)
-        con.execute(
-            f"INSERT INTO {RAW_SCHEMA}.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [
-                batch_id,
-                source,
-                profile.name,
-                shown_name,
-                sha,
-                path.stat().st_size,
-                result.rows_read,
-                result.rows_landed,
-                result.rows_quarantined,
-            ],
-        )
-        if result.rows_read != result.rows_landed + result.rows_quarantined:
-            raise LandingError(
-                f"{shown_name}: counts do not reconcile: read {result.rows_read}, "
-                f"landed {result.rows_landed}, quarantined {result.rows_quarantined}"
+    now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    size = path.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="psw_landing_") as tmp:
+        layout, readable, encoding, header = None, path, "utf-8", []
+        if size == 0:
+            result.notes.append("empty file (0 bytes): no header, no rows")
+        else:
+            readable, encoding = _readable(path, profile, Path(tmp), result.notes, shown)
+            layout = csvfile.scan_layout(readable, profile.csv.delimiter, profile.csv.quote)
+            if layout.header_line == 0:
+                result.notes.append("only blank lines: no header, no rows")
+                layout = None
+        if layout is not None:
+            header = _dedupe(
+                csvfile.parse_header(layout.header_bytes, encoding, profile.csv.delimiter, profile.csv.quote)
             )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+            plan = _Plan(profile, header, now)
+            if plan.missing_required:
+                _check_dialect(readable, encoding, profile, header, shown)
+                raise LandingError(
+                    f"{shown}: refused, required column(s) missing from the header: "
+                    f"{', '.join(plan.missing_required)}. Header found: {', '.join(header)}. "
+                    f"Fix the file or the profile {profile.path or profile.name}."
+                )
+            _check_dialect(readable, encoding, profile, header, shown)
+            if plan.missing_optional:
+                result.notes.append("columns not in this file (fields land empty): " + ", ".join(plan.missing_optional))
+            result.unmapped_columns = [c for c in header if c not in plan.used_columns()]
+            if layout.blank_lines:
+                sample = ", ".join(map(str, layout.blank_line_sample))
+                more = ", ..." if layout.blank_lines > len(layout.blank_line_sample) else ""
+                result.notes.append(f"{layout.blank_lines} blank line(s) skipped (line {sample}{more})")
+            if layout.header_line > 1:
+                result.notes.append(f"header on line {layout.header_line} (blank lines before it)")
+            if layout.records == 0:
+                result.notes.append("header only: no rows")
+        previous_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.execute(f"SET memory_limit = {quote_literal(LANDING_MEMORY_LIMIT)}")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if layout is not None:
+                _land_rows(con, readable, encoding, profile, header, plan, layout, result, now)
+            if result.rows_read != result.rows_landed + result.rows_quarantined:
+                raise LandingError(
+                    f"{shown}: counts do not reconcile: read {result.rows_read}, "
+                    f"landed {result.rows_landed}, quarantined {result.rows_quarantined}"
+                )
+            con.execute(
+                f"INSERT INTO {RAW_SCHEMA}.batches ({', '.join(BATCH_COLUMNS)}, {', '.join(BATCH_EXTRA_COLUMNS)}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch_id,
+                    profile.source,
+                    profile.name,
+                    shown,
+                    sha,
+                    size,
+                    result.rows_read,
+                    result.rows_landed,
+                    result.rows_quarantined,
+                    now,
+                    "; ".join(result.notes) or None,
+                ],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for t in _WORK_TABLES:
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+            con.execute(f"SET memory_limit = {quote_literal(previous_limit)}")
     return result
 
 
-def _land_rows(con, path: Path, profile: SourceProfile, header: set[str], result: LandingResult) -> None:
+_WORK_TABLES = (
+    "_landing_in",
+    "_landing_rejects",
+    "_landing_scan",
+    "_landing_rej",
+    "_landing_checked",
+    "_landing_good_map",
+    "_landing_line_map",
+    "_landing_tz",
+)
+
+
+def _land_rows(
+    con,
+    readable: Path,
+    encoding: str,
+    profile: SourceProfile,
+    header: list[str],
+    plan: _Plan,
+    layout: csvfile.Layout,
+    result: LandingResult,
+    now: datetime,
+) -> None:
     source = profile.source
     canonical = CANONICAL_SOURCES[source]
+    columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
+    quote = profile.csv.quote
     csv_opts = (
-        f"header=true, all_varchar=true, delim={quote_literal(profile.csv.delimiter)}, "
-        f"quote={quote_literal(profile.csv.quote)}, encoding={quote_literal(profile.csv.encoding)}, "
-        "store_rejects=true, rejects_table='_landing_rejects', rejects_scan='_landing_scan', "
-        "null_padding=false, strict_mode=true"
+        f"header=true, auto_detect=false, columns={columns}, skip={layout.header_line - 1}, "
+        f"delim={quote_literal(profile.csv.delimiter)}, quote={quote_literal(quote)}, escape={quote_literal(quote)}, "
+        f"encoding={quote_literal(encoding)}, store_rejects=true, rejects_table='_landing_rejects', "
+        "rejects_scan='_landing_scan', null_padding=false, strict_mode=true"
     )
-    for t in ("_landing_in", "_landing_rejects", "_landing_scan", "_landing_checked"):
+    for t in _WORK_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    con.execute(f"CREATE TEMP TABLE _landing_in AS SELECT * FROM read_csv({quote_literal(str(path))}, {csv_opts})")
-    # One rejected line can be reported once per bad column: keep one row per line.
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE _landing_in AS SELECT * FROM read_csv({quote_literal(str(readable))}, {csv_opts})"
+        )
+    except duckdb.Error as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise LandingError(f"{result.source_file}: refused, the CSV reader could not read it: {message}") from exc
+    # One rejected record can be reported once per bad column: keep one row per record.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _landing_rej AS SELECT line, "
-        "string_agg(DISTINCT error_type, ', ') AS error_type, "
-        "first(column_name) AS column_name, first(error_message) AS message, "
-        "first(csv_line) AS csv_line FROM _landing_rejects GROUP BY line"
+        "CREATE TEMP TABLE _landing_rej AS SELECT line, "
+        "string_agg(DISTINCT error_type, ', ' ORDER BY error_type) AS error_type, "
+        "first(column_name ORDER BY byte_position) AS column_name, "
+        "first(error_message ORDER BY byte_position) AS message FROM _landing_rejects GROUP BY line"
     )
     good = con.execute("SELECT count(*) FROM _landing_in").fetchone()[0]
-    bad_lines = con.execute("SELECT count(*) FROM _landing_rej").fetchone()[0]
-    result.rows_read = good + bad_lines
+    reject_lines = [r[0] for r in con.execute("SELECT line FROM _landing_rej ORDER BY line").fetchall()]
+    result.rows_read = good + len(reject_lines)
+    reject_index = _check_layout(layout, good, reject_lines, result.source_file)
+    _upload_maps(con, layout, reject_lines, reject_index)
 
-    selects, problems = [], []
+    prepared: dict[str, str] = {}
+    timed: dict[str, str] = {}
+    joins: list[str] = []
+    selects, problems, flags = [], [], []
+    coords = plan.coordinates_sql() if profile.coordinates else None
     for fld, kind in canonical.fields.items():
-        expr, problem = _field_sql(profile, fld, kind, header)
-        selects.append(f"{expr} AS {quote_ident(fld)}")
-        if problem:
-            problems.append(problem)
+        if coords and fld in ("latitude", "longitude"):
+            sql = coords[0] if fld == "latitude" else coords[1]
+        else:
+            sql = plan.field_sql(fld, kind)
+        prepared.update(sql.prepared)
+        timed.update(sql.timed)
+        joins += sql.joins
+        selects.append(f"{sql.value} AS {quote_ident(fld)}")
+        problems += sql.problems
+        flags += sql.flags
+    coordinate_flag = (
+        plan.coordinate_flag_sql('"latitude"', '"longitude"') if "latitude" in canonical.fields else "NULL"
+    )
     problems_sql = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
-    # The k-th good row sits on the k-th file line that was not rejected (line 1 is the header).
+    prepared_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in prepared.items())
+    timed_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in timed.items())
+    tz_rows = transition_days(profile.timezone)
+    days, kinds, froms, tos, offsets = ([row[k] for row in tz_rows] for k in range(5))
+    con.execute(
+        "CREATE TEMP TABLE _landing_tz AS SELECT unnest(?::DATE[]) AS day, unnest(?::VARCHAR[]) AS kind, "
+        "unnest(?::TIMESTAMP[]) AS local_from, unnest(?::TIMESTAMP[]) AS local_to, "
+        "unnest(?::BIGINT[]) AS offset_before_seconds",
+        [days, kinds, froms, tos, offsets],
+    )
+    # Row numbers: the k-th good row is record index k + (rejected records before it), and a
+    # record's physical line is its index + the offset of the step it is on (see csvfile.py).
     con.execute(
         f"""
         CREATE TEMP TABLE _landing_checked AS
-        WITH ordinals AS (
-            SELECT line, row_number() OVER (ORDER BY line) - 1 AS ordinal
-            FROM range(2, {result.rows_read} + 2) AS r(line)
-            WHERE line NOT IN (SELECT line FROM _landing_rej)
+        WITH numbered AS (
+            -- rowid follows the file's order; inside a transaction it starts at a large base
+            SELECT rowid - (SELECT min(rowid) FROM _landing_in) + 1 AS _good_ordinal,
+                   to_json(_landing_in) AS _original, *
+            FROM _landing_in
         ),
-        numbered AS (SELECT row_number() OVER (ORDER BY rowid) - 1 AS ordinal, * FROM _landing_in)
-        SELECT o.line AS _row_number, {", ".join(selects)},
-               {problems_sql} AS _problems,
-               to_json(numbered) AS _original
-        FROM numbered JOIN ordinals o USING (ordinal)
+        indexed AS (
+            SELECT n.*, n._good_ordinal + coalesce(g.shift, 0) AS _record_index
+            FROM numbered n ASOF LEFT JOIN _landing_good_map g ON n._good_ordinal >= g.good_from
+        ),
+        prepared AS (
+            SELECT i._record_index + coalesce(m.line_offset, 0) AS _row_number, _original{prepared_sql}
+            FROM indexed i ASOF LEFT JOIN _landing_line_map m ON i._record_index >= m.index_from
+        ),
+        timed AS (
+            SELECT p.*{timed_sql} FROM prepared p {" ".join(joins)}
+        ),
+        mapped AS (
+            SELECT _row_number, {", ".join(selects)}, {problems_sql} AS _problems, _original,
+                   [{", ".join(flags) or "NULL"}]::VARCHAR[] AS _field_flags
+            FROM timed
+        )
+        SELECT * EXCLUDE (_field_flags),
+               list_filter(_field_flags || [{coordinate_flag}], lambda f: f IS NOT NULL) AS _flag_list
+        FROM mapped
         """
     )
     fields_sql = ", ".join(quote_ident(f) for f in canonical.fields)
+    lineage = ", ".join(LINEAGE_COLUMNS)
     con.execute(
         f"""
-        INSERT INTO {RAW_SCHEMA}.{source}
-        SELECT {fields_sql}, ?, ?, _row_number, now()::TIMESTAMP, ?, ?,
-               json_merge_patch(_original, '{{"ordinal": null}}')
+        INSERT INTO {RAW_SCHEMA}.{source} ({fields_sql}, {lineage}, _flags)
+        SELECT {fields_sql}, ?, ?, _row_number, ?, ?, ?, _original, nullif(array_to_string(_flag_list, '; '), '')
         FROM _landing_checked WHERE len(_problems) = 0
         """,
-        [result.batch_id, result.source_file, profile.name, profile.timezone],
+        [result.batch_id, result.source_file, now, profile.name, profile.timezone],
     )
     con.execute(
         f"""
-        INSERT INTO {RAW_SCHEMA}.quarantine
+        INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
         SELECT ?, ?, ?, ?, _row_number,
-               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required%'))
-                    THEN 'MISSING REQUIRED' ELSE 'INVALID VALUE' END,
+               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
+                    THEN 'MISSING REQUIRED'
+                    WHEN list_bool_or(list_transform(_problems, lambda p: p NOT LIKE '%later than the load time%'))
+                    THEN 'INVALID VALUE'
+                    ELSE 'FUTURE TIMESTAMP' END,
                split_part(_problems[1], ':', 1), array_to_string(_problems, '; '),
-               json_merge_patch(_original, '{{"ordinal": null}}')::VARCHAR, now()::TIMESTAMP
+               _original::VARCHAR, ?
         FROM _landing_checked WHERE len(_problems) > 0
         """,
-        [result.batch_id, source, profile.name, result.source_file],
+        [result.batch_id, source, profile.name, result.source_file, now],
     )
-    con.execute(
-        f"""
-        INSERT INTO {RAW_SCHEMA}.quarantine
-        SELECT ?, ?, ?, ?, line, error_type, column_name, message, csv_line, now()::TIMESTAMP
-        FROM _landing_rej
-        """,
-        [result.batch_id, source, profile.name, result.source_file],
-    )
+    _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now)
     result.rows_landed = con.execute("SELECT count(*) FROM _landing_checked WHERE len(_problems) = 0").fetchone()[0]
-    result.rows_quarantined = (
-        con.execute("SELECT count(*) FROM _landing_checked WHERE len(_problems) > 0").fetchone()[0] + bad_lines
-    )
+    result.rows_quarantined = con.execute("SELECT count(*) FROM _landing_checked WHERE len(_problems) > 0").fetchone()[
+        0
+    ] + len(reject_lines)
     for error_type, n in con.execute(
         f"SELECT error_type, count(*) FROM {RAW_SCHEMA}.quarantine WHERE batch_id = ? GROUP BY 1",
         [result.batch_id],
     ).fetchall():
         result.quarantine_reasons[error_type] = n
-    for t in (
-        "_landing_in",
-        "_landing_rejects",
-        "_landing_scan",
-        "_landing_checked",
-        "_landing_rej",
-    ):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    for flag, n in con.execute(
+        "SELECT regexp_replace(f, ' \\(.*$', '') AS flag, count(*) FROM "
+        "(SELECT unnest(_flag_list) AS f FROM _landing_checked WHERE len(_problems) = 0) GROUP BY 1"
+    ).fetchall():
+        result.flags[flag] = n
+    if any("INVALID ENCODING" in e for e in result.quarantine_reasons):
+        result.notes.append(
+            f"lines with bytes that are not {encoding}: if the file is Windows-1252 or Latin-1, set csv.encoding"
+        )
+
+
+def _check_layout(layout: csvfile.Layout, good: int, reject_lines: list[int], shown: str) -> list[int]:
+    """Record index of each rejected record; refuses the file if the scan and the reader disagree."""
+    logical = sorted((start + off, off) for start, off in layout.logical_breaks)
+    starts = [s for s, _ in logical]
+    indices = []
+    for line in reject_lines:
+        k = bisect.bisect_right(starts, line) - 1
+        index = line - (logical[k][1] if k >= 0 else 0)
+        if not (1 <= index <= layout.records) or layout.logical_line(index) != line:
+            indices = None
+            break
+        indices.append(index)
+    if indices is None or layout.records != good + len(reject_lines):
+        first = f" (the reader's first error is near line {reject_lines[0]})" if reject_lines else ""
+        raise LandingError(
+            f"{shown}: refused, broken quoting: the CSV reader found {good + len(reject_lines)} records where the line "
+            f"scan found {layout.records}{first}. A quote character opens a field that does not close where "
+            "the reader expects; fix the quoting there (or set csv.quote) and land the file again."
+        )
+    return indices
+
+
+def _upload_maps(con, layout: csvfile.Layout, reject_lines: list[int], reject_index: list[int]) -> None:
+    """Small step tables: good-row ordinal -> record index, record index -> physical line."""
+    good_from, shift = [], []
+    for k, j in enumerate(sorted(reject_index), 1):
+        g = j - k + 1
+        if good_from and good_from[-1] == g:
+            shift[-1] = k
+        else:
+            good_from.append(g)
+            shift.append(k)
+    con.execute(
+        "CREATE TEMP TABLE _landing_good_map AS SELECT unnest(?::BIGINT[]) AS good_from, unnest(?::BIGINT[]) AS shift",
+        [good_from, shift],
+    )
+    con.execute(
+        "CREATE TEMP TABLE _landing_line_map AS "
+        "SELECT unnest(?::BIGINT[]) AS index_from, unnest(?::BIGINT[]) AS line_offset",
+        [[s for s, _ in layout.physical_breaks], [o for _, o in layout.physical_breaks]],
+    )
+
+
+def _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now) -> None:
+    """Records the CSV reader could not read: physical line, reader's error, and the text as received."""
+    if not reject_lines:
+        return
+    physical = _breaks_lookup(layout.physical_breaks)
+    ranges, by_line = [], {}
+    for line, index in zip(reject_lines, reject_index, strict=True):
+        first = index + physical(index)
+        last = (index + 1 + physical(index + 1) - 1) if index < layout.records else 1 << 62
+        ranges.append((first, last))
+        by_line[line] = first
+    texts = _record_texts(readable, encoding, ranges)
+    rows = con.execute("SELECT line, error_type, column_name, message FROM _landing_rej ORDER BY line").fetchall()
+    con.executemany(
+        f"INSERT INTO {RAW_SCHEMA}.quarantine ({', '.join(QUARANTINE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                result.batch_id,
+                profile.source,
+                profile.name,
+                result.source_file,
+                by_line[line],
+                error_type,
+                column,
+                message,
+                texts.get(by_line[line], ""),
+                now,
+            ]
+            for line, error_type, column, message in rows
+        ],
+    )
