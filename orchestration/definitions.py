@@ -6,7 +6,7 @@
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
 
-from orchestration.automation import SCHEDULES, SENSORS
+from orchestration.automation import SCHEDULES, SENSORS, with_source_freshness
 from orchestration.checks import ASSET_CHECKS
 from orchestration.landing.assets import land_raw_extracts
 from orchestration.resources import LandingResource, WarehouseResource
@@ -26,7 +26,7 @@ def build_definitions(settings: Settings) -> Definitions:
     """All definitions, wired to the given paths (exported for the dbt subprocess too)."""
     export_for_subprocesses(settings)
     return Definitions(
-        assets=[land_raw_extracts, warehouse_dbt_assets, *SERVING_ASSETS],
+        assets=[with_source_freshness(land_raw_extracts), warehouse_dbt_assets, *SERVING_ASSETS],
         asset_checks=ASSET_CHECKS,
         jobs=[refresh_warehouse],
         schedules=SCHEDULES,

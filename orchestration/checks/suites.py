@@ -1,0 +1,217 @@
+"""Expectation suites as data: Great Expectations suites written as YAML under ``expectations/``.
+
+A suite file has GX's own suite fields (``name``, ``expectations`` with ``type``, ``kwargs``,
+``severity``, ``meta``; ``notes``) plus, under ``meta.gate``, what the gate guards:
+
+    meta:
+      gate:
+        asset: raw/calls_for_service     # the Dagster asset the blocking check is attached to
+        table: raw.calls_for_service     # what the expectations read
+        batch_by: _batch_id              # judge each landed file on its own (omit: the whole table)
+        profile_column: _source_profile  # suite parameters can differ per source profile
+        show: [_source_file, _row_number, call_id]   # shown beside each failing value
+      parameters:                        # values for {"$PARAMETER": name} in kwargs
+        defaults: {...}
+        by_profile: {profile_name: {...}}
+
+Loading a suite needs no Great Expectations import (it costs seconds); the tests load every
+suite into GX's ``ExpectationSuite`` to prove the files are valid GX suites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orchestration.settings import PROJECT_ROOT
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+BOUNDARIES = {
+    "raw_to_staging": "raw -> staging: a landed extract is fit to be typed and deduplicated",
+    "marts_to_serving": "marts -> serving: a mart is fit to be published",
+}
+SEVERITIES = ("critical", "warning", "info")
+
+# Expectation types the in-database evaluator implements, with the kwargs each needs.
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    "expect_table_columns_to_match_set": ("column_set",),
+    "expect_table_row_count_to_be_between": (),
+    "expect_column_values_to_not_be_null": ("column",),
+    "expect_column_values_to_be_unique": ("column",),
+    "expect_compound_columns_to_be_unique": ("column_list",),
+    "expect_column_values_to_be_in_set": ("column", "value_set"),
+    "expect_column_values_to_be_between": ("column",),
+    "expect_column_values_to_match_strftime_format": ("column", "strftime_format"),
+    "expect_column_values_to_match_regex": ("column", "regex"),
+    "expect_column_pair_values_a_to_be_greater_than_b": ("column_A", "column_B"),
+    "unexpected_rows_expectation": ("unexpected_rows_query",),
+}
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be used, naming the file and the expectation at fault."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    type: str
+    kwargs: dict[str, Any]
+    severity: str = "critical"
+    meta: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        """A short readable name: the type and the columns it looks at."""
+        k = self.kwargs
+        if "column" in k:
+            target = k["column"]
+        elif "column_A" in k:
+            target = f"{k['column_A']} >{'=' if k.get('or_equal') else ''} {k['column_B']}"
+        elif "column_list" in k:
+            target = ", ".join(k["column_list"])
+        else:
+            target = self.meta.get("name", "")
+        return f"{self.type}({target})" if target else self.type
+
+    @property
+    def parameters(self) -> set[str]:
+        """Names of the suite parameters ({"$PARAMETER": name}) in the kwargs."""
+        return {v["$PARAMETER"] for v in self.kwargs.values() if isinstance(v, dict) and "$PARAMETER" in v}
+
+    def to_gx_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "kwargs": self.kwargs, "meta": self.meta, "severity": self.severity}
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    boundary: str
+    asset_path: tuple[str, ...]
+    table: str
+    expectations: tuple[Expectation, ...]
+    batch_by: str | None = None
+    profile_column: str | None = None
+    show: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
+    by_profile: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: str = ""
+    path: Path | None = None
+
+    @property
+    def check_name(self) -> str:
+        """The Dagster check's name: one gate per asset, named by its boundary."""
+        return f"{self.boundary}_gate"
+
+    @property
+    def schema(self) -> str:
+        return self.table.split(".", 1)[0]
+
+    @property
+    def relation(self) -> str:
+        return self.table.split(".", 1)[1]
+
+    def to_gx_dict(self) -> dict[str, Any]:
+        """The suite in GX's JSON shape (``ExpectationSuite(**suite.to_gx_dict())`` loads it)."""
+        return {
+            "name": self.name,
+            "expectations": [e.to_gx_dict() for e in self.expectations],
+            "meta": {
+                "gate": {"asset": "/".join(self.asset_path), "table": self.table, "batch_by": self.batch_by},
+                "parameters": {"defaults": self.defaults, "by_profile": self.by_profile},
+            },
+            "notes": self.notes or None,
+        }
+
+
+def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None) -> Suite:
+    """Check a suite's content and build it; errors name the file and the expectation."""
+    where = str(path) if path else "<suite>"
+    if not isinstance(data, dict):
+        raise SuiteError(f"{where}: a suite is a mapping with name, meta.gate and expectations")
+    for key in ("name", "expectations"):
+        if key not in data:
+            raise SuiteError(f"{where}: missing key '{key}'")
+    meta = data.get("meta") or {}
+    gate = meta.get("gate") or {}
+    for key in ("asset", "table"):
+        if key not in gate:
+            raise SuiteError(f"{where}: missing key 'meta.gate.{key}'")
+    if "." not in gate["table"]:
+        raise SuiteError(f"{where}: meta.gate.table must be schema.table, got {gate['table']!r}")
+    boundary = boundary or (path.parent.name if path else None) or str(data["name"]).split(".", 1)[0]
+    if boundary not in BOUNDARIES:
+        raise SuiteError(f"{where}: boundary {boundary!r} is not one of {sorted(BOUNDARIES)}")
+    params = meta.get("parameters") or {}
+    expectations = []
+    for i, raw in enumerate(data["expectations"] or [], start=1):
+        at = f"{where}: expectation {i}"
+        if not isinstance(raw, dict) or "type" not in raw:
+            raise SuiteError(f"{at}: needs a 'type'")
+        etype = raw["type"]
+        if etype not in SUPPORTED:
+            raise SuiteError(f"{at}: type {etype!r} is not supported here; supported: {', '.join(SUPPORTED)}")
+        kwargs = dict(raw.get("kwargs") or {})
+        missing = [k for k in SUPPORTED[etype] if k not in kwargs]
+        if missing:
+            raise SuiteError(f"{at} ({etype}): missing kwargs {', '.join(missing)}")
+        severity = raw.get("severity", "critical")
+        if severity not in SEVERITIES:
+            raise SuiteError(f"{at} ({etype}): severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+        mostly = kwargs.get("mostly", 1)
+        if not isinstance(mostly, int | float) or not 0 <= mostly <= 1:
+            raise SuiteError(f"{at} ({etype}): mostly must be a number between 0 and 1, got {mostly!r}")
+        expectations.append(
+            Expectation(
+                type=etype,
+                kwargs=kwargs,
+                severity=severity,
+                meta=dict(raw.get("meta") or {}),
+                description=raw.get("description"),
+            )
+        )
+    if not expectations:
+        raise SuiteError(f"{where}: a suite needs at least one expectation")
+    return Suite(
+        name=str(data["name"]),
+        boundary=boundary,
+        asset_path=tuple(str(gate["asset"]).split("/")),
+        table=str(gate["table"]),
+        expectations=tuple(expectations),
+        batch_by=gate.get("batch_by"),
+        profile_column=gate.get("profile_column"),
+        show=tuple(gate.get("show") or ()),
+        defaults=dict(params.get("defaults") or {}),
+        by_profile={str(k): dict(v or {}) for k, v in (params.get("by_profile") or {}).items()},
+        notes=str(data.get("notes") or "").strip(),
+        path=path,
+    )
+
+
+def load_suite(path: Path) -> Suite:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_suite(data, path)
+
+
+def load_suites(root: Path = EXPECTATIONS_DIR) -> list[Suite]:
+    """Every suite under ``expectations/<boundary>/*.yaml``; one suite per asset."""
+    suites: list[Suite] = []
+    seen: dict[tuple[str, ...], Path | None] = {}
+    for boundary in BOUNDARIES:
+        for path in sorted((root / boundary).glob("*.yaml")):
+            suite = load_suite(path)
+            if suite.asset_path in seen:
+                asset = "/".join(suite.asset_path)
+                raise SuiteError(f"{path}: asset {asset} already has a suite in {seen[suite.asset_path]}")
+            seen[suite.asset_path] = path
+            suites.append(suite)
+    return suites

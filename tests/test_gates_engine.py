@@ -1,0 +1,382 @@
+"""The gate engine: suites are valid GX suites, each expectation type fails on the rows that break it,
+``mostly`` is judged per landed file, parameters differ per profile, and the results agree with
+Great Expectations' own engine on the same rows."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from orchestration.checks.evaluate import evaluate_suite
+from orchestration.checks.gates import build_gates
+from orchestration.checks.suites import EXPECTATIONS_DIR, SuiteError, load_suites, parse_suite
+
+RAW_COLUMNS = "call_id VARCHAR, received_at VARCHAR, cleared_at VARCHAR, beat VARCHAR, latitude VARCHAR, "
+RAW_COLUMNS += "longitude VARCHAR, priority VARCHAR, _batch_id VARCHAR, _source_file VARCHAR, _row_number BIGINT, "
+RAW_COLUMNS += "_source_profile VARCHAR"
+
+
+def suite(expectations: list[dict], parameters: dict | None = None, **gate) -> object:
+    return parse_suite(
+        {
+            "name": "raw_to_staging.test",
+            "meta": {
+                "gate": {
+                    "asset": "raw/calls",
+                    "table": "raw.calls",
+                    "batch_by": "_batch_id",
+                    "profile_column": "_source_profile",
+                    "show": ["_source_file", "_row_number", "call_id"],
+                    **gate,
+                },
+                "parameters": parameters or {},
+            },
+            "expectations": expectations,
+        },
+        boundary="raw_to_staging",
+    )
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    connection.execute("CREATE SCHEMA raw")
+    connection.execute(f"CREATE TABLE raw.calls ({RAW_COLUMNS})")
+    yield connection
+    connection.close()
+
+
+def add(con, rows: list[tuple]) -> None:
+    con.executemany("INSERT INTO raw.calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def call(i, batch="b1", profile="city_a", received="2025-01-01 10:00:00", cleared="2025-01-01 11:00:00", **kw):
+    return (
+        kw.get("call_id", f"C{i}"),
+        received,
+        cleared,
+        kw.get("beat", "1A"),
+        kw.get("lat", "41.85"),
+        kw.get("lon", "-87.70"),
+        kw.get("priority", "2"),
+        batch,
+        f"{batch}.csv",
+        i + 1,
+        profile,
+    )
+
+
+def only(outcome):
+    assert len(outcome.outcomes) == 1
+    return outcome.outcomes[0]
+
+
+def test_every_suite_file_is_a_valid_gx_suite_and_names_its_asset():
+    from great_expectations.core import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    suites = load_suites()
+    assert {s.name for s in suites} >= {
+        "raw_to_staging.calls_for_service",
+        "raw_to_staging.quarantine",
+        "marts_to_serving.mart_service_demand",
+        "marts_to_serving.mart_kpi_scorecard",
+    }
+    for s in suites:
+        gx_suite = ExpectationSuite(**s.to_gx_dict())
+        assert len(gx_suite.expectations) == len(s.expectations), s.name
+        for e in s.expectations:
+            # builds the GX expectation class: kwargs are checked by GX itself
+            ExpectationConfiguration(**e.to_gx_dict()).to_domain_obj()
+        assert s.asset_path[0] == s.schema, f"{s.path}: the asset and the table should be in the same layer"
+
+
+def test_a_suite_with_an_unknown_expectation_type_is_refused_naming_file_and_position(tmp_path):
+    with pytest.raises(SuiteError, match=r"expectation 2: type 'expect_column_to_be_nice' is not supported"):
+        parse_suite(
+            {
+                "name": "x",
+                "meta": {"gate": {"asset": "raw/calls", "table": "raw.calls"}},
+                "expectations": [
+                    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},
+                    {"type": "expect_column_to_be_nice", "kwargs": {}},
+                ],
+            },
+            path=tmp_path / "raw_to_staging" / "x.yaml",
+        )
+
+
+def test_not_null_and_unique_are_judged_per_file(con):
+    # the same id in two files is a correction (allowed); twice in one file is not
+    add(con, [call(0), call(1), call(2, batch="b2", call_id="C0"), call(3, batch="b2", call_id="C9")])
+    add(con, [call(4, batch="b2", call_id="C9"), call(5, batch="b2", call_id=None)])
+    out = evaluate_suite(
+        con,
+        suite(
+            [
+                {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "call_id"}},
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "call_id"}},
+            ]
+        ),
+    )
+    unique, not_null = out.outcomes
+    assert not unique.success and unique.unexpected_count == 2
+    assert [b["file"] for b in unique.failing_batches] == ["b2.csv"]
+    assert {r["_row_number"] for r in unique.sample} == {4, 5}
+    assert not not_null.success and not_null.unexpected_count == 1 and not_null.sample[0]["_row_number"] == 6
+    assert not out.success
+
+
+def test_mostly_is_the_share_of_each_file_that_must_pass(con):
+    # file b1: 1 bad of 20 (95 %); file b2: 2 bad of 20 (90 %)
+    add(con, [call(i, priority="9" if i == 0 else "1") for i in range(20)])
+    add(con, [call(i, batch="b2", priority="9" if i < 2 else "1") for i in range(20)])
+    exp = {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "priority", "value_set": ["1", "2"]}}
+    strict = only(evaluate_suite(con, suite([exp])))
+    assert strict.unexpected_count == 3 and [b["file"] for b in strict.failing_batches] == ["b1.csv", "b2.csv"]
+    exp["kwargs"]["mostly"] = 0.95
+    loose = only(evaluate_suite(con, suite([exp])))
+    assert loose.unexpected_count == 3 and [b["file"] for b in loose.failing_batches] == ["b2.csv"]
+    exp["kwargs"]["mostly"] = 0.9
+    assert only(evaluate_suite(con, suite([exp]))).success
+
+
+def test_a_warning_does_not_fail_the_gate_but_is_reported(con):
+    add(con, [call(0, priority="9"), call(1)])
+    out = evaluate_suite(
+        con,
+        suite(
+            [
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": "priority", "value_set": ["1", "2"]},
+                    "severity": "warning",
+                }
+            ]
+        ),
+    )
+    assert out.success and len(out.failed("warning")) == 1 and out.failed("critical") == []
+
+
+def test_timestamp_order_and_format(con):
+    add(
+        con,
+        [
+            call(0),
+            call(1, cleared="2025-01-01 09:00:00"),  # cleared before received
+            call(2, cleared=None),  # missing: not judged
+            call(3, received="01/01/2025 10:00"),  # not UTC text
+        ],
+    )
+    out = evaluate_suite(
+        con,
+        suite(
+            [
+                {
+                    "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                    "kwargs": {
+                        "column_A": "cleared_at",
+                        "column_B": "received_at",
+                        "or_equal": True,
+                        "ignore_row_if": "either_value_is_missing",
+                    },
+                },
+                {
+                    "type": "expect_column_values_to_match_strftime_format",
+                    "kwargs": {"column": "received_at", "strftime_format": "%Y-%m-%d %H:%M:%S"},
+                },
+            ]
+        ),
+    )
+    order, fmt = out.outcomes
+    assert order.considered == 3 and [r["_row_number"] for r in order.sample] == [2]
+    assert fmt.unexpected_count == 1 and fmt.sample[0]["received_at"] == "01/01/2025 10:00"
+
+
+BOX = [
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {
+            "column": "latitude",
+            "min_value": {"$PARAMETER": "city_min_latitude"},
+            "max_value": {"$PARAMETER": "city_max_latitude"},
+        },
+    }
+]
+
+
+def test_the_city_box_comes_from_the_areas_that_share_the_profiles_beats(con):
+    con.execute(
+        "CREATE TABLE raw.areas (beat VARCHAR, min_latitude VARCHAR, max_latitude VARCHAR, "
+        "min_longitude VARCHAR, max_longitude VARCHAR, _source_profile VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO raw.areas VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("1A", "41.80", "41.90", "-87.8", "-87.6", "city_a_areas"),
+            ("2B", "41.90", "42.00", "-87.8", "-87.6", "city_a_areas"),
+            ("Z1", "10.0", "11.0", "5", "6", "elsewhere_areas"),
+        ],
+    )
+    add(con, [call(0, lat="41.95"), call(1, lat="41.70"), call(2, lat="41.81")])
+    # city_b has no beat in any areas file: its coordinates cannot be judged
+    add(con, [call(3, batch="b9", profile="city_b", beat=None, lat="0.5")])
+    out = only(evaluate_suite(con, suite(BOX)))
+    assert out.unexpected_count == 1 and out.sample[0]["latitude"] == "41.70"  # box is 41.80 .. 42.00
+    assert len(out.skipped) == 1 and out.skipped[0].startswith("city_b: no value for city_max_latitude")
+    assert "raw.areas" in out.skipped[0]
+
+
+def test_a_box_given_in_the_suite_applies_where_there_are_no_areas(con):
+    add(con, [call(0, profile="mke", beat=None, lat="43.05"), call(1, profile="mke", beat=None, lat="47.37")])
+    s = suite(BOX, parameters={"by_profile": {"mke": {"city_min_latitude": 42.9, "city_max_latitude": 43.2}}})
+    out = only(evaluate_suite(con, s))
+    assert out.unexpected_count == 1 and out.sample[0]["latitude"] == "47.37" and out.skipped == []
+
+
+def test_missing_table_is_skipped_and_says_so_and_missing_column_fails(con):
+    s = parse_suite(
+        {
+            "name": "marts_to_serving.kpi",
+            "meta": {"gate": {"asset": "marts/kpi", "table": "marts.kpi"}},
+            "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "value"}}],
+        },
+        boundary="marts_to_serving",
+    )
+    out = evaluate_suite(con, s)
+    assert out.success and "does not exist yet" in out.skipped_reason and out.evaluated == []
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.kpi (kpi VARCHAR, period VARCHAR)")
+    out = evaluate_suite(con, s)
+    assert not out.success and "value" in only(out).error
+
+
+def test_the_kpi_scorecard_suite_applies_once_the_table_exists_and_finds_a_missing_period(con):
+    kpi_suite = next(s for s in load_suites() if s.name == "marts_to_serving.mart_kpi_scorecard")
+    assert evaluate_suite(con, kpi_suite).skipped_reason
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.mart_kpi_scorecard "
+        "(kpi VARCHAR, period VARCHAR, value DOUBLE, target DOUBLE, status VARCHAR)"
+    )
+    rows = [(k, p, 1.0, 1.0, "on_target") for k in ("calls", "trust") for p in ("2025-01", "2025-02", "2025-03")]
+    con.executemany("INSERT INTO marts.mart_kpi_scorecard VALUES (?, ?, ?, ?, ?)", rows)
+    assert evaluate_suite(con, kpi_suite).success
+    con.execute("DELETE FROM marts.mart_kpi_scorecard WHERE kpi = 'trust' AND period = '2025-02'")
+    out = evaluate_suite(con, kpi_suite)
+    gap = next(o for o in out.failed() if o.expectation.meta.get("name") == "a_kpi_value_for_every_period")
+    assert gap.unexpected_count == 1 and gap.sample == [{"kpi": "trust", "missing_period": "2025-02"}]
+
+
+def test_a_gate_is_attached_only_to_assets_in_the_graph():
+    from dagster import AssetKey
+
+    suites = load_suites()
+    keys = {AssetKey(["raw", "calls_for_service"]), AssetKey(["marts", "mart_kpi_scorecard"])}
+    checks = build_gates(keys, suites)
+    names = {k.to_user_string() for c in checks for k in c.check_keys}
+    assert names == {
+        "raw/calls_for_service:raw_to_staging_gate",
+        "marts/mart_kpi_scorecard:marts_to_serving_gate",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Parity with Great Expectations' own engine
+
+PARITY_ROWS = [
+    # call_id, received, cleared, lat, priority, batch
+    ("A1", "2025-01-01 10:00:00", "2025-01-01 11:00:00", 41.85, "1", "b1"),
+    ("A1", "2025-01-01 12:00:00", "2025-01-01 11:00:00", 41.85, "2", "b1"),
+    ("A3", "2025-01-02 10:00:00", None, 47.10, "7", "b1"),
+    ("A4", None, "2025-01-02 10:00:00", None, "1", "b1"),
+    ("A5", "2025-01-03 10:00:00", "2025-01-03 10:00:00", 41.90, None, "b1"),
+    ("A6", "2025-01-03 11:00:00", "2025-01-03 12:30:00", 40.00, "3", "b1"),
+    ("A7", "2025-01-04 11:00:00", "2025-01-04 10:30:00", 41.82, "3", "b1"),
+    (None, "bad", "2025-01-04 10:30:00", 41.83, "4", "b1"),
+]
+PARITY_EXPECTATIONS = [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "call_id"}},
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "latitude", "mostly": 0.8}},
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "call_id"}},
+    {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["call_id", "priority"]}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "priority", "value_set": ["1", "2", "3"]}},
+    {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "priority", "value_set": ["1", "2", "3", "4"], "mostly": 0.8},
+    },
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "latitude", "min_value": 41.8, "max_value": 42},
+    },
+    {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "latitude", "min_value": 41.8, "max_value": 41.9, "strict_max": True, "mostly": 0.5},
+    },
+    {
+        "type": "expect_column_values_to_match_strftime_format",
+        "kwargs": {"column": "received_at", "strftime_format": "%Y-%m-%d %H:%M:%S"},
+    },
+    {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "call_id", "regex": "^A[0-5]$"}},
+    {
+        "type": "expect_column_pair_values_a_to_be_greater_than_b",
+        "kwargs": {"column_A": "cleared_at", "column_B": "received_at", "or_equal": True},
+    },
+    {
+        "type": "expect_column_pair_values_a_to_be_greater_than_b",
+        "kwargs": {
+            "column_A": "cleared_at",
+            "column_B": "received_at",
+            "or_equal": False,
+            "ignore_row_if": "either_value_is_missing",
+        },
+    },
+]
+
+
+def test_results_agree_with_great_expectations_on_the_same_rows(monkeypatch):
+    """GX's pandas engine and the in-database evaluator: same success, same unexpected count."""
+    monkeypatch.setenv("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    import pandas as pd
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute(
+        "CREATE TABLE raw.calls (call_id VARCHAR, received_at VARCHAR, cleared_at VARCHAR, latitude DOUBLE, "
+        "priority VARCHAR, _batch_id VARCHAR)"
+    )
+    con.executemany("INSERT INTO raw.calls VALUES (?, ?, ?, ?, ?, ?)", PARITY_ROWS)
+    ours = evaluate_suite(
+        con, parse_suite({**_parity_suite(), "expectations": PARITY_EXPECTATIONS}, boundary="raw_to_staging")
+    )
+
+    frame = pd.DataFrame(PARITY_ROWS, columns=["call_id", "received_at", "cleared_at", "latitude", "priority", "b"])
+    context = gx.get_context(mode="ephemeral")
+    batch = (
+        context.data_sources.add_pandas("parity")
+        .add_dataframe_asset("calls")
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    for spec, mine in zip(PARITY_EXPECTATIONS, ours.outcomes, strict=True):
+        theirs = batch.validate(ExpectationConfiguration(**spec).to_domain_obj(), result_format="COMPLETE")
+        label = mine.expectation.label
+        assert mine.success == theirs.success, label
+        assert mine.unexpected_count == theirs.result["unexpected_count"], label
+        assert mine.element_count == theirs.result["element_count"], label
+    # the cases above do break: both engines see failures, not a row of passes
+    assert sum(not o.success for o in ours.outcomes) >= 8
+    con.close()
+
+
+def _parity_suite() -> dict:
+    return {
+        "name": "raw_to_staging.parity",
+        "meta": {"gate": {"asset": "raw/calls", "table": "raw.calls", "batch_by": "_batch_id"}},
+    }
+
+
+def test_the_expectations_folder_mirrors_the_layer_boundaries():
+    assert sorted(p.name for p in EXPECTATIONS_DIR.iterdir() if p.is_dir()) == ["marts_to_serving", "raw_to_staging"]
