@@ -1,0 +1,52 @@
+"""Where the transparency report is written, and the suppression thresholds it shares with dbt.
+
+| variable           | default                                      | what it is                        |
+|--------------------|----------------------------------------------|-----------------------------------|
+| PSW_REPORT_DIR     | `report/` beside the warehouse (data/report) | the static site                   |
+| PSW_DATA_DOCS_DIR  | `data_docs/` beside the warehouse            | the quality gates' Data Docs (linked, issue 6) |
+
+The thresholds are not configured here: they are dbt vars (dbt_project/dbt_project.yml), so the
+public marts and the report suppress the same cells.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    report_dir: Path
+    data_docs_dir: Path
+    min_cell_count: int
+    min_survey_respondents: int
+
+
+def _resolve(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def dbt_vars(project_dir: Path = DBT_PROJECT_DIR) -> dict:
+    """The ``vars:`` block of dbt_project.yml."""
+    return yaml.safe_load((project_dir / "dbt_project.yml").read_text()).get("vars", {})
+
+
+def load_report_config(warehouse_path: str | Path, env: dict[str, str] | None = None) -> ReportConfig:
+    """Paths default to folders beside the warehouse, so a warehouse in a temporary folder
+    (tests) gets its report there too."""
+    env = dict(os.environ if env is None else env)
+    beside = Path(warehouse_path).resolve().parent
+    dbt = dbt_vars()
+    return ReportConfig(
+        report_dir=_resolve(env["PSW_REPORT_DIR"]) if env.get("PSW_REPORT_DIR") else beside / "report",
+        data_docs_dir=_resolve(env["PSW_DATA_DOCS_DIR"]) if env.get("PSW_DATA_DOCS_DIR") else beside / "data_docs",
+        min_cell_count=int(dbt["min_cell_count"]),
+        min_survey_respondents=int(dbt["min_survey_respondents"]),
+    )
