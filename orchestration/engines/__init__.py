@@ -61,9 +61,18 @@ def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             csv_path = Path(tmp) / f"{table}.csv"
             con.execute(f"COPY raw.{table} TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
             body = ", ".join(f'"{name}" {PG_TYPES.get(dtype.split("(")[0], "text")}' for name, dtype in columns)
+            existing = pg.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND table_name = %s ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
             with pg.transaction():
-                pg.execute(f'DROP TABLE IF EXISTS raw."{table}"')
-                pg.execute(f'CREATE TABLE raw."{table}" ({body})')
+                if [c[0] for c in existing] == [name for name, _ in columns]:
+                    # Same shape: empty it in place, so the staging views that read it stay valid.
+                    pg.execute(f'TRUNCATE raw."{table}"')
+                else:
+                    pg.execute(f'DROP TABLE IF EXISTS raw."{table}" CASCADE')
+                    pg.execute(f'CREATE TABLE raw."{table}" ({body})')
                 with pg.cursor().copy(f'COPY raw."{table}" FROM STDIN (FORMAT csv)') as copy, csv_path.open("rb") as fh:
                     while chunk := fh.read(1 << 20):
                         copy.write(chunk)
