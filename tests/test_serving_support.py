@@ -155,6 +155,22 @@ sys.exit(0 if result.success else 1)
 """
 
 
+def publish_in_process(warehouse: Path, selection: list[str], env: dict[str, str]) -> None:
+    """The same publish in this process (quicker where nothing is killed)."""
+    from dagster import materialize
+
+    from orchestration.resources import WarehouseResource
+    from orchestration.serving import SERVING_ASSETS
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        result = materialize(
+            SERVING_ASSETS, selection=selection, resources={"warehouse": WarehouseResource(path=str(warehouse))}
+        )
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+
+
 def run_publisher(warehouse: Path, selection: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", PUBLISHER, str(warehouse), *selection],
