@@ -58,6 +58,15 @@ def scorecard(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_kpi_scorecard"):
         return section("scorecard", "Scorecard", "How is the city doing?", not_available("No scorecard yet."))
     rows = ctx.rows("SELECT * FROM marts.mart_kpi_scorecard ORDER BY city, kpi, period_grain, period_start")
+    defined = {
+        r["kpi"]: r["label"] for r in ctx.rows("SELECT kpi, label FROM reference.kpi_targets WHERE city IS NULL")
+    }
+    untimed = {
+        r["city"]
+        for r in ctx.rows(
+            "SELECT city FROM marts.mart_response_times GROUP BY city HAVING NOT bool_or(response_times_available)"
+        )
+    }
     parts = []
     for city in sorted({r["city"] for r in rows}):
         by_kpi: dict[str, list[dict]] = {}
@@ -92,12 +101,31 @@ def scorecard(ctx: ReportContext) -> str:
                     spark,
                 ]
             )
+        # A KPI the city's data cannot give has no scorecard row: it is listed, as not available.
+        missing = sorted((k for k in defined if k not in by_kpi), key=_kpi_sort)
+        for kpi in missing:
+            why = (
+                "the city's extract records no dispatch or arrival times"
+                if city in untimed and "response" in kpi
+                else "the city's data has nothing to compute it from yet"
+            )
+            body.append(
+                [
+                    f"{escape(defined[kpi])}<div class='note'>not available: {why}</div>",
+                    "—",
+                    "not available",
+                    "—",
+                    '<span class="status nodata">no data</span>',
+                    "—",
+                    "",
+                ]
+            )
         on = sum(1 for k in by_kpi.values() if k[-1]["status"] == "on track")
         off = sum(1 for k in by_kpi.values() if k[-1]["status"] == "off track")
-        nodata = sum(1 for k in by_kpi.values() if k[-1]["status"] == "no data")
+        nodata = sum(1 for k in by_kpi.values() if k[-1]["status"] == "no data") + len(missing)
         parts.append(
             f"<h3>{escape(ctx.city_name(city))}</h3>"
-            f'<p class="summary">Latest period of each of {len(by_kpi)} KPIs: <b>{on} on track</b>, '
+            f'<p class="summary">Latest period of each of {len(by_kpi) + len(missing)} KPIs: <b>{on} on track</b>, '
             f"<b>{off} off track</b>, <b>{nodata} without data</b>.</p>"
             + ctx.table(
                 f"Scorecard - {ctx.city_name(city)}",

@@ -2,7 +2,9 @@
     The KPI scorecard: one row per city x KPI x period, with target, direction, status and change
     from the prior period. Each KPI is read from the mart column named in source_mart and
     source_column; targets and directions come from seeds/kpi_targets.csv.
-    A value is NULL only with status 'no data', and the note says why.
+    A KPI that the city's data cannot give in a period (e.g. response times for a city whose
+    extract has no dispatch or arrival times) has no row; a value resting on a small cell is NULL
+    with status 'no data' and a note.
 -#}
 with response_times as (
     select * from {{ ref('mart_response_times') }}
@@ -151,7 +153,9 @@ kpi_values as (
     where row_level = 'public_safety'
 ),
 
--- a value resting on a small cell is not published
+-- A KPI the city's data cannot give in a period (no dispatch or arrival times, no calls loaded for
+-- a fiscal year) has no row: the gate downstream holds every row to have a value. A value resting
+-- on a small cell keeps its row, as 'no data' with the reason.
 published as (
     select
         city,
@@ -175,6 +179,7 @@ published as (
         source_mart,
         source_column
     from kpi_values
+    where value is not null or (base_count > 0 and base_count < {{ var('min_cell_count') }})
 ),
 
 targeted as (
