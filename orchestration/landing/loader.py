@@ -179,6 +179,11 @@ class _Plan:
         self.profile = profile
         self.header = set(header)
         self.now = now
+        # The file's columns are read as c1..cN (no clash with the names used here); the first
+        # column of a repeated name is the one a profile reads.
+        self.position = {}
+        for i, name in enumerate(header, 1):
+            self.position.setdefault(name, f"c{i}")
         self.used: dict[str, tuple[str, ...]] = {}
         self.missing_required: list[str] = []
         self.missing_optional: list[str] = []
@@ -208,7 +213,7 @@ class _Plan:
 
     def _clean(self, column: str, extra_nulls: tuple[str, ...] = ()) -> str:
         nulls = _sql_tuple(("",) + self.profile.null_values + extra_nulls)
-        col = quote_ident(column)
+        col = self.position[column]
         return f"(CASE WHEN trim({col}) IN {nulls} THEN NULL ELSE trim({col}) END)"
 
     def _source_value(self, fld: str) -> tuple[str, str]:
@@ -235,6 +240,8 @@ class _Plan:
 
     def field_sql(self, fld: str, kind: str) -> _FieldSql:
         source, column = self._source_value(fld)
+        if source == EMPTY:  # the file does not have it: NULL, nothing to check
+            return _FieldSql({}, EMPTY, [], [])
         v = quote_ident(f"_v_{fld}")
         prepared = {f"_v_{fld}": source}
         problems: list[str] = []
@@ -552,15 +559,20 @@ def land_file(
     return result
 
 
-_WORK_TABLES = (
-    "_landing_in",
-    "_landing_rejects",
-    "_landing_scan",
-    "_landing_rej",
-    "_landing_checked",
-    "_landing_good_map",
-    "_landing_line_map",
-    "_landing_tz",
+_WORK_TABLES = tuple(
+    f"_landing_{name}"
+    for name in (
+        "rejects",
+        "rejects_scan",
+        "rejects_good",
+        "rejects_good_scan",
+        "rejects_bad",
+        "rejects_bad_scan",
+        "rej",
+        "tz",
+        "steps_g",
+        "steps_p",
+    )
 )
 
 
@@ -575,22 +587,30 @@ def _land_rows(
     result: LandingResult,
     now: datetime,
 ) -> None:
+    """Three streaming passes over the file, nothing of it materialised: (1) count the good rows
+    and collect the reader's rejects, (2) insert the good rows, (3) insert the bad ones."""
     source = profile.source
     canonical = CANONICAL_SOURCES[source]
-    columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(header) + 1)) + "}"
+    file_columns = ", ".join(f"c{i}" for i in range(1, len(header) + 1))
+    # The row as received, under the file's own column names (repeated names made unique).
+    original = "json_object(" + ", ".join(f"{quote_literal(name)}, c{i}" for i, name in enumerate(header, 1)) + ")"
     quote = profile.csv.quote
-    csv_opts = (
-        f"header=true, auto_detect=false, columns={columns}, skip={layout.header_line - 1}, "
-        f"delim={quote_literal(profile.csv.delimiter)}, quote={quote_literal(quote)}, escape={quote_literal(quote)}, "
-        f"encoding={quote_literal(encoding)}, store_rejects=true, rejects_table='_landing_rejects', "
-        "rejects_scan='_landing_scan', null_padding=false, strict_mode=true"
-    )
+
+    def read_csv(rejects: str) -> str:
+        return (
+            f"read_csv({quote_literal(str(readable))}, header=true, auto_detect=false, columns={columns}, "
+            f"skip={layout.header_line - 1}, delim={quote_literal(profile.csv.delimiter)}, "
+            f"quote={quote_literal(quote)}, escape={quote_literal(quote)}, encoding={quote_literal(encoding)}, "
+            f"store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan', "
+            "null_padding=false, strict_mode=true)"
+        )
+
     for t in _WORK_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     try:
-        con.execute(
-            f"CREATE TEMP TABLE _landing_in AS SELECT * FROM read_csv({quote_literal(str(readable))}, {csv_opts})"
-        )
+        # hash(s) makes the reader decode every column (count(*) alone skips the encoding check).
+        good = con.execute(f"SELECT count(hash(s)) FROM {read_csv('_landing_rejects')} s").fetchone()[0]
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
         raise LandingError(f"{result.source_file}: refused, the CSV reader could not read it: {message}") from exc
@@ -601,11 +621,9 @@ def _land_rows(
         "first(column_name ORDER BY byte_position) AS column_name, "
         "first(error_message ORDER BY byte_position) AS message FROM _landing_rejects GROUP BY line"
     )
-    good = con.execute("SELECT count(*) FROM _landing_in").fetchone()[0]
     reject_lines = [r[0] for r in con.execute("SELECT line FROM _landing_rej ORDER BY line").fetchall()]
     result.rows_read = good + len(reject_lines)
     reject_index = _check_layout(layout, good, reject_lines, result.source_file)
-    _upload_maps(con, layout, reject_lines, reject_index)
 
     prepared: dict[str, str] = {}
     timed: dict[str, str] = {}
@@ -637,49 +655,46 @@ def _land_rows(
         "unnest(?::BIGINT[]) AS offset_before_seconds",
         [days, kinds, froms, tos, offsets],
     )
-    # Row numbers: the k-th good row is record index k + (rejected records before it), and a
-    # record's physical line is its index + the offset of the step it is on (see csvfile.py).
-    con.execute(
-        f"""
-        CREATE TEMP TABLE _landing_checked AS
+    index_sql, index_join, line_sql, line_join = _row_number_sql(con, layout, reject_index)
+
+    def checked(pass_name: str, keep: str) -> str:
+        # row_number() OVER () numbers the good rows in the file's order (the scan keeps its order).
+        return f"""
         WITH numbered AS (
-            -- rowid follows the file's order; inside a transaction it starts at a large base
-            SELECT rowid - (SELECT min(rowid) FROM _landing_in) + 1 AS _good_ordinal,
-                   to_json(_landing_in) AS _original, *
-            FROM _landing_in
+            SELECT row_number() OVER () AS _good_ordinal, * FROM {read_csv(pass_name)}
         ),
         indexed AS (
-            SELECT n.*, n._good_ordinal + coalesce(g.shift, 0) AS _record_index
-            FROM numbered n ASOF LEFT JOIN _landing_good_map g ON n._good_ordinal >= g.good_from
+            SELECT n.*, {index_sql} AS _record_index FROM numbered n {index_join}
         ),
         prepared AS (
-            SELECT i._record_index + coalesce(m.line_offset, 0) AS _row_number, _original{prepared_sql}
-            FROM indexed i ASOF LEFT JOIN _landing_line_map m ON i._record_index >= m.index_from
+            SELECT {line_sql} AS _row_number, {file_columns}{prepared_sql} FROM indexed i {line_join}
         ),
         timed AS (
             SELECT p.*{timed_sql} FROM prepared p {" ".join(joins)}
         ),
         mapped AS (
-            SELECT _row_number, {", ".join(selects)}, {problems_sql} AS _problems, _original,
+            SELECT _row_number, {", ".join(selects)}, {problems_sql} AS _problems, {file_columns},
                    [{", ".join(flags) or "NULL"}]::VARCHAR[] AS _field_flags
             FROM timed
         )
-        SELECT * EXCLUDE (_field_flags),
-               list_filter(_field_flags || [{coordinate_flag}], lambda f: f IS NOT NULL) AS _flag_list
+        SELECT * EXCLUDE (_field_flags, {file_columns}),
+               list_filter(_field_flags || [{coordinate_flag}], lambda f: f IS NOT NULL) AS _flag_list,
+               {original} AS _original
         FROM mapped
+        WHERE {keep}
         """
-    )
+
     fields_sql = ", ".join(quote_ident(f) for f in canonical.fields)
     lineage = ", ".join(LINEAGE_COLUMNS)
-    con.execute(
+    result.rows_landed = con.execute(
         f"""
         INSERT INTO {RAW_SCHEMA}.{source} ({fields_sql}, {lineage}, _flags)
         SELECT {fields_sql}, ?, ?, _row_number, ?, ?, ?, _original, nullif(array_to_string(_flag_list, '; '), '')
-        FROM _landing_checked WHERE len(_problems) = 0
+        FROM ({checked("_landing_rejects_good", "len(_problems) = 0")})
         """,
         [result.batch_id, result.source_file, now, profile.name, profile.timezone],
-    )
-    con.execute(
+    ).fetchone()[0]
+    bad_values = con.execute(
         f"""
         INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
         SELECT ?, ?, ?, ?, _row_number,
@@ -690,23 +705,21 @@ def _land_rows(
                     ELSE 'FUTURE TIMESTAMP' END,
                split_part(_problems[1], ':', 1), array_to_string(_problems, '; '),
                _original::VARCHAR, ?
-        FROM _landing_checked WHERE len(_problems) > 0
+        FROM ({checked("_landing_rejects_bad", "len(_problems) > 0")})
         """,
         [result.batch_id, source, profile.name, result.source_file, now],
-    )
+    ).fetchone()[0]
     _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now)
-    result.rows_landed = con.execute("SELECT count(*) FROM _landing_checked WHERE len(_problems) = 0").fetchone()[0]
-    result.rows_quarantined = con.execute("SELECT count(*) FROM _landing_checked WHERE len(_problems) > 0").fetchone()[
-        0
-    ] + len(reject_lines)
+    result.rows_quarantined = bad_values + len(reject_lines)
     for error_type, n in con.execute(
         f"SELECT error_type, count(*) FROM {RAW_SCHEMA}.quarantine WHERE batch_id = ? GROUP BY 1",
         [result.batch_id],
     ).fetchall():
         result.quarantine_reasons[error_type] = n
     for flag, n in con.execute(
-        "SELECT regexp_replace(f, ' \\(.*$', '') AS flag, count(*) FROM "
-        "(SELECT unnest(_flag_list) AS f FROM _landing_checked WHERE len(_problems) = 0) GROUP BY 1"
+        f"SELECT regexp_replace(f, ' \\(.*$', '') AS flag, count(*) FROM (SELECT unnest(string_split(_flags, '; ')) "
+        f"AS f FROM {RAW_SCHEMA}.{source} WHERE _batch_id = ? AND _flags IS NOT NULL) GROUP BY 1",
+        [result.batch_id],
     ).fetchall():
         result.flags[flag] = n
     if any("INVALID ENCODING" in e for e in result.quarantine_reasons):
@@ -737,8 +750,44 @@ def _check_layout(layout: csvfile.Layout, good: int, reject_lines: list[int], sh
     return indices
 
 
-def _upload_maps(con, layout: csvfile.Layout, reject_lines: list[int], reject_index: list[int]) -> None:
-    """Small step tables: good-row ordinal -> record index, record index -> physical line."""
+# Step functions with at most this many steps are written into the SQL (a balanced CASE tree,
+# log2(steps) comparisons a row); longer ones (a file where most records span several lines,
+# or thousands of rejects) become a small table joined with ASOF, which sorts the rows first.
+INLINE_STEPS = 4096
+
+
+def _step_sql(con, expr: str, steps: list[tuple[int, int]], name: str) -> tuple[str, str]:
+    """(SQL of the step function's value at ``expr``, join clause it needs or '')."""
+    if not steps:
+        return "0", ""
+    if len(steps) <= INLINE_STEPS:
+        return _case_tree(expr, steps, 0), ""
+    table = f"_landing_steps_{name}"
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT unnest(?::BIGINT[]) AS start, unnest(?::BIGINT[]) AS value",
+        [[s for s, _ in steps], [v for _, v in steps]],
+    )
+    return f"coalesce({name}.value, 0)", f"ASOF LEFT JOIN {table} {name} ON {expr} >= {name}.start"
+
+
+def _case_tree(expr: str, steps: list[tuple[int, int]], below: int) -> str:
+    """Value of the step function over ``steps`` (sorted starts), ``below`` before the first start."""
+    if len(steps) == 1:
+        start, value = steps[0]
+        return f"(CASE WHEN {expr} >= {start} THEN {value} ELSE {below} END)"
+    mid = len(steps) // 2
+    left = _case_tree(expr, steps[:mid], below)
+    right = _case_tree(expr, steps[mid:], steps[mid - 1][1])
+    return f"(CASE WHEN {expr} >= {steps[mid][0]} THEN {right} ELSE {left} END)"
+
+
+def _row_number_sql(con, layout: csvfile.Layout, reject_index: list[int]) -> tuple[str, str, str, str]:
+    """SQL for the physical line of the good row ``_good_ordinal``: (record index expression and
+    its join, line expression over ``_record_index`` and its join).
+
+    The k-th good row is record index k + (rejected records before it); a record's physical
+    line is its index + the offset of its step in ``layout.physical_breaks`` (see csvfile.py).
+    """
     good_from, shift = [], []
     for k, j in enumerate(sorted(reject_index), 1):
         g = j - k + 1
@@ -747,15 +796,9 @@ def _upload_maps(con, layout: csvfile.Layout, reject_lines: list[int], reject_in
         else:
             good_from.append(g)
             shift.append(k)
-    con.execute(
-        "CREATE TEMP TABLE _landing_good_map AS SELECT unnest(?::BIGINT[]) AS good_from, unnest(?::BIGINT[]) AS shift",
-        [good_from, shift],
-    )
-    con.execute(
-        "CREATE TEMP TABLE _landing_line_map AS "
-        "SELECT unnest(?::BIGINT[]) AS index_from, unnest(?::BIGINT[]) AS line_offset",
-        [[s for s, _ in layout.physical_breaks], [o for _, o in layout.physical_breaks]],
-    )
+    index_shift, index_join = _step_sql(con, "n._good_ordinal", list(zip(good_from, shift, strict=True)), "g")
+    line_offset, line_join = _step_sql(con, "i._record_index", layout.physical_breaks, "p")
+    return f"n._good_ordinal + {index_shift}", index_join, f"i._record_index + {line_offset}", line_join
 
 
 def _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now) -> None:
