@@ -37,7 +37,7 @@ REPORT_DEPS = [AssetKey(list(path)) for path in READS if AssetKey(list(path)) in
 
 def checks_in_run(context: AssetExecutionContext) -> list[CheckSummary]:
     """Every asset check evaluated so far in this run (dbt tests and quality gates)."""
-    entries = context.instance.all_logs(context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    entries = context.instance.all_logs(context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     found = []
     for entry in entries:
         evaluation = entry.dagster_event.event_specific_data
@@ -66,7 +66,7 @@ def checks_in_run(context: AssetExecutionContext) -> list[CheckSummary]:
 def transparency_report(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     config = load_report_config(warehouse.path)
     with warehouse.connect() as con:
-        result = build_report(con, config, dbt_project.manifest_path, checks_in_run(context), context.run_id)
+        result = build_report(con, config, dbt_project.manifest_path, checks_in_run(context), context.run.run_id)
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(result.index)),

@@ -62,7 +62,7 @@ class ReportContext:
         return self.city_names.get(city, city.replace("_", " ").title())
 
     def _register(self, title: str, mart: str, columns: tuple[str, ...]) -> str:
-        base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+        base = "fig-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
         anchor, n = base, 2
         while any(f.anchor == anchor for f in self.figures):
             anchor, n = f"{base}-{n}", n + 1

@@ -58,15 +58,21 @@ def scorecard(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_kpi_scorecard"):
         return section("scorecard", "Scorecard", "How is the city doing?", not_available("No scorecard yet."))
     rows = ctx.rows("SELECT * FROM marts.mart_kpi_scorecard ORDER BY city, kpi, period_grain, period_start")
-    defined = {
-        r["kpi"]: r["label"] for r in ctx.rows("SELECT kpi, label FROM reference.kpi_targets WHERE city IS NULL")
-    }
-    untimed = {
-        r["city"]
-        for r in ctx.rows(
-            "SELECT city FROM marts.mart_response_times GROUP BY city HAVING NOT bool_or(response_times_available)"
-        )
-    }
+    defined = (
+        {r["kpi"]: r["label"] for r in ctx.rows("SELECT kpi, label FROM reference.kpi_targets WHERE city IS NULL")}
+        if ctx.has_table("reference", "kpi_targets")
+        else {}
+    )
+    untimed = (
+        {
+            r["city"]
+            for r in ctx.rows(
+                "SELECT city FROM marts.mart_response_times GROUP BY city HAVING NOT bool_or(response_times_available)"
+            )
+        }
+        if ctx.has_table("marts", "mart_response_times")
+        else set()
+    )
     parts = []
     for city in sorted({r["city"] for r in rows}):
         by_kpi: dict[str, list[dict]] = {}

@@ -1,0 +1,218 @@
+"""The transparency report the refresh wrote for the demo city (and Milwaukee): its content, its
+small-cell suppression, its links from each figure to the mart column and the model SQL, its
+exports, and that it needs nothing from the network."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.report.config import load_report_config
+from orchestration.report.site import build_report
+from orchestration.transform.project import dbt_project
+
+from .test_kpis import MIN_CELL, MIN_RESPONDENTS
+
+
+class Page(HTMLParser):
+    """Collects what the tests look at: ids, links, counts, figures and the trust table's rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+        self.srcs: list[str] = []
+        self.counts: list[int] = []
+        self.suppressed = 0
+        self.figures = 0
+        self.scripts = 0
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if "href" in a:
+            self.hrefs.append(a["href"])
+        if "src" in a:
+            self.srcs.append(a["src"])
+        if tag == "script":
+            self.scripts += 1
+        if tag == "figure":
+            self.figures += 1
+        cls = a.get("class") or ""
+        if "count" in cls.split():
+            if "data-count" in a:
+                self.counts.append(int(a["data-count"]))
+            if "suppressed" in cls.split():
+                self.suppressed += 1
+        if tag == "tr":
+            self._row = []
+        if tag == "td" and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        if tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def report_dir(demo_city) -> Path:
+    """Where the refresh's report asset wrote the site (report/ beside the test warehouse)."""
+    settings, _, result = demo_city
+    assert result.success
+    return load_report_config(settings.warehouse_path, env={}).report_dir
+
+
+@pytest.fixture(scope="module")
+def page(report_dir) -> Page:
+    return parse(report_dir / "index.html")
+
+
+def test_the_refresh_wrote_the_report_with_every_section(report_dir, page, demo_city):
+    _, _, result = demo_city
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "serving/transparency_report" in materialized
+    html = (report_dir / "index.html").read_text()
+    for anchor in (
+        "scorecard",
+        "service-demand",
+        "officer-initiated",
+        "divergence-zones",
+        "violence",
+        "response-times",
+        "community-trust",
+        "budget",
+        "data-quality",
+        "how-made",
+    ):
+        assert anchor in page.ids, anchor
+    assert page.figures >= 10
+    assert "Demo City" in html and "Milwaukee" in html
+    # Milwaukee has no dispatch or arrival times: its response times read "not available".
+    section = html[html.index('id="response-times"') :].split("</section>")[0]
+    milwaukee = section[section.index("<h3>Milwaukee</h3>") + len("<h3>Milwaukee</h3>") :].split("<h3>")[0]
+    assert "not available" in milwaukee and "<figure" not in milwaukee and " min" not in milwaukee
+    # and so does its scorecard, KPI by KPI
+    scorecard = html[html.index('id="scorecard"') :].split("</section>")[0]
+    milwaukee = scorecard[scorecard.index("<h3>Milwaukee</h3>") :]
+    for label in ("Median response time", "90th-percentile response time", "Calls reached within"):
+        row = milwaukee[milwaukee.index(label) :].split("</tr>")[0]
+        assert "not available: the city's extract records no dispatch or arrival times" in row, row
+    # the data-quality section says which checks ran in this refresh, and where the Data Docs are
+    assert re.search(r"\d+ quality checks \(dbt tests and quality gates\) ran in this refresh", html)
+    assert "../data_docs/index.html" in page.hrefs
+
+
+def test_the_report_never_shows_a_small_count(page, demo_warehouse):
+    assert page.counts, "the report shows counts"
+    small = [n for n in page.counts if 0 < n < MIN_CELL]
+    assert small == [], small
+    assert page.suppressed > 0, "some cells of the demo city at test scale are suppressed"
+    # every survey cell that is small in the staged data reads "fewer than", with no mean
+    few = demo_warehouse.execute(
+        "SELECT beat, wave, count(*) FROM staging.stg_survey_responses "
+        "WHERE source_profile = 'demo_city_survey' GROUP BY ALL HAVING count(*) < ?",
+        [MIN_RESPONDENTS],
+    ).fetchall()
+    waves = sorted(
+        {w for (w,) in demo_warehouse.execute("SELECT DISTINCT wave FROM staging.stg_survey_responses").fetchall()}
+    )
+    assert few
+    table = {r[0]: r for r in page.rows if len(r) == 1 + 2 * len(waves) and re.fullmatch(r"\d[A-E]", r[0] or "")}
+    assert table, "the trust-by-area table is in the report"
+    for beat, wave, n in few:
+        i = 1 + 2 * waves.index(wave)
+        assert table[beat][i] == f"fewer than {MIN_RESPONDENTS} respondents", (beat, wave, table[beat])
+        assert table[beat][i + 1] == "—"
+        assert str(n) not in table[beat][i]
+    # and response-time areas below the threshold show no count or statistic
+    for row in page.rows:
+        if row and row[1:2] == [f"fewer than {MIN_CELL} calls"]:
+            assert row[2:4] == ["—", "—"], row
+
+
+def test_every_figure_links_to_its_mart_column_and_the_model_sql(report_dir, page):
+    figures = [h for h in page.hrefs if h.startswith("#how-fig-")]
+    assert len(figures) >= 10
+    for how in figures:
+        assert how[1:] in page.ids, how
+        assert how[len("#how-") :] in page.ids, how  # the figure itself
+    column_links = [h for h in page.hrefs if h.startswith("marts/") and "#" in h]
+    assert column_links
+    for link in column_links:
+        file, column = link.split("#")
+        doc = parse(report_dir / file)
+        assert column in doc.ids, link
+        text = (report_dir / file).read_text()
+        assert "dbt_project/models/" in text and "select" in text.lower(), file  # the model's SQL is on the page
+    assert "marts/mart_kpi_scorecard.html#value" in page.hrefs
+
+
+def test_the_report_opens_offline(report_dir, page):
+    assert page.scripts == 0
+    for ref in page.hrefs + page.srcs:
+        assert not re.match(r"^(https?:)?//", ref), ref
+    for file in report_dir.rglob("*.html"):
+        text = file.read_text()
+        assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', ""), file
+        assert "https://" not in text, file
+
+
+def test_the_scorecard_exports_match_the_mart(report_dir, demo_warehouse):
+    mart_rows = demo_warehouse.execute("SELECT count(*) FROM marts.mart_kpi_scorecard").fetchone()[0]
+    with (report_dir / "scorecard.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    exported = json.loads((report_dir / "scorecard.json").read_text())
+    assert len(rows) == len(exported["rows"]) == mart_rows
+    assert {"kpi", "period", "period_grain", "value", "target", "direction", "status", "change_from_prior"} <= set(
+        rows[0]
+    )
+    trust = {(r["period"], r["status"]) for r in rows if r["city"] == "demo_city" and r["kpi"] == "trust_police_score"}
+    expected = demo_warehouse.execute(
+        "SELECT period, status FROM marts.mart_kpi_scorecard WHERE city = 'demo_city' AND kpi = 'trust_police_score'"
+    ).fetchall()
+    assert trust == set(expected)
+    for r in exported["rows"]:
+        if r["base_count"] is not None:
+            assert r["base_count"] == 0 or r["base_count"] >= MIN_CELL
+
+
+def test_a_missing_mart_section_says_not_yet_available(tmp_path, demo_city):
+    # A warehouse whose marts are gone but for the scorecard: sections say so instead of drawing empty charts.
+    settings, _, _ = demo_city
+    copy = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(copy))
+    con.execute(f"ATTACH '{settings.warehouse_path}' AS src (READ_ONLY)")
+    for schema, table in (("marts", "mart_kpi_scorecard"), ("reference", "city_source_profiles")):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM src.{schema}.{table}")
+    con.execute("DETACH src")
+    config = load_report_config(copy, env={})
+    result = build_report(con, config, dbt_project.manifest_path)
+    con.close()
+    html = result.index.read_text()
+    assert result.charts == 0 and "not yet available" in html.lower()
+    assert "no quality-check results are attached" in html
