@@ -11,7 +11,7 @@ from orchestration.transform.project import build_args
 
 def test_each_staging_model_depends_on_its_raw_asset():
     graph = defs.resolve_asset_graph()
-    raw_keys = {AssetKey(["raw", s]) for s in CANONICAL_SOURCES} | {AssetKey(["raw", "quarantine"])}
+    raw_keys = {AssetKey(["raw", s]) for s in [*CANONICAL_SOURCES, "quarantine", "source_profiles"]}
     assert raw_keys <= set(graph.get_all_asset_keys())
     staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
     assert len(staging) == len(raw_keys)

@@ -99,7 +99,7 @@ def export_for_spark(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         con.execute(
             f"COPY (SELECT * REPLACE (CAST(_original AS VARCHAR) AS _original) FROM raw.{table}) "
             f"TO '{staging / 'part-0.parquet'}' (FORMAT parquet)"
-            if table not in ("quarantine", "batches")
+            if table not in ("quarantine", "batches", "source_profiles")
             else f"COPY raw.{table} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)"
         )
         shutil.rmtree(folder, ignore_errors=True)

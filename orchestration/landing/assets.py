@@ -1,7 +1,9 @@
 """Raw-landing assets: one asset per canonical source, keyed ``raw/<source>`` like the dbt sources.
 
 All sources land in one step (a multi-asset that can be subset), because DuckDB takes one
-writer at a time: parallel landing steps would fight over the file's lock.
+writer at a time: parallel landing steps would fight over the file's lock. Profiles with an
+``api`` section are pulled first (orchestration/landing/socrata.py), into the landing folder.
+``raw/source_profiles`` says which canonical fields each profile provides (coverage.py).
 """
 
 from collections import Counter
@@ -18,10 +20,13 @@ from dagster import (
 )
 
 from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.landing.coverage import write_coverage
 from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, land_file
+from orchestration.landing.socrata import PullError, pull
 from orchestration.resources import LandingResource, WarehouseResource
 
 QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
+SOURCE_PROFILES_KEY = AssetKey(["raw", "source_profiles"])
 RAW_SPECS = [
     AssetSpec(
         key=AssetKey(["raw", name]),
@@ -38,7 +43,17 @@ RAW_SPECS = [
         group_name="raw",
         kinds={"duckdb"},
         skippable=True,
-    )
+    ),
+    AssetSpec(
+        key=SOURCE_PROFILES_KEY,
+        description=(
+            "Which canonical fields each source profile provides, from which columns, and which it lacks "
+            "(one row per profile x field), so that marts can say 'not available' instead of zero."
+        ),
+        group_name="raw",
+        kinds={"duckdb", "yaml"},
+        skippable=True,
+    ),
 ]
 
 
@@ -48,8 +63,12 @@ def summarise(results: list[LandingResult]) -> dict:
     reasons: Counter = Counter()
     for r in landed:
         reasons.update(r.quarantine_reasons)
-    table = "| file | profile | read | landed | quarantined |\n|---|---|---|---|---|\n" + "".join(
-        f"| {r.source_file} | {r.source_profile} | {r.rows_read} | {r.rows_landed} | {r.rows_quarantined} |\n"
+    flags: Counter = Counter()
+    for r in landed:
+        flags.update(r.flags)
+    table = "| file | profile | read | landed | quarantined | notes |\n|---|---|---|---|---|---|\n" + "".join(
+        f"| {r.source_file} | {r.source_profile} | {r.rows_read} | {r.rows_landed} | {r.rows_quarantined} "
+        f"| {'; '.join(r.notes)} |\n"
         for r in landed
     )
     return {
@@ -59,6 +78,7 @@ def summarise(results: list[LandingResult]) -> dict:
         "rows_landed": sum(r.rows_landed for r in landed),
         "rows_quarantined": sum(r.rows_quarantined for r in landed),
         "quarantine_reasons": MetadataValue.json(dict(reasons)),
+        "flagged_rows": MetadataValue.json(dict(flags)),
         "files": MetadataValue.md(table if landed else "No new files."),
     }
 
@@ -70,6 +90,18 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
     profiles = landing.profiles()
     refused: list[str] = []
     selected = {key.path[1] for key in context.selected_asset_keys}
+    for profile in profiles.values():
+        if profile.api is not None and profile.source in selected:
+            try:
+                pulled = pull(profile, landing_dir)
+            except PullError as exc:
+                context.log.error(str(exc))
+                refused.append(f"{profile.name}: pull failed: {exc}")
+                continue
+            context.log.info(
+                f"{profile.name}: pulled {pulled.rows:,} rows in {len(pulled.pages)} page(s) from {pulled.url}; "
+                f"cursor {pulled.cursor_before} -> {pulled.cursor_after}"
+            )
     with warehouse.connect() as con:
         for source in CANONICAL_SOURCES:
             if source not in selected:
@@ -113,6 +145,22 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                     "latest_sample": MetadataValue.md(
                         "| file | line | field | reason |\n|---|---|---|---|\n"
                         + "".join(f"| {f} | {r} | {fld} | {why} |\n" for f, r, fld, why in sample)
+                    ),
+                },
+            )
+        if "source_profiles" in selected:
+            rows = write_coverage(con, profiles)
+            lacking = con.execute(
+                "SELECT source_profile, string_agg(canonical_field, ', ' ORDER BY canonical_field) "
+                "FROM raw.source_profiles WHERE is_provided = 'false' GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            yield MaterializeResult(
+                asset_key=SOURCE_PROFILES_KEY,
+                metadata={
+                    "rows": rows,
+                    "profiles": len(profiles),
+                    "fields_lacking": MetadataValue.md(
+                        "| profile | lacks |\n|---|---|\n" + "".join(f"| {p} | {f} |\n" for p, f in lacking)
                     ),
                 },
             )

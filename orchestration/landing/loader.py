@@ -175,8 +175,9 @@ def _problem_text(fld: str, value_sql: str, column: str, what: str) -> str:
 class _Plan:
     """The profile resolved against one file's header: which column feeds which field."""
 
-    def __init__(self, profile: SourceProfile, header: list[str], now: datetime):
+    def __init__(self, profile: SourceProfile, header: list[str], now: datetime, source_file: str = ""):
         self.profile = profile
+        self.source_file = source_file
         self.header = set(header)
         self.now = now
         # The file's columns are read as c1..cN (no clash with the names used here); the first
@@ -189,7 +190,7 @@ class _Plan:
         self.missing_optional: list[str] = []
         for fld, spec in profile.columns.items():
             found = spec.resolve(self.header)
-            if found:
+            if found is not None:
                 self.used[fld] = found
             elif fld in profile.canonical.required:
                 self.missing_required.append(f"{spec.wanted()} (for {fld})")
@@ -221,6 +222,9 @@ class _Plan:
         if fld in self.used:
             spec: FieldSource = self.profile.columns[fld]
             cols = self.used[fld]
+            if spec.line_number:
+                # _row_number is computed earlier in the same SELECT (DuckDB reads the alias)
+                return f"{quote_literal(self.source_file + ':')} || CAST(_row_number AS VARCHAR)", "line number"
             value = (" || " + quote_literal(spec.separator) + " || ").join(self._clean(c) for c in cols)
             mapping = spec.values if spec.values is not None else self.profile.values.get(fld)
             if mapping:
@@ -500,7 +504,7 @@ def land_file(
             header = _dedupe(
                 csvfile.parse_header(layout.header_bytes, encoding, profile.csv.delimiter, profile.csv.quote)
             )
-            plan = _Plan(profile, header, now)
+            plan = _Plan(profile, header, now, shown)
             if plan.missing_required:
                 _check_dialect(readable, encoding, profile, header, shown)
                 raise LandingError(
@@ -709,7 +713,7 @@ def _land_rows(
         """,
         [result.batch_id, source, profile.name, result.source_file, now],
     ).fetchone()[0]
-    _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now)
+    _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header)
     result.rows_quarantined = bad_values + len(reject_lines)
     for error_type, n in con.execute(
         f"SELECT error_type, count(*) FROM {RAW_SCHEMA}.quarantine WHERE batch_id = ? GROUP BY 1",
@@ -801,7 +805,9 @@ def _row_number_sql(con, layout: csvfile.Layout, reject_index: list[int]) -> tup
     return f"n._good_ordinal + {index_shift}", index_join, f"i._record_index + {line_offset}", line_join
 
 
-def _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now) -> None:
+def _quarantine_unreadable(
+    con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header
+) -> None:
     """Records the CSV reader could not read: physical line, reader's error, and the text as received."""
     if not reject_lines:
         return
@@ -813,22 +819,27 @@ def _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject
         ranges.append((first, last))
         by_line[line] = first
     texts = _record_texts(readable, encoding, ranges)
-    rows = con.execute("SELECT line, error_type, column_name, message FROM _landing_rej ORDER BY line").fetchall()
-    con.executemany(
-        f"INSERT INTO {RAW_SCHEMA}.quarantine ({', '.join(QUARANTINE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    lines = list(by_line)
+    con.execute(
+        f"""
+        INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
+        SELECT ?, ?, ?, ?, t.first_line, r.error_type,
+               CASE WHEN r.column_name SIMILAR TO 'c[0-9]+'
+                    THEN (?::VARCHAR[])[CAST(substr(r.column_name, 2) AS BIGINT)] ELSE r.column_name END,
+               r.message, t.record, ?
+        FROM _landing_rej r
+        JOIN (SELECT unnest(?::BIGINT[]) AS line, unnest(?::BIGINT[]) AS first_line, unnest(?::VARCHAR[]) AS record) t
+          USING (line)
+        """,
         [
-            [
-                result.batch_id,
-                profile.source,
-                profile.name,
-                result.source_file,
-                by_line[line],
-                error_type,
-                column,
-                message,
-                texts.get(by_line[line], ""),
-                now,
-            ]
-            for line, error_type, column, message in rows
+            result.batch_id,
+            profile.source,
+            profile.name,
+            result.source_file,
+            header,
+            now,
+            lines,
+            [by_line[line] for line in lines],
+            [texts.get(by_line[line], "") for line in lines],
         ],
     )

@@ -65,18 +65,23 @@ class FieldSource:
     separator: str = " "
     values: dict[str, str | None] | None = None
     otherwise: str | None = KEEP
+    line_number: bool = False  # the id of a file without one: "<file>:<line the record starts on>"
 
     @property
     def source_columns(self) -> tuple[str, ...]:
         return self.join or self.candidates
 
     def describe(self) -> str:
+        if self.line_number:
+            return "(line number)"
         if self.join:
             return " + ".join(self.join)
         return " | ".join(self.candidates)
 
     def resolve(self, header: set[str]) -> tuple[str, ...] | None:
         """The column(s) to read in a file with this header, or None if it lacks them."""
+        if self.line_number:
+            return ()
         if self.join:
             return self.join if all(c in header for c in self.join) else None
         found = next((c for c in self.candidates if c in header), None)
@@ -220,9 +225,13 @@ def _field_source(spec, where: str) -> FieldSource:
         return FieldSource(candidates=_as_tuple(spec, where))
     if not isinstance(spec, dict):
         raise ProfileError(f"{where}: expected a column name, a list of aliases or a mapping, got {spec!r}")
-    unknown = set(spec) - {"column", "join", "separator", "values", "otherwise"}
+    unknown = set(spec) - {"column", "join", "separator", "values", "otherwise", "line_number"}
     if unknown:
         raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if spec.get("line_number") is True:
+        if len(spec) > 1:
+            raise ProfileError(f"{where}: line_number stands alone (no column, join or values)")
+        return FieldSource(line_number=True)
     if ("column" in spec) == ("join" in spec):
         raise ProfileError(f"{where}: give either 'column' (one column or its aliases) or 'join' (several columns)")
     join = _as_tuple(spec["join"], f"{where}.join") if "join" in spec else ()
