@@ -1,0 +1,182 @@
+{#-
+    Public Safety Opportunity Zones: per city x period x area, whether the area carries a high
+    crime burden, a high level of police contact untethered to crime, both, or neither - with the
+    measures behind the flag, its strength and a plain-language reason. Thresholds: dbt vars
+    (dbt_project.yml, "Enforcement divergence and opportunity zones").
+
+    high_untethered_contact: at least enforcement_min_stops stops; the area's share of the city's
+        stops is at least opportunity_zone_stop_crime_ratio x its share of reported crime (an area
+        with stops and no reported crime qualifies); and at least opportunity_zone_untethered_share
+        of its stops ended with no arrest, citation or summons and no contraband.
+    high_crime_burden: at least opportunity_zone_min_violent_crimes violent crimes, and a violent
+        crime rate per resident at least opportunity_zone_violent_rate_ratio x the city's.
+-#}
+with divergence as (
+    select * from {{ ref('mart_enforcement_divergence') }}
+),
+
+measured as (
+    select
+        city,
+        period_type,
+        period_start,
+        period_label,
+        area_id,
+        area_level,
+        case when area_level in ('beat', 'district') then area_level else 'area' end as area_word,
+        population,
+        reported_crimes,
+        violent_crimes,
+        stops,
+        untethered_stops,
+        city_reported_crimes,
+        crime_share,
+        stop_share,
+        location_quotient,
+        untethered_share,
+        violent_crime_rate_per_1000,
+        city_violent_crime_rate_per_1000,
+        {{ divide('violent_crime_rate_per_1000', 'city_violent_crime_rate_per_1000') }} as violent_rate_ratio,
+        {{ divide('crime_rate_per_1000', 'city_crime_rate_per_1000') }} as crime_rate_ratio,
+        -- Can the flag be judged at all? (enough events, and something to compare with)
+        area_level <> 'none'
+        and city_reported_crimes > 0
+        and stops >= {{ var('enforcement_min_stops') }}
+        and untethered_share is not null as is_untethered_assessed,
+        area_level <> 'none'
+        and population > 0
+        and city_violent_crime_rate_per_1000 > 0
+        and violent_crimes >= {{ var('opportunity_zone_min_violent_crimes') }} as is_burden_assessed
+    from divergence
+),
+
+flagged as (
+    select
+        measured.*,
+        is_untethered_assessed
+        and stop_share >= {{ var('opportunity_zone_stop_crime_ratio') }} * crime_share
+        and untethered_share >= {{ var('opportunity_zone_untethered_share') }} as is_high_untethered_contact,
+        is_burden_assessed
+        and violent_rate_ratio >= {{ var('opportunity_zone_violent_rate_ratio') }} as is_high_crime_burden,
+        -- Strength: how far past its thresholds a flag is (1 = just at them); for the untethered
+        -- flag the weaker of its two margins. An area with stops and no crime: the share margin.
+        case
+            when not is_untethered_assessed then null
+            when crime_share = 0
+                then {{ divide('untethered_share', var('opportunity_zone_untethered_share')) }}
+            when
+                {{ divide('location_quotient', var('opportunity_zone_stop_crime_ratio')) }}
+                < {{ divide('untethered_share', var('opportunity_zone_untethered_share')) }}
+                then {{ divide('location_quotient', var('opportunity_zone_stop_crime_ratio')) }}
+            else {{ divide('untethered_share', var('opportunity_zone_untethered_share')) }}
+        end as untethered_contact_strength,
+        case
+            when is_burden_assessed
+                then {{ divide('violent_rate_ratio', var('opportunity_zone_violent_rate_ratio')) }}
+        end as crime_burden_strength
+    from measured
+),
+
+zoned as (
+    select
+        flagged.*,
+        case
+            when is_high_crime_burden and is_high_untethered_contact then 'both'
+            when is_high_crime_burden then 'high_crime_burden'
+            when is_high_untethered_contact then 'high_untethered_contact'
+            else 'none'
+        end as zone_flag,
+        case
+            when is_high_crime_burden and is_high_untethered_contact
+                then
+                    case
+                        when crime_burden_strength > untethered_contact_strength then crime_burden_strength
+                        else untethered_contact_strength
+                    end
+            when is_high_crime_burden then crime_burden_strength
+            when is_high_untethered_contact then untethered_contact_strength
+        end as zone_strength,
+        case
+            when area_level = 'none' then 'events with no recorded area'
+            when city_reported_crimes = 0 or city_reported_crimes is null
+                then 'no reported crime in the city to compare stops with'
+            when stops < {{ var('enforcement_min_stops') }}
+                then {{ join_text([
+                    "'untethered contact not assessed: '",
+                    count_text('stops'),
+                    "' stops (fewer than " ~ var('enforcement_min_stops') ~ ")'",
+                ]) }}
+            when untethered_share is null then 'untethered contact not assessed: no stop outcome recorded'
+            when crime_share = 0
+                then {{ join_text([
+                    "'stops with no reported crime in this '", "area_word", "'; '",
+                    percent_text('untethered_share'), "'% ended with no enforcement and no contraband'",
+                ]) }}
+            else {{ join_text([
+                "'stops are '", ratio_text('location_quotient'), "'x this '", "area_word",
+                "'''s share of crime; '", percent_text('untethered_share'),
+                "'% ended with no enforcement and no contraband'",
+            ]) }}
+        end as untethered_contact_reason,
+        case
+            when area_level = 'none' then 'events with no recorded area'
+            when population is null or population <= 0 then 'crime burden not assessed: no residential population'
+            when city_violent_crime_rate_per_1000 is null or city_violent_crime_rate_per_1000 = 0
+                then 'crime burden not assessed: no violent crime in the city'
+            when violent_crimes < {{ var('opportunity_zone_min_violent_crimes') }}
+                then {{ join_text([
+                    "'crime burden not assessed: '",
+                    count_text('violent_crimes'),
+                    "' violent crimes (fewer than " ~ var('opportunity_zone_min_violent_crimes') ~ ")'",
+                ]) }}
+            else {{ join_text([
+                "'violent crime is '", ratio_text('violent_rate_ratio'),
+                "'x the city rate per resident ('", count_text('violent_crimes'), "' violent crimes)'",
+            ]) }}
+        end as crime_burden_reason
+    from flagged
+)
+
+select
+    city,
+    period_type,
+    period_start,
+    period_label,
+    area_id,
+    area_level,
+    zone_flag,
+    zone_strength,
+    case
+        when zone_strength >= {{ var('opportunity_zone_strong_strength') }} then 'strong'
+        when zone_strength is not null then 'moderate'
+    end as zone_strength_band,
+    case
+        when area_level = 'none' then 'not an area: events with no recorded area'
+        when zone_flag = 'both' then {{ join_text(['crime_burden_reason', "'; '", 'untethered_contact_reason']) }}
+        when zone_flag = 'high_crime_burden' then crime_burden_reason
+        when zone_flag = 'high_untethered_contact' then untethered_contact_reason
+        else {{ join_text(["'not flagged: '", 'untethered_contact_reason', "'; '", 'crime_burden_reason']) }}
+    end as reason,
+    is_high_untethered_contact,
+    is_high_crime_burden,
+    is_untethered_assessed,
+    is_burden_assessed,
+    untethered_contact_strength,
+    crime_burden_strength,
+    population,
+    reported_crimes,
+    violent_crimes,
+    stops,
+    untethered_stops,
+    city_reported_crimes,
+    crime_share,
+    stop_share,
+    location_quotient,
+    untethered_share,
+    violent_crime_rate_per_1000,
+    city_violent_crime_rate_per_1000,
+    violent_rate_ratio,
+    crime_rate_ratio,
+    untethered_contact_reason,
+    crime_burden_reason
+from zoned
