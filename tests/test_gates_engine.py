@@ -256,16 +256,24 @@ def test_the_kpi_scorecard_suite_applies_once_the_table_exists_and_finds_a_missi
     assert evaluate_suite(con, kpi_suite).skipped_reason
     con.execute("CREATE SCHEMA marts")
     con.execute(
-        "CREATE TABLE marts.mart_kpi_scorecard "
-        "(kpi VARCHAR, period VARCHAR, value DOUBLE, target DOUBLE, status VARCHAR)"
+        "CREATE TABLE marts.mart_kpi_scorecard (city VARCHAR, kpi VARCHAR, period_grain VARCHAR, period VARCHAR, "
+        "value DOUBLE, target DOUBLE, status VARCHAR, note VARCHAR)"
     )
-    rows = [(k, p, 1.0, 1.0, "on_target") for k in ("calls", "trust") for p in ("2025-01", "2025-02", "2025-03")]
-    con.executemany("INSERT INTO marts.mart_kpi_scorecard VALUES (?, ?, ?, ?, ?)", rows)
-    assert evaluate_suite(con, kpi_suite).success
+    rows = [
+        ("demo", k, "month", p, 1.0, 1.0, "on track", None) for k in ("calls", "trust") for p in ("2025-01", "2025-02")
+    ]
+    rows += [("demo", "cost", "fiscal_year", "FY2024", None, 1.0, "no data", "no calls loaded for this year")]
+    con.executemany("INSERT INTO marts.mart_kpi_scorecard VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    assert evaluate_suite(con, kpi_suite).success  # an empty value with its reason is fine
     con.execute("DELETE FROM marts.mart_kpi_scorecard WHERE kpi = 'trust' AND period = '2025-02'")
-    out = evaluate_suite(con, kpi_suite)
-    gap = next(o for o in out.failed() if o.expectation.meta.get("name") == "a_kpi_value_for_every_period")
-    assert gap.unexpected_count == 1 and gap.sample == [{"kpi": "trust", "missing_period": "2025-02"}]
+    con.execute("UPDATE marts.mart_kpi_scorecard SET value = NULL WHERE kpi = 'calls' AND period = '2025-01'")
+    failed = {o.expectation.meta.get("name"): o for o in evaluate_suite(con, kpi_suite).failed()}
+    assert failed["a_kpi_row_for_every_period"].sample == [
+        {"city": "demo", "kpi": "trust", "missing_period": "2025-02"}
+    ]
+    no_reason = failed["a_kpi_value_for_every_period_or_a_reason"]
+    assert no_reason.unexpected_count == 1 and no_reason.sample[0]["period"] == "2025-01"
+    assert set(failed) == {"a_kpi_row_for_every_period", "a_kpi_value_for_every_period_or_a_reason"}
 
 
 def test_a_gate_is_attached_only_to_assets_in_the_graph():

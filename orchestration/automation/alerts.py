@@ -132,6 +132,8 @@ class Alert:
             if f.get("message"):
                 line += f": {f['message']}"
             lines.append(line)
+            for key, value in (f.get("details") or {}).items():
+                lines.append(f"    {key}: {value}")
             for row in f.get("sample", [])[:3]:
                 lines.append(f"    e.g. {json.dumps(row, default=str)}")
         if self.run_url:

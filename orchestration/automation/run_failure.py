@@ -18,12 +18,17 @@ def run_failure_alert(context: RunFailureSensorContext, config: AlertConfig) -> 
     steps = context.get_step_failure_events()
     failures = []
     for event in steps:
-        error = event.event_specific_data.error
+        data = event.event_specific_data
+        error = data.error
+        # a raised Failure carries its details as metadata (e.g. landing names the refused files)
+        user = getattr(data, "user_failure_data", None)
+        details = {k: str(getattr(v, "value", v))[:2000] for k, v in (user.metadata if user else {}).items()}
         failures.append(
             {
                 "step": event.step_key,
                 "error": error.cls_name if error else None,
                 "message": (error.message.strip() if error else event.message or "")[:2000],
+                "details": details,
             }
         )
     if failures and all(f["error"] == GATE_FAILURE for f in failures):

@@ -83,6 +83,18 @@ def gate_metadata(outcome: SuiteOutcome, page: Path | None) -> dict:
                 f"{o.considered:,} | {_md_cell(files)} |\n"
             )
         meta["failed_expectations"] = MetadataValue.md(table)
+        meta["failures"] = MetadataValue.json(
+            {
+                outcome_label(o): {
+                    "severity": o.expectation.severity,
+                    "unexpected": o.unexpected_count,
+                    "of": o.considered,
+                    "files": [b["file"] for b in o.failing_batches],
+                    "error": o.error,
+                }
+                for o in failed
+            }
+        )
         samples = []
         for o in failed:
             if not o.sample:

@@ -1,0 +1,259 @@
+"""Alerts: a gate or a run that fails reaches a real webhook, Slack-style webhook and SMTP server on
+127.0.0.1, with what failed, where, the counts and the link to the run; nothing is sent when no
+channel is configured, and a channel that is down does not stop the others."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance, SkipReason, build_run_status_sensor_context
+
+from orchestration.automation.alerts import Alert, AlertConfig, send_alert
+from orchestration.automation.config import AutomationConfig
+from orchestration.automation.run_failure import build_run_failure_alerts
+
+from .conftest import make_settings
+from .test_alerts_support import free_port, http_receiver, smtp_receiver  # noqa: F401 (fixtures)
+from .test_gates import SMALL, city_with, gates, small_city, unknown_outcome  # noqa: F401 (fixture)
+
+ALERT_ENV = (
+    "PSW_ALERT_WEBHOOK_URL",
+    "PSW_ALERT_WEBHOOK_TOKEN",
+    "PSW_ALERT_SLACK_WEBHOOK_URL",
+    "PSW_ALERT_SMTP_HOST",
+    "PSW_ALERT_SMTP_PORT",
+    "PSW_ALERT_SMTP_FROM",
+    "PSW_ALERT_SMTP_TO",
+    "PSW_ALERT_ON_WARN",
+    "PSW_DAGSTER_BASE_URL",
+)
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ALERT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def sample_alert() -> Alert:
+    return Alert(
+        event="gate_failed",
+        title="Quality gate failed: raw/stops (raw_to_staging_gate, ERROR)",
+        summary="1 of 12 expectations of suite raw_to_staging.stops failed.",
+        run_id="0123abcd-run",
+        run_url="http://dagster.example:3000/runs/0123abcd-run",
+        asset="raw/stops",
+        check="raw_to_staging_gate",
+        severity="ERROR",
+        counts={"expectations_evaluated": 12, "expectations_failed": 1, "unexpected_rows": 4},
+        failures=[
+            {
+                "expectation": "expect_column_values_to_be_in_set(outcome)",
+                "unexpected_count": 4,
+                "considered": 13,
+                "files": ["demo_city/stops/stops_2025-09.csv"],
+                "sample": [{"stop_id": "S202509000000", "outcome": "jailed"}],
+            }
+        ],
+    )
+
+
+def test_alerts_are_off_when_nothing_is_configured():
+    config = AlertConfig.from_env({})
+    assert config.channels == []
+    assert send_alert(sample_alert(), config) == []
+
+
+def test_each_channel_is_on_when_its_variables_are_set():
+    env = {
+        "PSW_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook",
+        "PSW_ALERT_SLACK_WEBHOOK_URL": "http://127.0.0.1:9/slack",
+        "PSW_ALERT_SMTP_HOST": "127.0.0.1",
+    }
+    assert AlertConfig.from_env(env).channels == ["webhook", "slack"]  # e-mail needs recipients too
+    env["PSW_ALERT_SMTP_TO"] = "a@example.org, b@example.org"
+    config = AlertConfig.from_env(env)
+    assert config.channels == ["webhook", "slack", "email"] and config.smtp_to == ("a@example.org", "b@example.org")
+
+
+def test_the_webhook_gets_the_alert_as_json_with_the_bearer_token(http_receiver):  # noqa: F811
+    config = AlertConfig.from_env(
+        {"PSW_ALERT_WEBHOOK_URL": http_receiver.url("/hook"), "PSW_ALERT_WEBHOOK_TOKEN": "s3"}
+    )
+    (delivery,) = send_alert(sample_alert(), config)
+    assert delivery.ok and delivery.channel == "webhook"
+    received = [r for r in http_receiver.received if r.path == "/hook"][-1]
+    assert received.headers["Authorization"] == "Bearer s3"
+    assert received.headers["Content-Type"] == "application/json"
+    body = received.body
+    assert body["source"] == "public-safety-warehouse" and body["event"] == "gate_failed"
+    assert body["asset"] == "raw/stops" and body["check"] == "raw_to_staging_gate"
+    assert body["run_url"] == "http://dagster.example:3000/runs/0123abcd-run"
+    assert body["counts"]["unexpected_rows"] == 4
+    assert body["failures"][0]["sample"] == [{"stop_id": "S202509000000", "outcome": "jailed"}]
+
+
+def test_slack_gets_a_text_and_blocks_with_the_link_to_the_run(http_receiver):  # noqa: F811
+    config = AlertConfig.from_env({"PSW_ALERT_SLACK_WEBHOOK_URL": http_receiver.url("/slack")})
+    (delivery,) = send_alert(sample_alert(), config)
+    assert delivery.ok
+    body = [r.body for r in http_receiver.received if r.path == "/slack"][-1]
+    assert body["text"] == "Quality gate failed: raw/stops (raw_to_staging_gate, ERROR)"
+    text = json.dumps(body["blocks"])
+    assert "expect_column_values_to_be_in_set(outcome): 4 unexpected of 13" in text
+    assert "<http://dagster.example:3000/runs/0123abcd-run|Open the run>" in text
+
+
+def test_email_reaches_a_real_smtp_server(smtp_receiver):  # noqa: F811
+    env = {
+        "PSW_ALERT_SMTP_HOST": smtp_receiver.host,
+        "PSW_ALERT_SMTP_PORT": str(smtp_receiver.port),
+        "PSW_ALERT_SMTP_FROM": "warehouse@city.example",
+        "PSW_ALERT_SMTP_TO": "oncall@city.example,data@city.example",
+    }
+    before = len(smtp_receiver.mails)
+    (delivery,) = send_alert(sample_alert(), AlertConfig.from_env(env))
+    assert delivery.ok and delivery.channel == "email"
+    mail = smtp_receiver.mails[before]
+    assert mail.mail_from == "warehouse@city.example"
+    assert mail.rcpt_tos == ["oncall@city.example", "data@city.example"]
+    assert (
+        mail.message["Subject"]
+        == "[public-safety-warehouse] Quality gate failed: raw/stops (raw_to_staging_gate, ERROR)"
+    )
+    assert "Run: http://dagster.example:3000/runs/0123abcd-run" in mail.body
+    assert "expect_column_values_to_be_in_set(outcome): 4 unexpected of 13" in mail.body
+    assert '"asset": "raw/stops"' in mail.body  # the JSON details ride along
+
+
+def test_a_channel_that_is_down_does_not_stop_the_others(http_receiver, smtp_receiver):  # noqa: F811
+    http_receiver.status_for_path["/broken-slack"] = 500
+    env = {
+        "PSW_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/nobody-listens",
+        "PSW_ALERT_SLACK_WEBHOOK_URL": http_receiver.url("/broken-slack"),
+        "PSW_ALERT_SMTP_HOST": smtp_receiver.host,
+        "PSW_ALERT_SMTP_PORT": str(smtp_receiver.port),
+        "PSW_ALERT_SMTP_TO": "oncall@city.example",
+        "PSW_ALERT_TIMEOUT_SECONDS": "5",
+    }
+    before = len(smtp_receiver.mails)
+    deliveries = {d.channel: d for d in send_alert(sample_alert(), AlertConfig.from_env(env))}
+    assert not deliveries["webhook"].ok and "URLError" in deliveries["webhook"].detail
+    assert not deliveries["slack"].ok and "500" in deliveries["slack"].detail
+    assert deliveries["email"].ok and len(smtp_receiver.mails) == before + 1
+
+
+def test_a_gate_failure_reaches_the_webhook_slack_and_email(
+    small_city,  # noqa: F811
+    tmp_path,
+    clean_env,
+    http_receiver,  # noqa: F811
+    smtp_receiver,  # noqa: F811
+):
+    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/all-hook"))
+    clean_env.setenv("PSW_ALERT_SLACK_WEBHOOK_URL", http_receiver.url("/all-slack"))
+    clean_env.setenv("PSW_ALERT_SMTP_HOST", smtp_receiver.host)
+    clean_env.setenv("PSW_ALERT_SMTP_PORT", str(smtp_receiver.port))
+    clean_env.setenv("PSW_ALERT_SMTP_TO", "oncall@city.example")
+    settings = city_with(small_city, tmp_path, ["stops"])
+    unknown_outcome(settings.demo_dir)
+    before = len(smtp_receiver.mails)
+
+    result = run_with_instance(settings)[0]
+
+    assert gates(result)["raw/stops"].metadata["alerts"].value == {
+        "webhook": "delivered",
+        "slack": "delivered",
+        "email": "delivered",
+    }
+    (hook,) = http_receiver.bodies("/all-hook", run_id=result.run_id)
+    assert hook["asset"] == "raw/stops" and hook["failures"][0]["unexpected_count"] == 4
+    (slack,) = [
+        r.body for r in http_receiver.received if r.path == "/all-slack" and result.run_id in json.dumps(r.body)
+    ]
+    assert slack["text"].startswith("Quality gate failed: raw/stops")
+    (mail,) = smtp_receiver.mails[before:]
+    assert "raw/stops" in mail.message["Subject"] and "jailed" in mail.body and result.run_id in mail.body
+
+
+# ---------------------------------------------------------------------------------------------
+# run failures
+
+
+def run_with_instance(settings, instance: DagsterInstance | None = None):
+    """Run the refresh job; returns (result, instance) - the instance stays open for the sensor."""
+    from orchestration.definitions import build_definitions
+
+    instance = instance or DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def("refresh_warehouse")
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    return result, instance
+
+
+def evaluate_failure_sensor(result, instance):
+    sensor = build_run_failure_alerts(AutomationConfig())
+    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
+    context = build_run_status_sensor_context(
+        sensor_name=sensor.name, dagster_event=failure, dagster_instance=instance, dagster_run=result.dagster_run
+    ).for_run_failure()
+    return sensor(context)
+
+
+def test_a_failed_run_is_alerted_with_its_failed_step_and_the_link(tmp_path, clean_env, http_receiver):  # noqa: F811
+    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/runs"))
+    settings = make_settings(tmp_path, scale=SMALL)
+    calls = settings.demo_dir / "calls_for_service"
+    calls.mkdir(parents=True)
+    # the call-type column is missing: landing refuses the file and the run fails
+    (calls / "calls_for_service_2025-01.csv").write_text("incident_number,time_received\nC1,2025-01-01T10:00:00\n")
+
+    result, instance = run_with_instance(settings)
+    try:
+        assert not result.success
+        assert evaluate_failure_sensor(result, instance) is None
+    finally:
+        instance.dispose()
+
+    (alert,) = http_receiver.bodies("/runs", run_id=result.run_id)
+    assert alert["event"] == "run_failed" and alert["job"] == "refresh_warehouse"
+    assert alert["run_url"] == f"http://127.0.0.1:3000/runs/{result.run_id}"
+    (failure,) = alert["failures"]
+    assert failure["step"] == "land_raw_extracts"
+    assert "file(s) refused" in failure["message"]
+    assert "calls_for_service_2025-01.csv" in failure["details"]["refused"]  # which file, and why
+    assert "final_type" in failure["details"]["refused"]
+
+
+def test_a_run_stopped_by_a_gate_is_not_alerted_twice(small_city, tmp_path, clean_env, http_receiver):  # noqa: F811
+    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/once"))
+    settings = city_with(small_city, tmp_path, ["stops"])
+    unknown_outcome(settings.demo_dir)
+
+    result, instance = run_with_instance(settings)
+    try:
+        assert not result.success
+        outcome = evaluate_failure_sensor(result, instance)
+    finally:
+        instance.dispose()
+
+    assert isinstance(outcome, SkipReason) and "gate" in outcome.skip_message
+    alerts = http_receiver.bodies("/once", run_id=result.run_id)
+    assert [a["event"] for a in alerts] == ["gate_failed"]
+
+
+def test_the_run_failure_sensor_is_quiet_when_no_channel_is_configured(tmp_path, clean_env):
+    settings = make_settings(tmp_path, scale=SMALL)
+    (settings.demo_dir / "calls_for_service").mkdir(parents=True)
+    (settings.demo_dir / "calls_for_service" / "calls_for_service_2025-01.csv").write_text("incident_number\nC1\n")
+    result, instance = run_with_instance(settings)
+    try:
+        outcome = evaluate_failure_sensor(result, instance)
+    finally:
+        instance.dispose()
+    assert isinstance(outcome, SkipReason) and "no alert channel" in outcome.skip_message

@@ -1,0 +1,622 @@
+"""Quality gates in the pipeline: for each gate and each kind of break, the check fails, the asset
+downstream is not materialised and the alert reaches a real webhook with the right fields; on
+the demo city every gate passes.
+
+Break runs use a small demo city (scale 0.02) and only the extracts a case needs: a raw gate that
+fails stops the run before dbt, so each break costs landing plus the gates, a few seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetCheckKey, AssetKey, AssetSelection, Definitions, define_asset_job
+
+from orchestration.landing.canonical import CANONICAL_SOURCES
+
+from .conftest import TEST_SEED, make_settings, run_pipeline
+from .test_alerts_support import http_receiver  # noqa: F401 (fixture)
+
+SMALL = 0.02
+WEBHOOK = "/gates"
+RAW_KEYS = [AssetKey(["raw", s]) for s in CANONICAL_SOURCES] + [AssetKey(["raw", "quarantine"])]
+SOURCE_PATHS = {
+    "calls_for_service": "calls_for_service",
+    "incidents": "incidents",
+    "stops": "stops",
+    "service_requests": "service_requests",
+    "budget": "budget.csv",
+    "survey_responses": "survey_responses.csv",
+    "areas": "areas.csv",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames), list(reader)
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def edit_csv(path: Path, edit) -> list[dict]:
+    """Apply ``edit(rows) -> rows`` to an extract; returns the rows written."""
+    header, rows = read_csv(path)
+    rows = edit(rows)
+    write_csv(path, header, rows)
+    return rows
+
+
+def gates(result) -> dict[str, object]:
+    """Gate evaluations by asset ("raw/calls_for_service")."""
+    return {
+        e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations() if e.check_name.endswith("_gate")
+    }
+
+
+def materialised(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def failed_expectations(evaluation) -> dict[str, int]:
+    """Failed expectation -> unexpected count, from the check's metadata."""
+    return {label: f["unexpected"] for label, f in evaluation.metadata["failures"].value.items()}
+
+
+@pytest.fixture(scope="session")
+def small_city(tmp_path_factory) -> Path:
+    """The demo city's extracts at scale 0.02, written once; each test copies what it needs."""
+    from orchestration.demo_city.generator import generate
+
+    root = tmp_path_factory.mktemp("gates_small_city")
+    settings = make_settings(root, scale=SMALL)
+    generate(settings.demo_dir, SMALL, TEST_SEED, progress=lambda _m: None)
+    return settings.demo_dir
+
+
+def city_with(small_city: Path, root: Path, sources: list[str]):
+    """Settings for a fresh warehouse whose landing folder holds the areas and the given sources."""
+    settings = make_settings(root, scale=SMALL)
+    settings.demo_dir.mkdir(parents=True)
+    for source in dict.fromkeys(["areas", *sources]):
+        src = small_city / SOURCE_PATHS[source]
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, settings.demo_dir / SOURCE_PATHS[source])
+    return settings
+
+
+@pytest.fixture
+def alerts_on(http_receiver, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url(WEBHOOK))
+    monkeypatch.setenv("PSW_DAGSTER_BASE_URL", "http://dagster.example:3000")
+    for name in ("PSW_ALERT_SLACK_WEBHOOK_URL", "PSW_ALERT_SMTP_HOST", "PSW_ALERT_ON_WARN"):
+        monkeypatch.delenv(name, raising=False)
+    return http_receiver
+
+
+# ---------------------------------------------------------------------------------------------
+# raw -> staging: one case per kind of break
+
+
+@dataclass
+class Break:
+    id: str
+    source: str
+    expectation: str  # the failing expectation's label
+    edit: object  # edit(demo_dir) -> (expected unexpected count, expected file or None, an id in the sample or None)
+    gate: str = ""
+    after_landing: str | None = None  # SQL run on the warehouse after a first, clean landing
+
+    @property
+    def asset(self) -> str:
+        return self.gate or f"raw/{self.source}"
+
+    @property
+    def downstream(self) -> str:
+        return "staging/stg_quarantine" if self.asset == "raw/quarantine" else f"staging/stg_{self.source}"
+
+
+def duplicate_ids(d: Path):
+    path = d / "calls_for_service" / "calls_for_service_2025-03.csv"
+    rows = edit_csv(path, lambda rows: rows + rows[:3])
+    return 6, path.name, rows[0]["incident_number"]
+
+
+def cleared_before_received(d: Path):
+    from datetime import datetime, timedelta
+
+    path = d / "calls_for_service" / "calls_for_service_2025-04.csv"
+
+    def edit(rows):
+        for row in rows[:20]:
+            received = datetime.strptime(row["time_received"], "%Y-%m-%dT%H:%M:%S")
+            row["time_cleared"] = (received - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
+        return rows
+
+    rows = edit_csv(path, edit)
+    return 20, path.name, rows[0]["incident_number"]
+
+
+def swapped_coordinates(d: Path):
+    path = d / "calls_for_service" / "calls_for_service_2025-05.csv"
+
+    def edit(rows):
+        for row in rows:
+            row["lat"], row["lon"] = row["lon"], row["lat"]
+        return rows
+
+    rows = edit_csv(path, edit)
+    return sum(1 for r in rows if r["lat"]), path.name, rows[0]["incident_number"]
+
+
+def unknown_priority(d: Path):
+    path = d / "calls_for_service" / "calls_for_service_2025-06.csv"
+
+    def edit(rows):
+        for row in rows[:5]:
+            row["priority"] = "9"
+        return rows
+
+    rows = edit_csv(path, edit)
+    return 5, path.name, rows[0]["incident_number"]
+
+
+def truncated_extract(d: Path):
+    header, rows = read_csv(d / "calls_for_service" / "calls_for_service_2025-12.csv")
+    short = [dict(r, incident_number=f"X{i}") for i, r in enumerate(rows[:3])]
+    path = d / "calls_for_service" / "calls_for_service_2026-01.csv"
+    write_csv(path, header, short)
+    return 1, None, None  # one load out of band; its name is in the sample
+
+
+def occurred_after_reported(d: Path):
+    path = d / "incidents" / "incidents_2025-02.csv"
+
+    def edit(rows):
+        for row in rows:
+            row["reported_date"], row["occurred_date"] = row["occurred_date"], row["reported_date"]
+        return rows
+
+    rows = edit_csv(path, edit)
+    moved = sum(1 for r in rows if r["reported_date"] != r["occurred_date"])
+    return moved, path.name, rows[0]["report_no"]
+
+
+def unknown_outcome(d: Path):
+    path = d / "stops" / "stops_2025-09.csv"
+
+    def edit(rows):
+        for row in rows[:4]:
+            row["outcome"] = "jailed"
+        return rows
+
+    rows = edit_csv(path, edit)
+    return 4, path.name, rows[0]["stop_id"]
+
+
+def closed_before_created(d: Path):
+    from datetime import datetime, timedelta
+
+    path = d / "service_requests" / "service_requests_2025-10.csv"
+
+    def edit(rows):
+        for row in rows:
+            if row["closed_date"]:
+                created = datetime.strptime(row["created_date"], "%Y-%m-%d %H:%M:%S")
+                row["closed_date"] = (created - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+        return rows
+
+    rows = edit_csv(path, edit)
+    return sum(1 for r in rows if r["closed_date"]), path.name, None
+
+
+def negative_spend(d: Path):
+    def edit(rows):
+        rows[2]["actual_spend"] = "-125000.00"
+        return rows
+
+    rows = edit_csv(d / "budget.csv", edit)
+    return 1, "budget.csv", rows[2]["line_id"]
+
+
+def likert_out_of_scale(d: Path):
+    def edit(rows):
+        for row in rows[:3]:
+            row["q3_trust_police"] = "7"
+        return rows
+
+    rows = edit_csv(d / "survey_responses.csv", edit)
+    return 3, "survey_responses.csv", rows[0]["response_id"]
+
+
+def inverted_beat_box(d: Path):
+    def edit(rows):
+        rows[0]["min_latitude"], rows[0]["max_latitude"] = rows[0]["max_latitude"], rows[0]["min_latitude"]
+        return rows
+
+    rows = edit_csv(d / "areas.csv", edit)
+    return 1, "areas.csv", rows[0]["beat"]
+
+
+def mostly_unreadable_times(d: Path):
+    path = d / "calls_for_service" / "calls_for_service_2025-07.csv"
+
+    def edit(rows):
+        for row in rows[:12]:
+            row["time_received"] = "yesterday evening"
+        return rows
+
+    edit_csv(path, edit)
+    return 1, None, None  # one file over the quarantine limit; its name is in the sample
+
+
+def nothing(_d: Path):
+    return 1, None, None
+
+
+RAW_BREAKS = [
+    Break("duplicate_ids", "calls_for_service", "expect_column_values_to_be_unique(call_id)", duplicate_ids),
+    Break(
+        "timestamps_out_of_order",
+        "calls_for_service",
+        "expect_column_pair_values_a_to_be_greater_than_b(cleared_at >= received_at)",
+        cleared_before_received,
+    ),
+    Break(
+        "coordinates_outside_city",
+        "calls_for_service",
+        "expect_column_values_to_be_between(latitude)",
+        swapped_coordinates,
+    ),
+    Break(
+        "unknown_priority_code", "calls_for_service", "expect_column_values_to_be_in_set(priority)", unknown_priority
+    ),
+    Break(
+        "volume_out_of_band",
+        "calls_for_service",
+        "unexpected_rows_expectation(volume_within_band_of_recent_loads)",
+        truncated_extract,
+    ),
+    Break(
+        "required_column_missing",
+        "calls_for_service",
+        "expect_table_columns_to_match_set",
+        nothing,
+        after_landing="ALTER TABLE raw.calls_for_service DROP COLUMN priority",
+    ),
+    Break(
+        "required_value_missing",
+        "calls_for_service",
+        "expect_column_values_to_not_be_null(call_id)",
+        nothing,
+        after_landing="INSERT INTO raw.calls_for_service BY NAME "
+        "SELECT * REPLACE (NULL AS call_id) FROM raw.calls_for_service LIMIT 1",
+    ),
+    Break(
+        "timestamp_does_not_parse",
+        "calls_for_service",
+        "expect_column_values_to_match_strftime_format(received_at)",
+        nothing,
+        after_landing="INSERT INTO raw.calls_for_service BY NAME "
+        "SELECT * REPLACE ('31/12/2025 10:00' AS received_at, 'Z1' AS call_id) FROM raw.calls_for_service LIMIT 1",
+    ),
+    Break(
+        "offence_reported_before_it_occurred",
+        "incidents",
+        "expect_column_pair_values_a_to_be_greater_than_b(reported_at >= occurred_at)",
+        occurred_after_reported,
+    ),
+    Break("unknown_stop_outcome", "stops", "expect_column_values_to_be_in_set(outcome)", unknown_outcome),
+    Break(
+        "request_closed_before_created",
+        "service_requests",
+        "expect_column_pair_values_a_to_be_greater_than_b(closed_at >= created_at)",
+        closed_before_created,
+    ),
+    Break("negative_spend", "budget", "expect_column_values_to_be_between(actual)", negative_spend),
+    Break(
+        "likert_answer_out_of_scale",
+        "survey_responses",
+        "expect_column_values_to_be_between(trust_police)",
+        likert_out_of_scale,
+    ),
+    Break(
+        "beat_box_inverted",
+        "areas",
+        "expect_column_pair_values_a_to_be_greater_than_b(max_latitude > min_latitude)",
+        inverted_beat_box,
+    ),
+    Break(
+        "file_mostly_quarantined",
+        "calls_for_service",
+        "unexpected_rows_expectation(quarantined_share_of_each_file_at_most_5_percent)",
+        mostly_unreadable_times,
+        gate="raw/quarantine",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", RAW_BREAKS, ids=[c.id for c in RAW_BREAKS])
+def test_a_raw_gate_stops_a_break_before_staging_and_alerts(case: Break, small_city, tmp_path, alerts_on):
+    settings = city_with(small_city, tmp_path, [case.source])
+    expected, broken_file, broken_id = case.edit(settings.demo_dir)
+    if case.after_landing:
+        clean = run_pipeline(settings, selection=RAW_KEYS)
+        assert all(e.passed for e in gates(clean).values()), "the extracts land cleanly before the break"
+        con = duckdb.connect(str(settings.warehouse_path))
+        con.execute(case.after_landing)
+        con.close()
+
+    result = run_pipeline(settings)
+
+    assert not result.success
+    evaluations = gates(result)
+    gate = evaluations[case.asset]
+    assert not gate.passed and gate.severity.value == "ERROR"
+    failed = failed_expectations(gate)
+    assert case.expectation in failed, failed
+    assert failed[case.expectation] == expected
+    assert gate.metadata["expectations_evaluated"].value >= 1
+    assert gate.metadata["failing_sample"].value  # the failing rows are shown
+    if broken_id:
+        assert broken_id in gate.metadata["failing_sample"].value
+    if broken_file:
+        assert broken_file in gate.metadata["failed_expectations"].value
+    # the other gates held: the run stopped because of this one
+    assert [a for a, e in evaluations.items() if not e.passed and e.severity.value == "ERROR"] == [case.asset]
+    # staging was not built from the broken extract
+    done = materialised(result)
+    assert case.asset in done and case.downstream not in done
+    assert not any(key.startswith(("staging/", "marts/", "serving/")) for key in done)
+
+    alerts = alerts_on.bodies(WEBHOOK, run_id=result.run_id)
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["event"] == "gate_failed" and alert["severity"] == "ERROR"
+    assert alert["asset"] == case.asset and alert["check"] == "raw_to_staging_gate"
+    assert alert["run_url"] == f"http://dagster.example:3000/runs/{result.run_id}"
+    by_expectation = {f["expectation"]: f for f in alert["failures"]}
+    assert by_expectation[case.expectation]["unexpected_count"] == expected
+    assert alert["counts"]["expectations_failed"] == len(alert["failures"]) >= 1
+    if broken_file:
+        assert any(broken_file in f for f in by_expectation[case.expectation]["files"])
+    # the data docs page of the failed suite says so
+    page = Path(gate.metadata["data_docs"].value)
+    assert page.exists() and "FAILED" in page.read_text()
+
+
+def test_the_raw_breaks_cover_every_raw_gate():
+    from orchestration.checks.suites import load_suites
+
+    raw_gates = {"/".join(s.asset_path) for s in load_suites() if s.boundary == "raw_to_staging"}
+    assert {c.asset for c in RAW_BREAKS} == raw_gates
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo city passes
+
+
+@pytest.fixture(scope="session")
+def small_city_run(small_city, tmp_path_factory, http_receiver):  # noqa: F811
+    """The whole small demo city through the whole job, with alerts on: the clean baseline."""
+    import os
+
+    root = tmp_path_factory.mktemp("gates_clean_run")
+    settings = make_settings(root, scale=SMALL)
+    shutil.copytree(small_city, settings.demo_dir)
+    os.environ["PSW_ALERT_WEBHOOK_URL"] = http_receiver.url("/clean")
+    try:
+        result = run_pipeline(settings)
+    finally:
+        del os.environ["PSW_ALERT_WEBHOOK_URL"]
+    return settings, result
+
+
+def test_every_gate_passes_on_the_small_demo_city_and_serving_is_published(small_city_run, http_receiver):  # noqa: F811
+    settings, result = small_city_run
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    evaluations = gates(result)
+    expected = {f"raw/{s}" for s in CANONICAL_SOURCES} | {
+        "raw/quarantine",
+        "marts/fct_calls_for_service",
+        "marts/mart_service_demand",
+        "marts/mart_classification_coverage",
+    }
+    assert expected <= set(evaluations)
+    for asset, evaluation in evaluations.items():
+        assert evaluation.passed, (asset, evaluation.metadata.get("failed_expectations"))
+        assert evaluation.metadata["expectations_evaluated"].value >= 3, asset
+        assert "skipped" not in evaluation.metadata or asset.startswith("marts/"), asset
+    assert "serving/warehouse_serving" in materialised(result)
+    assert http_receiver.bodies("/clean") == []  # nothing failed, nobody was paged
+    index = (settings.warehouse_path.parent / "data_docs" / "index.html").read_text()
+    assert "FAILED" not in index and "raw_to_staging.calls_for_service" in index
+
+
+def test_every_gate_passes_on_the_demo_city_at_test_scale(demo_city):
+    _settings, _truth, result = demo_city
+    evaluations = gates(result)
+    assert len(evaluations) >= 11
+    assert [a for a, e in evaluations.items() if not e.passed] == []
+
+
+def test_the_coordinate_gate_warns_but_does_not_block_milwaukee(tmp_path, alerts_on):
+    """Milwaukee's real file has ~1.5 % of calls geocoded far outside the city (id 1211471 in Idaho):
+    the strict expectation warns with the strays, the 95 % one holds, and staging is built."""
+    from .conftest import FIXTURES
+
+    settings = make_settings(tmp_path, scale=SMALL)
+    (settings.landing_dir / "milwaukee").mkdir(parents=True)
+    shutil.copy(FIXTURES / "milwaukee" / "milwaukee_calls_for_service_2018-05.csv", settings.landing_dir / "milwaukee")
+    # stg_areas too: the staging tests check the calls' beats against it
+    selection = [["raw", "calls_for_service"], ["raw", "areas"], ["staging", "stg_calls_for_service"]]
+    result = run_pipeline(settings, selection=[AssetKey(k) for k in [*selection, ["staging", "stg_areas"]]])
+    assert result.success
+    gate = gates(result)["raw/calls_for_service"]
+    assert not gate.passed and gate.severity.value == "WARN"
+    counts = gate.metadata["unexpected_counts"].value
+    assert counts["expect_column_values_to_be_between(latitude) [warning]"] > 400
+    assert gate.metadata["expectations_failed_critical"].value == 0
+    sample = gate.metadata["failing_sample"].value
+    assert "1211471" in sample and "47.3744541" in sample
+    assert "staging/stg_calls_for_service" in materialised(result)
+    assert alerts_on.bodies(WEBHOOK, run_id=result.run_id) == []  # a warning does not page anyone by default
+
+
+# ---------------------------------------------------------------------------------------------
+# marts -> serving
+
+
+def gate_then_serve(settings, mart: str):
+    """The mart's gate and the serving assets, on the warehouse as it is (dbt does not run)."""
+    from orchestration.definitions import build_definitions
+
+    check = AssetCheckKey(AssetKey(["marts", mart]), "marts_to_serving_gate")
+    job = define_asset_job("gate_then_serve", selection=AssetSelection.checks(check) | AssetSelection.groups("serving"))
+    defs = Definitions.merge(build_definitions(settings), Definitions(jobs=[job]))
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def("gate_then_serve").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+
+
+@dataclass
+class MartBreak:
+    id: str
+    mart: str
+    expectation: str
+    sql: str
+    expected: int
+
+
+MART_BREAKS = [
+    MartBreak(
+        "negative_duration",
+        "fct_calls_for_service",
+        "expect_column_values_to_be_between(time_on_call_minutes)",
+        "UPDATE marts.fct_calls_for_service SET time_on_call_minutes = -5 "
+        "WHERE call_key IN (SELECT call_key FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 3)",
+        3,
+    ),
+    MartBreak(
+        "negative_cost",
+        "fct_calls_for_service",
+        "expect_column_values_to_be_between(estimated_cost)",
+        "UPDATE marts.fct_calls_for_service SET estimated_cost = -1 "
+        "WHERE call_key IN (SELECT call_key FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 2)",
+        2,
+    ),
+    MartBreak(
+        "staged_calls_missing_from_the_fact",
+        "fct_calls_for_service",
+        "unexpected_rows_expectation(every_staged_call_is_in_the_fact)",
+        "DELETE FROM marts.fct_calls_for_service "
+        "WHERE call_key IN (SELECT call_key FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 4)",
+        4,
+    ),
+    MartBreak(
+        "duplicate_call",
+        "fct_calls_for_service",
+        "expect_column_values_to_be_unique(call_key)",
+        "INSERT INTO marts.fct_calls_for_service SELECT * FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 1",
+        2,
+    ),
+    MartBreak(
+        "shares_do_not_sum_to_one",
+        "mart_service_demand",
+        "unexpected_rows_expectation(shares_sum_to_one_per_city_and_month)",
+        "UPDATE marts.mart_service_demand SET share_of_calls = share_of_calls * 1.5 "
+        "WHERE call_month = (SELECT min(call_month) FROM marts.mart_service_demand)",
+        1,
+    ),
+    MartBreak(
+        "calls_do_not_reconcile_with_the_fact",
+        "mart_service_demand",
+        "unexpected_rows_expectation(calls_reconcile_with_the_fact)",
+        "UPDATE marts.mart_service_demand SET calls = calls + 1 "
+        "WHERE rowid = (SELECT min(rowid) FROM marts.mart_service_demand)",
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MART_BREAKS, ids=[c.id for c in MART_BREAKS])
+def test_a_mart_gate_stops_a_break_before_serving_and_alerts(case: MartBreak, small_city_run, tmp_path, alerts_on):
+    clean_settings, clean = small_city_run
+    assert clean.success
+    settings = make_settings(tmp_path, scale=SMALL)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(clean_settings.warehouse_path, settings.warehouse_path)
+    con = duckdb.connect(str(settings.warehouse_path))
+    con.execute(case.sql)
+    con.close()
+
+    result = gate_then_serve(settings, case.mart)
+
+    assert not result.success
+    gate = gates(result)[f"marts/{case.mart}"]
+    assert not gate.passed and gate.severity.value == "ERROR"
+    failed = failed_expectations(gate)
+    assert failed.get(case.expectation) == case.expected, failed
+    assert not any(key.startswith("serving/") for key in materialised(result))
+    (alert,) = alerts_on.bodies(WEBHOOK, run_id=result.run_id)
+    assert alert["asset"] == f"marts/{case.mart}" and alert["check"] == "marts_to_serving_gate"
+    assert {f["expectation"]: f["unexpected_count"] for f in alert["failures"]}[case.expectation] == case.expected
+
+
+def test_a_clean_mart_gate_lets_serving_publish(small_city_run, tmp_path):
+    """The same job on the untouched warehouse: the gate passes and serving is published (so the
+    breaks above are what stopped it)."""
+    clean_settings, _ = small_city_run
+    settings = make_settings(tmp_path, scale=SMALL)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(clean_settings.warehouse_path, settings.warehouse_path)
+    result = gate_then_serve(settings, "fct_calls_for_service")
+    assert result.success and gates(result)["marts/fct_calls_for_service"].passed
+    assert "serving/warehouse_serving" in materialised(result)
+
+
+def test_unclassified_calls_above_the_limit_stop_serving_end_to_end(small_city, tmp_path, alerts_on):
+    """A month whose call types the taxonomy does not know: raw and staging are fine, the marts are
+    built, the coverage gate fails and nothing is published."""
+    settings = city_with(small_city, tmp_path, list(SOURCE_PATHS))
+    path = settings.demo_dir / "calls_for_service" / "calls_for_service_2025-08.csv"
+
+    def edit(rows):
+        for row in rows[: int(len(rows) * 0.6)]:
+            row["final_type"] = "ZZ NEW CODE"
+        return rows
+
+    edit_csv(path, edit)
+    result = run_pipeline(settings)
+
+    assert not result.success
+    evaluations = gates(result)
+    assert all(e.passed for a, e in evaluations.items() if a.startswith("raw/"))
+    gate = evaluations["marts/mart_classification_coverage"]
+    assert not gate.passed and gate.severity.value == "ERROR"
+    failed = failed_expectations(gate)
+    assert failed["expect_column_values_to_be_between(unclassified_share)"] == 1  # one month over 20 %
+    assert "2025-08-01" in gate.metadata["failing_sample"].value
+    done = materialised(result)
+    assert "marts/mart_classification_coverage" in done and "staging/stg_calls_for_service" in done
+    assert not any(key.startswith("serving/") for key in done)
+    (alert,) = alerts_on.bodies(WEBHOOK, run_id=result.run_id)
+    assert alert["asset"] == "marts/mart_classification_coverage"
