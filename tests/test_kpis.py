@@ -205,9 +205,14 @@ def test_scorecard_has_a_value_or_a_reason_for_every_kpi_and_period(demo_warehou
     ):
         assert set(demo[demo["kpi"] == kpi]["period"]) == months, kpi
     assert set(demo[demo["kpi"] == "trust_police_score"]["period"]) == {"2025-W1", "2025-W2"}
-    # FY2024 has a budget but no calls loaded: no cost per call (never zero); the spending share is there.
+    # FY2024 has a budget but no calls loaded: no cost per call (never zero), so the fiscal year is
+    # left out of the scorecard whole (every KPI has a value for every published period).
     assert set(demo[demo["kpi"] == "cost_per_call"]["period"]) == {"FY2025"}
-    assert set(demo[demo["kpi"] == "alternatives_spending_share"]["period"]) == {"FY2024", "FY2025"}
+    assert set(demo[demo["kpi"] == "alternatives_spending_share"]["period"]) == {"FY2025"}
+    for (_city, _grain), group in score.groupby(["city", "period_grain"]):
+        periods = set(group["period"])
+        for kpi, rows in group.groupby("kpi"):
+            assert set(rows["period"]) == periods, (kpi, periods - set(rows["period"]))
     for row in score.itertuples():
         target = targets[row.kpi]
         assert row.direction == target["direction"] and row.target == pytest.approx(float(target["target"]))

@@ -2,9 +2,9 @@
     The KPI scorecard: one row per city x KPI x period, with target, direction, status and change
     from the prior period. Each KPI is read from the mart column named in source_mart and
     source_column; targets and directions come from seeds/kpi_targets.csv.
-    A KPI that the city's data cannot give in a period (e.g. response times for a city whose
-    extract has no dispatch or arrival times) has no row; a value resting on a small cell is NULL
-    with status 'no data' and a note.
+    A KPI that the city's data cannot give (response times for a city whose extract has no dispatch
+    or arrival times) has no row, and a period is published only when every KPI of its grain has a
+    value in it; a value resting on a small cell is NULL with status 'no data' and a note.
 -#}
 with response_times as (
     select * from {{ ref('mart_response_times') }}
@@ -153,9 +153,37 @@ kpi_values as (
     where row_level = 'public_safety'
 ),
 
--- A KPI the city's data cannot give in a period (no dispatch or arrival times, no calls loaded for
--- a fiscal year) has no row: the gate downstream holds every row to have a value. A value resting
--- on a small cell keeps its row, as 'no data' with the reason.
+-- Which rows are published:
+-- * a KPI the city's data cannot give at all (response times from an extract with no dispatch or
+--   arrival times) has no row; the report lists it as not available;
+-- * a period is published for a city when every other KPI of its grain has a value in it, so that
+--   each KPI has a value for every period (a fiscal year with a budget but no calls loaded is left out);
+-- * a value resting on a small cell keeps its row, as 'no data' with the reason.
+sized as (
+    select
+        *,
+        case when base_count > 0 and base_count < {{ var('min_cell_count') }} then 1 else 0 end as is_small
+    from kpi_values
+),
+
+flagged as (
+    select
+        *,
+        max(case when value is not null or is_small = 1 then 1 else 0 end) over (partition by city, kpi)
+            as kpi_has_values
+    from sized
+),
+
+available as (
+    select
+        *,
+        min(case when value is not null or is_small = 1 then 1 else 0 end)
+            over (partition by city, period_grain, period)
+            as period_is_complete
+    from flagged
+    where kpi_has_values = 1
+),
+
 published as (
     select
         city,
@@ -164,22 +192,16 @@ published as (
         period_grain,
         period,
         period_start,
+        case when is_small = 0 then value end as value,
+        case when is_small = 0 then base_count end as base_count,
         case
-            when base_count is null or base_count = 0 or base_count >= {{ var('min_cell_count') }} then value
-        end as value,
-        case
-            when base_count is null or base_count = 0 or base_count >= {{ var('min_cell_count') }} then base_count
-        end as base_count,
-        case
-            when base_count > 0 and base_count < {{ var('min_cell_count') }}
-                then 'suppressed: fewer than {{ var("min_cell_count") }} records'
-            when value is null then coalesce(note, 'no value for this period')
+            when is_small = 1 then 'suppressed: fewer than {{ var("min_cell_count") }} records'
             else note
         end as note,
         source_mart,
         source_column
-    from kpi_values
-    where value is not null or (base_count > 0 and base_count < {{ var('min_cell_count') }})
+    from available
+    where period_is_complete = 1
 ),
 
 targeted as (
