@@ -14,7 +14,7 @@ from orchestration.serving.parquet_export import publish_parquet
 from orchestration.serving.postgres import publish_postgres
 from orchestration.serving.serving_copy import STORAGE_VERSION, publish_serving_copy
 from orchestration.transform.dbt_assets import warehouse_dbt_assets
-from orchestration.transform.project import dbt_project
+from orchestration.transform.project import dbt_project, dbt_target
 
 SERVING_GROUP = "serving"
 WAREHOUSE_SERVING_KEY = AssetKey([SERVING_GROUP, "warehouse_serving"])
@@ -34,12 +34,20 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
     deps=PUBLISHED_DBT_KEYS,
     group_name=SERVING_GROUP,
     kinds={"duckdb"},
+    output_required=False,
     description=(
         "The read-only DuckDB file BI tools open (data/serving/warehouse_serving.duckdb): every table of "
         "marts and reference, in DuckDB 1.5's storage format, replaced atomically after each refresh."
     ),
 )
-def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResource):
+    if dbt_target() != "duckdb":
+        # The marts were built in another engine; the DuckDB file holds none (or stale ones).
+        context.log.warning(
+            f"dbt target is {dbt_target()!r}: the marts are in that engine, not in the DuckDB warehouse; "
+            "skipping the serving copy, the Parquet exports and the PostgreSQL publish"
+        )
+        return
     config = load_serving_config(warehouse.path)
     stamp = RefreshStamp.new(context.run.run_id)
     with warehouse.connect() as con:
@@ -47,7 +55,7 @@ def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResour
     marts = [t for t in tables if t.schema == MARTS_SCHEMA]
     if not marts:
         context.log.warning("schema marts holds no tables yet: the serving copy carries only the reference tables")
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "refresh_id": stamp.refresh_id,
             "git_revision": stamp.git_revision,
