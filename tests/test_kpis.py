@@ -197,6 +197,7 @@ def test_scorecard_has_a_value_or_a_reason_for_every_kpi_and_period(demo_warehou
         ).fetchall()
     }
     for kpi in (
+        "untethered_contact_share",
         "median_response_minutes",
         "p90_response_minutes",
         "share_within_response_target",
@@ -234,6 +235,29 @@ def test_scorecard_has_a_value_or_a_reason_for_every_kpi_and_period(demo_warehou
         """
     ).fetchall()
     assert len(joined) == len(months) and all(a == pytest.approx(b) for a, b in joined)
+
+
+def test_untethered_contact_share_matches_the_staged_stops(demo_warehouse):
+    # Counted here from staging: stops with a known outcome that ended in a warning or nothing
+    # and found no contraband, per local month.
+    stops = demo_warehouse.execute(
+        "SELECT stopped_at_local, outcome, contraband_found FROM staging.stg_stops "
+        "WHERE source_profile = 'demo_city_stops'"
+    ).df()
+    known = stops[stops["outcome"].isin(["arrest", "citation", "summons", "warning", "none"])].copy()
+    known["untethered"] = known["outcome"].isin(["warning", "none"]) & ~known["contraband_found"].fillna(False).astype(
+        bool
+    )
+    expected = known.groupby(known["stopped_at_local"].dt.strftime("%Y-%m"))["untethered"].mean()
+    score = dict(
+        demo_warehouse.execute(
+            "SELECT period, value FROM marts.mart_kpi_scorecard "
+            "WHERE city = 'demo_city' AND kpi = 'untethered_contact_share'"
+        ).fetchall()
+    )
+    assert set(score) == set(expected.index)
+    for month, share in expected.items():
+        assert score[month] == pytest.approx(share, abs=1e-9), month
 
 
 def small_cell_columns() -> dict[str, list[str]]:

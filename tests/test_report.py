@@ -91,7 +91,7 @@ def page(report_dir) -> Page:
     return parse(report_dir / "index.html")
 
 
-def test_the_refresh_wrote_the_report_with_every_section(report_dir, page, demo_city):
+def test_the_refresh_wrote_the_report_with_every_section(report_dir, page, demo_city, demo_truth):
     _, _, result = demo_city
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "serving/transparency_report" in materialized
@@ -121,6 +121,15 @@ def test_the_refresh_wrote_the_report_with_every_section(report_dir, page, demo_
     for label in ("Median response time", "90th-percentile response time", "Calls reached within"):
         row = milwaukee[milwaukee.index(label) :].split("</tr>")[0]
         assert "not available: the city's extract records no dispatch or arrival times" in row, row
+    # the divergence, zones and violence sections read the enforcement marts: the planted
+    # divergence beat leads the chart and is a zone, the planted hot block tops the violence list
+    planted = demo_truth["planted"]
+    divergence = html[html.index('id="divergence-zones"') :].split("</section>")[0]
+    assert "<figure" in divergence and f"area {planted['divergence_area']['beat']} had" in divergence
+    assert f"<td>{planted['divergence_area']['beat']}</td><td>high untethered contact</td>" in divergence
+    violence = html[html.index('id="violence"') :].split("</section>")[0]
+    assert "<figure" in violence
+    assert f"<tr><td>{planted['violent_hot_spot']['block']}</td>" in violence
     # the data-quality section says which checks ran in this refresh, and where the Data Docs are
     assert re.search(r"\d+ quality checks \(dbt tests and quality gates\) ran in this refresh", html)
     assert "../data_docs/index.html" in page.hrefs

@@ -46,8 +46,9 @@ def horizontal_bars(
     errors: Sequence[float | None] | None = None,
     target: float | None = None,
     max_value: float | None = None,
+    target_label: str = "target",
 ) -> str:
-    """One bar per label, value printed at its end; optional error bars and a target line."""
+    """One bar per label, value printed at its end; optional error bars and a reference line."""
     if not bars:
         raise ValueError(f"chart {title!r} has no bars")
     label_w, bar_w, row_h = 230, 380, 24
@@ -79,8 +80,8 @@ def horizontal_bars(
         x = label_w + bar_w * target / top
         body.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 14}" stroke="{PALETTE[4]}" stroke-dasharray="4 3"/>'
-            f'<text x="{x:.1f}" y="{height - 2}" text-anchor="middle" fill="{PALETTE[4]}">target {escape(fmt(target))}'
-            "</text>"
+            f'<text x="{x:.1f}" y="{height - 2}" text-anchor="middle" fill="{PALETTE[4]}">'
+            f"{escape(target_label)} {escape(fmt(target))}</text>"
         )
     return _svg(width, height, title, body)
 

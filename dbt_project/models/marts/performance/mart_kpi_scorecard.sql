@@ -28,6 +28,11 @@ budget as (
     select * from {{ ref('mart_budget_performance') }}
 ),
 
+enforcement as (
+    select * from {{ ref('mart_enforcement_divergence') }}
+    where period_type = 'month'
+),
+
 cities as (
     select * from {{ ref('city_source_profiles') }}
 ),
@@ -100,6 +105,22 @@ kpi_values as (
     left join cities
         on demand.source_profile = cities.source_profile
     group by coalesce(cities.city, demand.source_profile), demand.source_profile, demand.call_month
+    union all
+
+    select
+        city,
+        {{ as_text('null') }} as source_profile,
+        'untethered_contact_share' as kpi,
+        'month' as period_grain,
+        {{ month_label('period_start') }} as period,
+        period_start,
+        sum(untethered_stops) * 1.0 / nullif(sum(stops_with_known_outcome), 0) as value,
+        sum(stops_with_known_outcome) as base_count,
+        {{ as_text('null') }} as note,
+        'mart_enforcement_divergence' as source_mart,
+        'untethered_stops / stops_with_known_outcome' as source_column
+    from enforcement
+    group by city, period_start
     union all
 
     {%- for kpi, column in trust_kpis %}
