@@ -208,6 +208,12 @@ def test_with_another_dbt_engine_nothing_is_published_from_the_duckdb_file(wareh
     assert not (warehouse.parent / "serving" / "warehouse_serving.duckdb").exists()
 
 
+def test_exports_before_any_serving_copy_say_what_to_run_first(tmp_path):
+    config = load_serving_config(tmp_path / "warehouse.duckdb", {})
+    with pytest.raises(FileNotFoundError, match="no serving copy has been published yet"):
+        publish_parquet(config)
+
+
 def test_settings_defaults_and_overrides(tmp_path):
     default = load_serving_config(tmp_path / "warehouse.duckdb", {})
     assert default.serving_dir == tmp_path / "serving"

@@ -41,6 +41,8 @@ def open_serving(path: Path | str) -> duckdb.DuckDBPyConnection:
     ``duckdb.connect(path)`` reuses a database already open in this process (and so an older
     refresh); attaching the file to a fresh in-memory database always opens the current file.
     """
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: no serving copy has been published yet (run serving/warehouse_serving)")
     con = duckdb.connect()
     con.execute(f"ATTACH {literal(str(path))} AS warehouse_serving (READ_ONLY)")
     con.execute("USE warehouse_serving")
