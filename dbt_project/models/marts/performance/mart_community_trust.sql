@@ -5,9 +5,10 @@
     responses publishes no means, margins or count (is_suppressed).
 -#}
 {%- set items = ['feel_safe_day', 'feel_safe_night', 'trust_police', 'police_treat_fairly'] -%}
+{#- group_by lists real columns only: PostgreSQL refuses a constant in GROUP BY -#}
 {%- set levels = [
-    {'area_id': 'beat', 'area_level': "'beat'"},
-    {'area_id': "'all'", 'area_level': "'all'"},
+    {'area_id': "coalesce(beat, 'unknown')", 'area_level': "'beat'", 'group_by': ["coalesce(beat, 'unknown')"]},
+    {'area_id': "'all'", 'area_level': "'all'", 'group_by': []},
 ] -%}
 with responses as (
     select * from {{ ref('stg_survey_responses') }}
@@ -33,7 +34,7 @@ waves as (
         select
             source_profile,
             wave,
-            coalesce({{ level.area_id }}, 'unknown') as area_id,
+            {{ level.area_id }} as area_id,
             {{ level.area_level }} as area_level,
             count(*) as respondents,
             {%- for item in items %}
@@ -45,7 +46,7 @@ waves as (
             sum(weight) as total_weight,
             sum(weight * weight) as total_weight_squared
         from responses
-        group by source_profile, wave, coalesce({{ level.area_id }}, 'unknown')
+        group by {{ (['source_profile', 'wave'] + level.group_by) | join(', ') }}
     ),
 
 {% endfor %}

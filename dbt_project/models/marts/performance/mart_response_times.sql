@@ -5,11 +5,13 @@
     no counts and no statistics (is_suppressed).
 -#}
 {%- set intervals = ['received_to_dispatch', 'dispatch_to_on_scene', 'received_to_on_scene'] -%}
+{#- group_by lists real columns only: PostgreSQL refuses a constant in GROUP BY -#}
 {%- set levels = [
-    {'priority': 'priority', 'area_id': 'area_id', 'area_level': 'area_level'},
-    {'priority': "'all'", 'area_id': 'area_id', 'area_level': 'area_level'},
-    {'priority': 'priority', 'area_id': "'all'", 'area_level': "'all'"},
-    {'priority': "'all'", 'area_id': "'all'", 'area_level': "'all'"},
+    {'priority': 'priority', 'area_id': 'area_id', 'area_level': 'area_level',
+     'group_by': ['priority', 'area_id', 'area_level']},
+    {'priority': "'all'", 'area_id': 'area_id', 'area_level': 'area_level', 'group_by': ['area_id', 'area_level']},
+    {'priority': 'priority', 'area_id': "'all'", 'area_level': "'all'", 'group_by': ['priority']},
+    {'priority': "'all'", 'area_id': "'all'", 'area_level': "'all'", 'group_by': []},
 ] -%}
 with calls as (
     select * from {{ ref('int_call_response_intervals') }}
@@ -45,7 +47,7 @@ sources as (
             max(target_minutes) as max_target_minutes,
             min(target_minutes) as min_target_minutes
         from calls
-        group by source_profile, city, call_month, {{ level.priority }}, {{ level.area_id }}, {{ level.area_level }}
+        group by {{ (['source_profile', 'city', 'call_month'] + level.group_by) | join(', ') }}
     ),
 
 {% endfor %}
