@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -225,3 +226,25 @@ def test_a_missing_mart_section_says_not_yet_available(tmp_path, demo_city):
     html = result.index.read_text()
     assert result.charts == 0 and "not yet available" in html.lower()
     assert "no quality-check results are attached" in html
+
+
+def test_quarantined_lines_are_reported_with_small_counts_hidden(tmp_path, demo_city):
+    # Plant bad lines in a copy of the warehouse: 3 of one kind (a small cell) and 15 of another.
+    settings, _, _ = demo_city
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(settings.warehouse_path, copy)
+    con = duckdb.connect(str(copy))
+    for error_type, n in (("TOO MANY COLUMNS", 3), ("MISSING REQUIRED", 15)):
+        con.execute(
+            "INSERT INTO raw.quarantine (batch_id, source, source_profile, source_file, row_number, error_type, "
+            "field, reason, record, loaded_at) SELECT 'b', 'calls_for_service', 'demo_city_calls', 'f.csv', "
+            "range + 2, ?, 'call_id', 'planted', 'x', now() FROM range(?)",
+            [error_type, n],
+        )
+    config = load_report_config(copy, env={})
+    result = build_report(con, config, dbt_project.manifest_path)
+    con.close()
+    page = parse(result.index)
+    rows = {r[2]: r[3] for r in page.rows if len(r) == 4 and r[0] == "demo_city_calls"}
+    assert rows == {"TOO MANY COLUMNS": f"fewer than {MIN_CELL}", "MISSING REQUIRED": "15"}
+    assert 18 in page.counts and 3 not in page.counts  # the total (18 lines) is shown, the small cell is not

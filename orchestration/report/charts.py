@@ -53,9 +53,8 @@ def horizontal_bars(
         raise ValueError(f"chart {title!r} has no bars")
     label_w, bar_w, row_h = 230, 380, 24
     width, height = label_w + bar_w + 90, row_h * len(bars) + 24
-    top = max_value or _nice_max(
-        max(v + (e or 0) for (_, v), e in zip(bars, errors or [None] * len(bars), strict=True))
-    )
+    ends = [v + (e or 0) for (_, v), e in zip(bars, errors or [None] * len(bars), strict=True)]
+    top = max_value or _nice_max(max(ends + ([target] if target is not None else [])))
     body: list[str] = []
     for i, (label, value) in enumerate(bars):
         y = 8 + i * row_h
