@@ -193,6 +193,32 @@ def test_timestamp_order_and_format(con):
     assert fmt.unexpected_count == 1 and fmt.sample[0]["received_at"] == "01/01/2025 10:00"
 
 
+def test_text_columns_holding_numbers_compare_as_numbers(con):
+    """Raw keeps text: '-87.6' < '-87.8' as text, but a beat box's east edge is east of its west edge."""
+    con.execute("CREATE TABLE raw.areas (beat VARCHAR, min_longitude VARCHAR, max_longitude VARCHAR)")
+    con.executemany(
+        "INSERT INTO raw.areas VALUES (?, ?, ?)",
+        [("1A", "-87.8", "-87.6"), ("1B", "-87.6", "-87.7"), ("1C", "9", "10")],
+    )
+    s = parse_suite(
+        {
+            "name": "raw_to_staging.areas",
+            "meta": {"gate": {"asset": "raw/areas", "table": "raw.areas", "show": ["beat"]}},
+            "expectations": [
+                {
+                    "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                    "kwargs": {"column_A": "max_longitude", "column_B": "min_longitude"},
+                }
+            ],
+        },
+        boundary="raw_to_staging",
+    )
+    out = only(evaluate_suite(con, s))
+    assert out.unexpected_count == 1 and out.sample == [
+        {"beat": "1B", "max_longitude": "-87.7", "min_longitude": "-87.6"}
+    ]
+
+
 BOX = [
     {
         "type": "expect_column_values_to_be_between",
@@ -221,10 +247,12 @@ def test_the_city_box_comes_from_the_areas_that_share_the_profiles_beats(con):
     add(con, [call(0, lat="41.95"), call(1, lat="41.70"), call(2, lat="41.81")])
     # city_b has no beat in any areas file: its coordinates cannot be judged
     add(con, [call(3, batch="b9", profile="city_b", beat=None, lat="0.5")])
+    # city_c shares one beat name (1A) out of three with city_a's areas: not the same city
+    add(con, [call(4 + i, batch="c1", profile="city_c", beat=b, lat="30.0") for i, b in enumerate(["1A", "7", "8"])])
     out = only(evaluate_suite(con, suite(BOX)))
     assert out.unexpected_count == 1 and out.sample[0]["latitude"] == "41.70"  # box is 41.80 .. 42.00
-    assert len(out.skipped) == 1 and out.skipped[0].startswith("city_b: no value for city_max_latitude")
-    assert "raw.areas" in out.skipped[0]
+    assert [r.split(":")[0] for r in out.skipped] == ["city_b", "city_c"]
+    assert out.skipped[0].startswith("city_b: no value for city_max_latitude") and "raw.areas" in out.skipped[0]
 
 
 def test_a_box_given_in_the_suite_applies_where_there_are_no_areas(con):

@@ -169,9 +169,9 @@ def _rows(cursor) -> list[dict[str, Any]]:
 def city_boxes(con: duckdb.DuckDBPyConnection, suite: Suite, columns: dict[str, str]) -> dict[str, dict]:
     """The city's bounding box for each source profile, from ``raw.areas``.
 
-    A profile's city is the areas file that shares the most beats with it; its box is the
-    union of that file's beat boxes. Profiles whose rows carry no beat that is in any areas
-    file get no box (their coordinate expectations are skipped, and the result says so).
+    A profile's city is the areas file that shares the most beats with it (at least half of the
+    profile's beats); its box is the union of that file's beat boxes. Profiles without such an
+    areas file get no box (their coordinate expectations are skipped, and the result says so).
     """
     if not suite.profile_column or "beat" not in columns or not _table_exists(con, "raw", "areas"):
         return {}
@@ -189,9 +189,15 @@ def city_boxes(con: duckdb.DuckDBPyConnection, suite: Suite, columns: dict[str, 
             SELECT profile, areas_profile, count(DISTINCT beat) AS shared
             FROM used JOIN areas USING (beat) GROUP BY ALL
         ),
-        city AS (SELECT profile, arg_max(areas_profile, shared) AS areas_profile FROM links GROUP BY profile)
+        beats AS (SELECT profile, count(*) AS beats FROM used GROUP BY profile),
+        city AS (
+            SELECT profile, arg_max(areas_profile, shared) AS areas_profile, max(shared) AS shared
+            FROM links GROUP BY profile
+        )
         SELECT profile, min(min_lat), max(max_lat), min(min_lon), max(max_lon)
-        FROM city JOIN areas USING (areas_profile)
+        FROM city JOIN beats USING (profile) JOIN areas USING (areas_profile)
+        -- another city that happens to use some of the same beat names is not this city
+        WHERE city.shared >= 0.5 * beats.beats
         GROUP BY profile
         """
     ).fetchall()
@@ -240,20 +246,39 @@ def _value(column: str, columns: dict[str, str], as_type: str) -> str:
     return col
 
 
-def _compare(a: str, b: str, op: str, columns: dict[str, str]) -> str:
-    """a op b; text columns (raw keeps text) compare as numbers when both parse as numbers,
-    else as timestamps when both parse as timestamps, else as text."""
+def _compare(a: str, b: str, op: str, columns: dict[str, str], text_as: dict[str, str]) -> str:
+    """a op b. Raw tables keep text: text columns are compared as the type their values hold
+    (``text_as``, from a probe of the data), and a value that does not cast makes the row unexpected."""
     ca, cb = ident(a), ident(b)
-    if not (columns.get(a, "").upper().startswith("VARCHAR") and columns.get(b, "").upper().startswith("VARCHAR")):
+    if not (_is_text(columns, a) and _is_text(columns, b)):
         return f"{ca} {op} {cb}"
-    arms = []
-    for kind in ("DOUBLE", "TIMESTAMP"):
-        ta, tb = f"try_cast({ca} AS {kind})", f"try_cast({cb} AS {kind})"
-        arms.append(f"WHEN {ta} IS NOT NULL AND {tb} IS NOT NULL THEN {ta} {op} {tb}")
-    return f"CASE {' '.join(arms)} ELSE {ca} {op} {cb} END"
+    kind = text_as.get(a) if text_as.get(a) == text_as.get(b) else "VARCHAR"
+    if kind in (None, "VARCHAR"):
+        return f"{ca} {op} {cb}"
+    return f"try_cast({ca} AS {kind}) {op} try_cast({cb} AS {kind})"
 
 
-def map_predicates(exp: Expectation, columns: dict[str, str], batch_by: str | None) -> tuple[str, str]:
+def _is_text(columns: dict[str, str], column: str) -> bool:
+    return columns.get(column, "").upper().startswith("VARCHAR")
+
+
+def probe_text_types(con, table: str, text_columns: list[str], sample: int = 1000) -> dict[str, str]:
+    """DOUBLE or TIMESTAMP for text columns whose values (90 % of a sample) are numbers or
+    timestamps, else VARCHAR; one small query per column, so a comparison casts once."""
+    kinds = {}
+    for column in text_columns:
+        c = ident(column)
+        n, numbers, stamps = con.execute(
+            f"SELECT count(*), count(try_cast({c} AS DOUBLE)), count(try_cast({c} AS TIMESTAMP)) "
+            f"FROM (SELECT {c} FROM {table} WHERE {c} IS NOT NULL LIMIT {sample})"
+        ).fetchone()
+        kinds[column] = "DOUBLE" if n and numbers >= 0.9 * n else "TIMESTAMP" if n and stamps >= 0.9 * n else "VARCHAR"
+    return kinds
+
+
+def map_predicates(
+    exp: Expectation, columns: dict[str, str], batch_by: str | None, text_as: dict[str, str] | None = None
+) -> tuple[str, str]:
     """(domain, unexpected) SQL for a row-level expectation with its parameters already bound."""
     k = exp.kwargs
     t = exp.type
@@ -276,7 +301,8 @@ def map_predicates(exp: Expectation, columns: dict[str, str], batch_by: str | No
             "neither": "TRUE",
         }[how]
         op = ">=" if k.get("or_equal") else ">"
-        return domain, f"coalesce(NOT ({_compare(k['column_A'], k['column_B'], op, columns)}), TRUE)"
+        compared = _compare(k["column_A"], k["column_B"], op, columns, text_as or {})
+        return domain, f"coalesce(NOT ({compared}), TRUE)"
     col = ident(k["column"])
     domain = f"{col} IS NOT NULL"
     if t == "expect_column_values_to_be_unique":
@@ -351,6 +377,7 @@ def _table_columns(con, suite: Suite) -> dict[str, str]:
 def evaluate_suite(con: duckdb.DuckDBPyConnection, suite: Suite, sample_size: int = SAMPLE_SIZE) -> SuiteOutcome:
     """Run every expectation of the suite against its table; never raises for bad data."""
     started = time.perf_counter()
+    con.execute("SET enable_progress_bar = false")  # a check's log is not a terminal
     columns = _table_columns(con, suite)
     if not columns:
         outcome = SuiteOutcome(
@@ -440,9 +467,18 @@ def _map_expectations(
     sample_size: int,
     outcomes: dict[int, ExpectationOutcome],
 ) -> tuple[int, int]:
-    """All row-level expectations in one grouped pass; then a sample of each one's failing rows."""
+    """All row-level expectations in one grouped scan (duplicates: one hash aggregate each);
+    then a sample of each one's failing rows."""
     label_col = "_source_file" if batch_by and "_source_file" in columns else batch_by
     batch_expr = ident(batch_by) if batch_by else literal(suite.table)
+    pair_columns = {
+        c
+        for _, e in map_exps
+        if e.type == "expect_column_pair_values_a_to_be_greater_than_b"
+        for c in columns_of(e)
+        if _is_text(columns, c)
+    }
+    text_as = probe_text_types(con, suite.table, sorted(pair_columns))
     flags: dict[int, tuple[str, str]] = {}
     skipped: dict[int, list[str]] = {}
     for i, exp in map_exps:
@@ -453,7 +489,7 @@ def _map_expectations(
             if bound is None:
                 skipped[i].append(_skip_reason(profile, missing))
                 continue
-            per_profile[profile] = map_predicates(bound, columns, batch_by)
+            per_profile[profile] = map_predicates(bound, columns, batch_by, text_as)
         if not per_profile:
             flags[i] = ("FALSE", "FALSE")
         elif len(set(per_profile.values())) == 1 and len(per_profile) == len(profiles):
@@ -464,31 +500,38 @@ def _map_expectations(
             unx = " ".join(f"WHEN {literal(pr)} THEN ({u})" for pr, (_d, u) in per_profile.items())
             flags[i] = (f"coalesce(CASE {p} {dom} END, FALSE)", f"CASE {p} {unx} END")
 
-    projections = [f"{batch_expr} AS _gate_batch"]
-    if label_col:
-        projections.append(f"{ident(label_col)} AS _gate_label")
-    aggregates = ["_gate_batch", "any_value(_gate_label)" if label_col else literal(suite.table), "count(*)"]
-    for i, (domain, unexpected) in flags.items():
+    # counts[batch] = [label, rows, considered and unexpected per expectation...]; the flags are
+    # computed in one projection, so a cast shared by several expectations is computed once
+    projections = [f"{batch_expr} AS _gate_batch", f"{ident(label_col) if label_col else literal(suite.table)} AS _l"]
+    aggregates = ["_gate_batch", "any_value(_l)", "count(*)"]
+    for i, exp in map_exps:
+        domain, unexpected = flags[i]
+        windowed = exp.type in WINDOWED
         projections.append(f"({domain}) AS _d{i}")
-        projections.append(f"(({domain}) AND coalesce(({unexpected}), FALSE)) AS _u{i}")
-        aggregates += [f"count_if(_d{i})", f"count_if(_u{i})"]
-    per_batch = con.execute(
-        f"SELECT {', '.join(aggregates)} FROM (SELECT {', '.join(projections)} FROM {suite.table}) "
-        "GROUP BY _gate_batch ORDER BY 2, 1"
-    ).fetchall()
-    rows = sum(r[2] for r in per_batch)
+        projections.append("FALSE" if windowed else f"(({domain}) AND coalesce(({unexpected}), FALSE)) AS _u{i}")
+        aggregates += [f"count_if(_d{i})", "0" if windowed else f"count_if(_u{i})"]
+    query = f"SELECT {', '.join(aggregates)} FROM (SELECT {', '.join(projections)} FROM {suite.table}) GROUP BY 1"
+    counts = {r[0]: list(r[1:]) for r in con.execute(query + " ORDER BY 2, 1").fetchall()}
+    for n, (i, exp) in enumerate(map_exps):
+        if exp.type in WINDOWED:  # rows whose value (or values) repeat within the batch
+            cols = ", ".join(ident(c) for c in columns_of(exp))
+            for batch, duplicated in con.execute(
+                f"SELECT _gate_batch, sum(n) FROM (SELECT {batch_expr} AS _gate_batch, {cols}, count(*) AS n "
+                f"FROM {suite.table} WHERE {flags[i][0]} GROUP BY ALL HAVING count(*) > 1) GROUP BY 1"
+            ).fetchall():
+                counts[batch][3 + 2 * n] = int(duplicated)
+    rows = sum(c[1] for c in counts.values())
 
     for n, (i, exp) in enumerate(map_exps):
         mostly = float(exp.kwargs.get("mostly", 1))
         considered = unexpected = 0
         failing = []
-        for r in per_batch:
-            d, u = r[3 + 2 * n], r[4 + 2 * n]
+        for batch, c in counts.items():
+            d, u = c[2 + 2 * n], c[3 + 2 * n]
             considered += d
             unexpected += u
             if d and (d - u) / d < mostly:
-                failing.append({"batch": r[0], "file": r[1], "considered": d, "unexpected": u})
-        evaluated = len(skipped[i]) < len(profiles)
+                failing.append({"batch": batch, "file": c[0], "considered": d, "unexpected": u})
         outcome = ExpectationOutcome(
             exp,
             success=not failing,
@@ -497,20 +540,25 @@ def _map_expectations(
             unexpected_count=unexpected,
             failing_batches=failing,
             skipped=skipped[i],
-            evaluated=evaluated,
+            evaluated=len(skipped[i]) < len(profiles),
         )
         if unexpected:
             domain, unexp = flags[i]
             shown = list(dict.fromkeys([c for c in suite.show if c in columns] + columns_of(exp)))
             order = ", ".join(ident(c) for c in shown if c in suite.show) or "1"
+            # only the batches that have unexpected rows (a landed file is stored together: cheap to find)
+            where = ""
+            if batch_by:
+                with_unexpected = [b for b, c in counts.items() if c[3 + 2 * n]]
+                where = f" WHERE {ident(batch_by)} IN ({', '.join(literal(b) for b in with_unexpected)})"
             cursor = con.execute(
                 f"SELECT {', '.join(ident(c) for c in shown)} FROM "
-                f"(SELECT *, ({domain}) AND coalesce(({unexp}), FALSE) AS _gate_unexpected FROM {suite.table}) "
+                f"(SELECT *, ({domain}) AND coalesce(({unexp}), FALSE) AS _gate_unexpected FROM {suite.table}{where}) "
                 f"WHERE _gate_unexpected ORDER BY {order} LIMIT {sample_size}"
             )
             outcome.sample = _rows(cursor)
         outcomes[i] = outcome
-    return rows, len(per_batch)
+    return rows, len(counts)
 
 
 def outcome_json(outcome: SuiteOutcome, run_id: str | None = None) -> str:
