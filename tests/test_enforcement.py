@@ -1,0 +1,243 @@
+"""Enforcement divergence, opportunity zones and violence concentration recover what the demo city
+planted (truth.json), and their counts, ratios and indices match the extract files counted here."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .test_enforcement_thresholds import assert_zones_recover_the_plant
+
+CITY = "demo_city"
+
+
+@pytest.fixture(scope="module")
+def extracts(demo_city) -> dict[str, pd.DataFrame]:
+    """The demo city's stops, incidents and areas straight from its CSV files (not the warehouse)."""
+    settings, _, _ = demo_city
+    demo: Path = settings.demo_dir
+    stops = pd.concat(pd.read_csv(p, dtype=str) for p in sorted((demo / "stops").glob("*.csv")))
+    stops["month"] = stops["stop_datetime"].str[:7]
+    stops["untethered"] = stops["outcome"].isin(["warning", "none"]) & (stops["contraband_found"] != "TRUE")
+    incidents = pd.concat(pd.read_csv(p, dtype=str) for p in sorted((demo / "incidents").glob("*.csv")))
+    incidents["month"] = incidents["reported_date"].str[6:10] + "-" + incidents["reported_date"].str[:2]
+    incidents["reported_crime"] = incidents["crime_against"] != "society"
+    incidents["is_violent"] = incidents["violent"] == "TRUE"
+    areas = pd.read_csv(demo / "areas.csv", dtype={"beat": str, "population": int})
+    return {"stops": stops, "incidents": incidents, "areas": areas}
+
+
+def divergence(con, period_type: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT * FROM marts.mart_enforcement_divergence WHERE city = ? AND period_type = ?", [CITY, period_type]
+    ).df()
+
+
+def test_planted_area_is_flagged_in_every_planted_month_and_no_other_area_anywhere(demo_warehouse, demo_truth):
+    # Every period type: a month, quarter or year flag on any area other than the two planted ones fails.
+    assert_zones_recover_the_plant(demo_warehouse, demo_truth)
+    year = demo_warehouse.execute(
+        "SELECT area_id, zone_flag FROM marts.mart_opportunity_zones "
+        "WHERE city = ? AND period_type = 'year' AND zone_flag <> 'none' ORDER BY area_id",
+        [CITY],
+    ).fetchall()
+    planted = demo_truth["planted"]
+    assert year == [
+        (planted["violent_hot_spot"]["beat"], "high_crime_burden"),
+        (planted["divergence_area"]["beat"], "high_untethered_contact"),
+    ]
+
+
+def test_monthly_counts_and_rates_match_the_extract_files(demo_warehouse, extracts):
+    month = divergence(demo_warehouse, "month")
+    month["month"] = month["period_label"]
+    stops, incidents, areas = extracts["stops"], extracts["incidents"], extracts["areas"]
+    counted = (
+        stops.groupby(["month", "beat"])
+        .agg(stops=("stop_id", "size"), untethered_stops=("untethered", "sum"))
+        .join(
+            incidents.groupby(["month", "beat"]).agg(
+                reported_crimes=("reported_crime", "sum"), violent_crimes=("is_violent", "sum")
+            ),
+            how="outer",
+        )
+        .fillna(0)
+        .reset_index()
+        .rename(columns={"beat": "area_id"})
+    )
+    merged = month.merge(counted, on=["month", "area_id"], how="left", suffixes=("", "_counted")).fillna(
+        {
+            c: 0
+            for c in ("stops_counted", "untethered_stops_counted", "reported_crimes_counted", "violent_crimes_counted")
+        }
+    )
+    assert len(month) == 12 * len(areas), "every beat in every month, zeros included"
+    for measure in ("stops", "untethered_stops", "reported_crimes", "violent_crimes"):
+        assert (merged[measure] == merged[f"{measure}_counted"]).all(), measure
+    totals = merged.groupby("month")[["stops", "reported_crimes"]].transform("sum")
+    assert merged["stop_share"].to_numpy() == pytest.approx((merged["stops"] / totals["stops"]).to_numpy())
+    lq = (merged["stops"] / totals["stops"]) / (merged["reported_crimes"] / totals["reported_crimes"])
+    has_crime = merged["reported_crimes"] > 0
+    assert merged.loc[has_crime, "location_quotient"].to_numpy() == pytest.approx(lq[has_crime].to_numpy())
+    assert merged.loc[~has_crime, "location_quotient"].isna().all()
+    population = merged["area_id"].map(areas.set_index("beat")["population"])
+    assert merged["crime_rate_per_1000"].to_numpy() == pytest.approx(
+        (merged["reported_crimes"] * 1000 / population).to_numpy()
+    )
+
+
+def test_year_shares_recover_the_planted_shares(demo_warehouse, demo_truth):
+    from orchestration.demo_city.catalogue import OFFENCES
+
+    year = divergence(demo_warehouse, "year").set_index("area_id")
+    beats = demo_truth["planted"]["beats"]
+    hot = demo_truth["planted"]["violent_hot_spot"]
+    # Violent offences follow the crime shares boosted in the hot spot; the others follow them as planted.
+    boosted = {
+        b: v["crime_share"] * (hot["violent_rate_multiplier"] if b == hot["beat"] else 1) for b, v in beats.items()
+    }
+    violent_share = {b: w / sum(boosted.values()) for b, w in boosted.items()}
+    violent = sum(o.weight for o in OFFENCES if o.violent)
+    other = sum(o.weight for o in OFFENCES if not o.violent and o.category != "society")
+    # 4,000 stops and about 4,900 reported crimes: one standard error of a share is under 0.006.
+    for beat, planted in beats.items():
+        expected_crime = (other * planted["crime_share"] + violent * violent_share[beat]) / (other + violent)
+        assert year.loc[beat, "stop_share"] == pytest.approx(planted["stop_share"], abs=0.02), beat
+        assert year.loc[beat, "crime_share"] == pytest.approx(expected_crime, abs=0.015), beat
+        assert year.loc[beat, "violent_crime_share"] == pytest.approx(violent_share[beat], abs=0.025), beat
+    planted_beat = demo_truth["planted"]["divergence_area"]
+    assert year.loc[planted_beat["beat"], "location_quotient_rank"] == 1
+    assert year.loc[planted_beat["beat"], "location_quotient"] == pytest.approx(
+        planted_beat["stop_share_over_crime_share"], rel=0.3
+    )
+    assert year.drop(index=planted_beat["beat"])["location_quotient"].max() < 1.6
+
+
+def test_untethered_share_recovers_the_planted_outcomes(demo_warehouse, demo_truth):
+    planted = demo_truth["planted"]
+    beat = planted["divergence_area"]["beat"]
+    row = demo_warehouse.execute(
+        """
+        SELECT sum(CASE WHEN area_id = ? THEN untethered_stops END) / sum(CASE WHEN area_id = ? THEN stops END),
+               sum(CASE WHEN area_id <> ? THEN untethered_stops END) / sum(CASE WHEN area_id <> ? THEN stops END)
+        FROM marts.mart_enforcement_divergence WHERE city = ? AND period_type = 'year'
+        """,
+        [beat, beat, beat, beat, CITY],
+    ).fetchone()
+    # Untethered = warning or none, and no contraband (searches 10 % / 7 %, hits 10 % / 30 %).
+    div = planted["divergence_area"]["outcome_probabilities"]
+    normal = planted["normal_stop_outcome_probabilities"]
+    assert row[0] == pytest.approx((div["warning"] + div["none"]) * (1 - 0.10 * 0.10), abs=0.04)
+    assert row[1] == pytest.approx((normal["warning"] + normal["none"]) * (1 - 0.07 * 0.30), abs=0.03)
+
+
+def test_reasons_state_the_measures_in_words(demo_warehouse, demo_truth):
+    beat = demo_truth["planted"]["divergence_area"]["beat"]
+    rows = demo_warehouse.execute(
+        "SELECT reason, location_quotient, untethered_share, zone_strength, zone_strength_band "
+        "FROM marts.mart_opportunity_zones WHERE city = ? AND area_id = ? AND period_type = 'month'",
+        [CITY, beat],
+    ).fetchall()
+    pattern = re.compile(
+        r"stops are (\d+\.\d)x this beat's share of crime; (\d+)% ended with no enforcement and no contraband"
+    )
+    for reason, lq, share, strength, band in rows:
+        found = pattern.fullmatch(reason)
+        assert found, reason
+        assert float(found.group(1)) == pytest.approx(lq, abs=0.051)
+        assert int(found.group(2)) == pytest.approx(share * 100, abs=0.51)
+        assert strength == pytest.approx(min(lq / 2.0, share / 0.75))
+        assert band == ("strong" if strength >= 1.5 else "moderate")
+
+
+def test_hot_spot_beat_and_block_are_the_top_violent_places(demo_warehouse, demo_truth):
+    hot = demo_truth["planted"]["violent_hot_spot"]
+    tops = demo_warehouse.execute(
+        """
+        SELECT period_type, period_label, place_level, top_place_id, places_tied_at_top
+        FROM marts.mart_violence_concentration WHERE city = ? AND period_type IN ('quarter', 'year')
+        """,
+        [CITY],
+    ).fetchall()
+    assert len(tops) == 2 * (4 + 1)
+    for period_type, label, level, top, tied in tops:
+        assert top == (hot["beat"] if level == "area" else hot["block"]), (period_type, label, level)
+        assert tied == 1
+    listed = demo_warehouse.execute(
+        "SELECT place_level, place_id FROM marts.mart_violent_places "
+        "WHERE city = ? AND period_type = 'year' AND place_rank = 1 ORDER BY place_level",
+        [CITY],
+    ).fetchall()
+    assert listed == [("area", hot["beat"]), ("block", hot["block"])]
+
+
+@pytest.mark.parametrize("level", ["area", "block"])
+def test_concentration_and_gini_match_the_extract_files(level, demo_warehouse, extracts):
+    incidents, areas = extracts["incidents"], extracts["areas"]
+    if level == "area":
+        counts = incidents.groupby("beat")["is_violent"].sum().reindex(areas["beat"], fill_value=0)
+    else:
+        counts = incidents.groupby("block_address")["is_violent"].sum()
+    x = counts.sort_values(ascending=False).to_numpy()
+    n, total = len(x), x.sum()
+
+    def top_share(fraction):
+        return x[: max(1, math.ceil(n * fraction))].sum() / total
+
+    ascending = sorted(x)
+    gini = 2 * sum((i + 1) * v for i, v in enumerate(ascending)) / (n * total) - (n + 1) / n
+    row = demo_warehouse.execute(
+        """
+        SELECT places, placed_violent_crimes, top_1pct_share, top_5pct_share, top_10pct_share, gini_index
+        FROM marts.mart_violence_concentration WHERE city = ? AND period_type = 'year' AND place_level = ?
+        """,
+        [CITY, level],
+    ).fetchone()
+    assert row[0] == n and row[1] == total
+    assert row[2] == pytest.approx(top_share(0.01))
+    assert row[3] == pytest.approx(top_share(0.05))
+    assert row[4] == pytest.approx(top_share(0.10))
+    assert row[5] == pytest.approx(gini)
+    # Planted: 2B carries about 19 % of violent crime, so its 5 % of beats (one beat) holds far more than 5 %.
+    assert row[3] > 0.12
+
+
+def test_cities_are_kept_apart(demo_warehouse):
+    # Milwaukee's officer-initiated calls are in the same warehouse: they must not dilute the demo city's shares.
+    demo_events, city_events = demo_warehouse.execute(
+        """
+        SELECT (SELECT count(*) FROM intermediate.int_calls_classified
+                WHERE source_profile = 'demo_city_calls' AND is_officer_initiated),
+               (SELECT sum(officer_initiated_events) FROM marts.mart_enforcement_divergence
+                WHERE city = 'demo_city' AND period_type = 'year')
+        """
+    ).fetchone()
+    assert demo_events == city_events > 0
+    milwaukee = demo_warehouse.execute(
+        """
+        SELECT count(*), sum(d.officer_initiated_events), count(d.location_quotient),
+               count(CASE WHEN zone_flag <> 'none' THEN 1 END)
+        FROM marts.mart_enforcement_divergence d JOIN marts.mart_opportunity_zones z
+            USING (city, period_type, period_start, area_id)
+        WHERE city = 'milwaukee' AND period_type = 'year'
+        """
+    ).fetchone()
+    assert milwaukee[0] > 0 and milwaukee[1] > 0
+    assert milwaukee[2:] == (0, 0), "no crime data for Milwaukee: no quotient, no zone"
+
+
+def test_zero_crime_and_empty_periods_are_rows_not_gaps(demo_warehouse):
+    # Every beat has a row in every month, quarter and year; small ones are marked, never ranked.
+    counts = demo_warehouse.execute(
+        """
+        SELECT period_type, count(*), count(DISTINCT area_id),
+               count(CASE WHEN is_small_count AND location_quotient_rank IS NOT NULL THEN 1 END)
+        FROM marts.mart_enforcement_divergence WHERE city = ? GROUP BY 1 ORDER BY 1
+        """,
+        [CITY],
+    ).fetchall()
+    assert counts == [("month", 240, 20, 0), ("quarter", 80, 20, 0), ("year", 20, 20, 0)]
