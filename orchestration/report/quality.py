@@ -65,7 +65,7 @@ def _coverage(ctx: ReportContext) -> str:
         )
         for p in sorted({r["source_profile"] for r in rows})
     ]
-    limit = ctx.rows("SELECT target FROM reference.kpi_targets WHERE kpi = 'unclassified_call_share'")
+    limit = ctx.rows("SELECT target FROM reference.kpi_targets WHERE kpi = 'unclassified_call_share' AND city = 'all'")
     goal = limit[0]["target"] if limit else None
     latest = {p.name: p.points[-1] for p in series}
     words = "; ".join(f"{escape(p)}: {fmt.pct(v)} in {escape(m)}" for p, (m, v) in latest.items())

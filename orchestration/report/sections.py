@@ -47,6 +47,16 @@ def _label(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _scorecard_target(ctx: ReportContext, city: str, kpi: str) -> float | None:
+    """The target the scorecard holds the city to for a KPI (a city's own target, else the default)."""
+    if not ctx.has_table("marts", "mart_kpi_scorecard"):
+        return None
+    rows = ctx.rows(
+        "SELECT max(target) AS target FROM marts.mart_kpi_scorecard WHERE city = ? AND kpi = ?", [city, kpi]
+    )
+    return rows[0]["target"] if rows else None
+
+
 def _kpi_sort(kpi: str) -> int:
     return KPI_ORDER.index(kpi) if kpi in KPI_ORDER else len(KPI_ORDER)
 
@@ -59,7 +69,7 @@ def scorecard(ctx: ReportContext) -> str:
         return section("scorecard", "Scorecard", "How is the city doing?", not_available("No scorecard yet."))
     rows = ctx.rows("SELECT * FROM marts.mart_kpi_scorecard ORDER BY city, kpi, period_grain, period_start")
     defined = (
-        {r["kpi"]: r["label"] for r in ctx.rows("SELECT kpi, label FROM reference.kpi_targets WHERE city IS NULL")}
+        {r["kpi"]: r["label"] for r in ctx.rows("SELECT kpi, label FROM reference.kpi_targets WHERE city = 'all'")}
         if ctx.has_table("reference", "kpi_targets")
         else {}
     )
@@ -289,7 +299,6 @@ def response_times(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_response_times"):
         return section("response-times", "Response times", "", not_available("Not yet available."))
     rows = ctx.rows("SELECT * FROM marts.mart_response_times ORDER BY city, call_month, priority, area_id")
-    kpi_target = ctx.rows("SELECT target FROM reference.kpi_targets WHERE kpi = 'share_within_response_target'")
     parts = []
     for city in sorted({r["city"] for r in rows}):
         mine = [r for r in rows if r["city"] == city]
@@ -332,7 +341,7 @@ def response_times(ctx: ReportContext) -> str:
             )
         share_points = [(label[r["call_month"]], r["share_within_target"]) for r in all_rows]
         if any(v is not None for _, v in share_points):
-            target = kpi_target[0]["target"] if kpi_target else None
+            target = _scorecard_target(ctx, city, "share_within_response_target")
             out += ctx.chart(
                 f"Calls reached within target - {ctx.city_name(city)}",
                 charts.lines(
@@ -473,7 +482,6 @@ def budget(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_budget_performance"):
         return section("budget", "Budget", "", not_available("Not yet available."))
     rows = ctx.rows("SELECT * FROM marts.mart_budget_performance ORDER BY city, fiscal_year, service_area, program")
-    target = ctx.rows("SELECT target FROM reference.kpi_targets WHERE kpi = 'alternatives_spending_share'")
     parts = []
     for city in sorted({r["city"] for r in rows}):
         mine = [r for r in rows if r["city"] == city]
@@ -501,7 +509,7 @@ def budget(ctx: ReportContext) -> str:
             for r in mine
             if r["row_level"] == "public_safety"
         ]
-        goal = target[0]["target"] if target else None
+        goal = _scorecard_target(ctx, city, "alternatives_spending_share")
         out += ctx.chart(
             f"Share spent on alternatives - {ctx.city_name(city)}",
             charts.horizontal_bars(

@@ -240,7 +240,7 @@ targeted as (
     left join targets as default_targets
         on
             published.kpi = default_targets.kpi
-            and default_targets.city is null
+            and default_targets.city = 'all'
 ),
 
 final as (
