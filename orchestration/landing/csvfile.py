@@ -97,6 +97,17 @@ def transcode_to_utf8(path: Path, encoding: str, out: Path) -> None:
         dst.write(decoder.decode(b"", final=True).encode("utf-8"))
 
 
+def normalise_line_endings(path: Path, out: Path) -> None:
+    """Stream ``path`` into ``out`` with every CR LF turned into LF (for files that mix the two)."""
+    with Path(path).open("rb") as src, Path(out).open("wb") as dst:
+        carry = b""
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            dst.write((chunk[:-1] if carry else chunk).replace(b"\r\n", b"\n"))
+        dst.write(carry)
+
+
 @dataclass
 class Layout:
     """Where the header and each data record of a file start (1-based physical lines)."""
@@ -107,6 +118,8 @@ class Layout:
     blank_lines: int = 0
     blank_line_sample: list[int] = field(default_factory=list)
     multiline_records: int = 0
+    crlf_lines: int = 0  # lines ending CR LF; DuckDB cannot read a file that mixes them with LF
+    lf_lines: int = 0
     # Step functions over the record index i (1 = first data record), stored where they change:
     # physical line = i + physical_offset(i); DuckDB's reject line = i + logical_offset(i).
     physical_breaks: list[tuple[int, int]] = field(default_factory=list)
@@ -215,6 +228,10 @@ class _Scanner:
         else:
             inside = np.zeros(len(nl), dtype=bool)
         starts_outside = np.concatenate(([not self.in_quote], ~inside[:-1]))
+        # line endings between records (a quoted field may hold either kind without harm)
+        crlf = (arr[np.maximum(nl - 1, 0)] == 13) & (nl > 0) & ~inside
+        self.layout.crlf_lines += int(crlf.sum())
+        self.layout.lf_lines += int((~inside).sum() - crlf.sum())
         length = nl - starts
         blank = starts_outside & ((length == 0) | ((length == 1) & (arr[starts] == 13)))
         is_record = starts_outside & ~blank
@@ -239,6 +256,10 @@ class _Scanner:
                 if line in (b"", b"\r"):
                     blanks.append(line_no)
                     logical_no += 1
+                    if line:
+                        self.layout.crlf_lines += 1
+                    else:
+                        self.layout.lf_lines += 1
                     continue
                 phys.append(line_no)
                 logical.append(logical_no + 1)
@@ -269,6 +290,10 @@ class _Scanner:
             else:
                 self.in_quote = False
                 logical_no += 1
+                if line.endswith(b"\r"):
+                    self.layout.crlf_lines += 1
+                else:
+                    self.layout.lf_lines += 1
         self._blank(np.array(blanks, dtype=np.int64))
         self._records(np.array(phys, dtype=np.int64), np.array(logical, dtype=np.int64))
         self.logical_before = logical_no

@@ -497,6 +497,15 @@ def land_file(
         else:
             readable, encoding = _readable(path, profile, Path(tmp), result.notes, shown)
             layout = csvfile.scan_layout(readable, profile.csv.delimiter, profile.csv.quote)
+            if layout.header_line and layout.crlf_lines and layout.lf_lines:
+                # DuckDB's reader stops on a file mixing line endings: read a copy with LF only.
+                result.notes.append(
+                    f"mixed line endings ({layout.crlf_lines} CR LF, {layout.lf_lines} LF): read with LF only"
+                )
+                normalised = Path(tmp) / (path.name + ".lf.csv")
+                csvfile.normalise_line_endings(readable, normalised)
+                readable = normalised
+                layout = csvfile.scan_layout(readable, profile.csv.delimiter, profile.csv.quote)
             if layout.header_line == 0:
                 result.notes.append("only blank lines: no header, no rows")
                 layout = None
@@ -615,7 +624,7 @@ def _land_rows(
     try:
         # hash(s) makes the reader decode every column (count(*) alone skips the encoding check).
         good = con.execute(f"SELECT count(hash(s)) FROM {read_csv('_landing_rejects')} s").fetchone()[0]
-    except duckdb.Error as exc:
+    except duckdb.InvalidInputException as exc:  # the file, not the machine (memory errors propagate)
         message = str(exc).strip().splitlines()[0]
         raise LandingError(f"{result.source_file}: refused, the CSV reader could not read it: {message}") from exc
     # One rejected record can be reported once per bad column: keep one row per record.
