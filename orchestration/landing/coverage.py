@@ -45,7 +45,12 @@ def how_provided(profile: SourceProfile, fld: str) -> tuple[str | None, str | No
             how = "column"
         mapped = spec.values if spec.values is not None else profile.values.get(fld)
         if mapped:
-            how += ", values mapped" + ("" if spec.otherwise == KEEP else " (others: " + str(spec.otherwise) + ")")
+            if spec.otherwise == KEEP:
+                how += ", values mapped"
+            elif spec.otherwise is None:
+                how += ", values mapped (others empty)"
+            else:
+                how += f", values mapped (others: {spec.otherwise})"
         return how, spec.describe()
     if fld in profile.constants:
         return "constant", repr(profile.constants[fld])
