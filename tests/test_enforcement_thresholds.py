@@ -25,6 +25,14 @@ from orchestration.transform.project import dbt_executable
 from .conftest import PROFILES_DIR, TEST_SCALE
 
 ENFORCEMENT_MARTS = ["+mart_opportunity_zones", "+mart_violence_concentration", "+mart_violent_places"]
+# Looser thresholds than the defaults: "most stops ended without enforcement" and "twice the city's
+# violent crime rate" flag unplanted beats by chance - the check below must then fail.
+LOOSE_THRESHOLDS = {
+    "opportunity_zone_untethered_share": 0.5,
+    "opportunity_zone_violent_rate_ratio": 2.0,
+    "opportunity_zone_min_violent_crimes": 10,
+    "enforcement_min_stops": 15,
+}
 DEMO_PROFILES = ["demo_city_areas", "demo_city_incidents", "demo_city_stops", "demo_city_calls"]
 
 
@@ -45,9 +53,10 @@ def land_all(warehouse: Path, landing_dir: Path, profile_names: list[str]) -> di
     return landed
 
 
-def dbt_build(warehouse: Path, work_dir: Path, selection: list[str]) -> str:
+def dbt_build(warehouse: Path, work_dir: Path, selection: list[str], variables: dict | None = None) -> str:
     """``dbt build`` (models, seeds, unit and data tests) of a selection against a warehouse file."""
     env = {**os.environ, "PSW_WAREHOUSE": str(warehouse), "PSW_DBT_TARGET": "duckdb"}
+    extra = ["--vars", json.dumps(variables)] if variables else []
     completed = subprocess.run(
         [
             dbt_executable(),
@@ -63,6 +72,7 @@ def dbt_build(warehouse: Path, work_dir: Path, selection: list[str]) -> str:
             str(work_dir / "target"),
             "--log-path",
             str(work_dir / "logs"),
+            *extra,
         ],
         cwd=DBT_PROJECT_DIR,
         env=env,
@@ -100,7 +110,7 @@ def assert_zones_recover_the_plant(con: duckdb.DuckDBPyConnection, truth: dict) 
         if not (area == divergence["beat"] and flag == "high_untethered_contact")
         and not (area == hot_spot and flag == "high_crime_burden")
     }
-    assert unplanted == set(), unplanted
+    assert not unplanted, f"unplanted areas flagged: {sorted(unplanted)}"
 
 
 @pytest.mark.parametrize("seed", [7, 20240607])
@@ -124,3 +134,12 @@ def test_other_seeds_flag_the_planted_beat_every_month_and_nothing_else(seed, tm
     finally:
         con.close()
     assert json.loads((landing / "demo_city" / "truth.json").read_text())["seed"] == seed
+
+    # The same check fails when the thresholds are loosened: it can tell chance from the plant.
+    dbt_build(warehouse, tmp_path, ["mart_opportunity_zones"], LOOSE_THRESHOLDS)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        with pytest.raises(AssertionError, match="unplanted"):
+            assert_zones_recover_the_plant(con, truth)
+    finally:
+        con.close()
