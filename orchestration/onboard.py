@@ -1,0 +1,654 @@
+"""Onboard a city: read a sample of its extract, match its columns to the canonical fields, and
+write a draft source profile and the call types the taxonomy does not know yet.
+
+    python -m orchestration.onboard <sample.csv> [--profile-name X] [--source calls_for_service]
+                                    [--timezone America/Chicago] [--out DIR]
+
+What it does, in order:
+1. Sniffs the file: encoding (byte-order mark, UTF-8 or not, Windows-1252 or Latin-1),
+   delimiter and quote character, line endings, the header.
+2. Matches each canonical field of the source to a column, by name: the column names the
+   shipped profiles already read (``orchestration/source_profiles``), then a list of common
+   synonyms (``SYNONYMS``), then names that are close (difflib ratio >= 0.82).
+3. Checks the matched columns' values: timestamps must parse with one of the known formats
+   (the format found is written into the draft), numbers must be numbers, latitudes must look
+   like degrees, yes/no columns must hold yes/no values. A column matched by name whose values
+   do not fit is unmatched, with the reason (e.g. a ``dispatchtime`` that holds minutes).
+4. Writes ``<out>/<profile>.yaml`` (a draft profile: check every TODO) and, for calls for
+   service, ``<out>/<profile>_call_types.csv``: the call types of the sample that
+   ``seeds/call_type_taxonomy.csv`` does not have for this profile, most frequent first, with the
+   classification columns left blank for a person to fill.
+5. Lands the sample with the draft profile into a throw-away in-memory warehouse and prints
+   what would be landed and quarantined, and why.
+
+Nothing is written into the project: copy the draft into orchestration/source_profiles and
+the filled rows into seeds/call_type_taxonomy.csv when they are right (README: "Onboard your city").
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import csv
+import difflib
+import json
+import re
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from orchestration.landing import csvfile
+from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.landing.loader import CANDIDATE_DELIMITERS, CANDIDATE_QUOTES, LandingError, land_file
+from orchestration.landing.profiles import DEFAULT_FALSE, DEFAULT_TRUE, ProfileError, load_profiles, parse_profile
+from orchestration.settings import PROJECT_ROOT
+
+TAXONOMY = PROJECT_ROOT / "seeds" / "call_type_taxonomy.csv"
+TAXONOMY_COLUMNS = [
+    "source_profile",
+    "call_type",
+    "service_category",
+    "is_criminal",
+    "alternative_responder",
+    "is_officer_initiated",
+    "rationale",
+]
+SAMPLE_ROWS = 5000
+SIMILARITY = 0.82
+# Names cities use for the canonical fields, beyond the ones the shipped profiles read.
+SYNONYMS: dict[str, list[str]] = {
+    "call_id": [
+        "incident_id",
+        "incident_number",
+        "event_number",
+        "event_id",
+        "cad_number",
+        "call_number",
+        "call_id",
+        "cfs_number",
+        "master_incident_number",
+        "id",
+    ],
+    "call_source": ["call_source", "source", "call_origin", "how_received", "received_via"],
+    "is_officer_initiated": [
+        "officer_initiated",
+        "officerinitiated",
+        "self_initiated",
+        "selfinitiated",
+        "onview",
+        "onview_flag",
+        "proactive",
+    ],
+    "initial_call_type": [
+        "initial_type",
+        "initial_call_type",
+        "original_call_type",
+        "call_type_original",
+        "initial_nature",
+    ],
+    "call_type": [
+        "call_type",
+        "type",
+        "nature",
+        "nature_code",
+        "incident_type",
+        "final_type",
+        "final_call_type",
+        "event_type",
+        "callcode",
+        "call_code",
+        "type_code",
+        "problem",
+    ],
+    "call_type_description": [
+        "call_type_desc",
+        "call_type_description",
+        "type_description",
+        "type_text",
+        "calldescription",
+        "call_description",
+        "nature_description",
+        "final_type_desc",
+    ],
+    "priority": ["priority", "priority_code", "call_priority", "final_priority", "priority_final"],
+    "received_at": [
+        "time_received",
+        "received",
+        "received_time",
+        "call_received",
+        "create_time",
+        "call_time",
+        "call_timestamp",
+        "received_datetime",
+        "call_datetime",
+        "time_create",
+        "entry_time",
+        "call_date_time",
+    ],
+    "dispatched_at": ["dispatch_time", "time_dispatched", "dispatched", "dispatch_datetime", "first_dispatch_time"],
+    "enroute_at": ["enroute_time", "time_enroute", "en_route_time", "enroute_datetime"],
+    "arrived_at": [
+        "arrival_time",
+        "time_arrived",
+        "arrived",
+        "arrived_time",
+        "onscene_time",
+        "on_scene_time",
+        "onscene_datetime",
+        "arrive_time",
+    ],
+    "cleared_at": [
+        "clear_time",
+        "time_cleared",
+        "cleared",
+        "closed_time",
+        "close_time",
+        "close_datetime",
+        "time_closed",
+        "end_time",
+    ],
+    "disposition": [
+        "disposition",
+        "disposition_text",
+        "disposition_code",
+        "final_disposition",
+        "clearance",
+        "close_code",
+    ],
+    "beat": ["beat", "patrol_beat", "reporting_area", "post", "grid"],
+    "district": ["district", "precinct", "police_district", "division", "station", "area"],
+    "latitude": ["latitude", "lat", "geo_lat", "y_lat"],
+    "longitude": ["longitude", "lon", "lng", "long", "geo_lon", "x_long"],
+    "block_address": ["block_address", "block", "address", "incident_address", "street_address", "location_address"],
+    "units_assigned": ["units", "unit_count", "number_of_units", "units_assigned", "num_units"],
+    # other sources
+    "incident_id": ["incident_id", "incident_number", "report_number", "case_number", "offense_id", "id"],
+    "offence_code": ["offense_code", "offence_code", "nibrs_code", "ucr_code", "crime_code", "iucr"],
+    "offence_description": ["offense_description", "offense", "offence", "crime_type", "description", "primary_type"],
+    "reported_at": ["reported_date", "report_date", "date_reported", "reported_datetime", "date"],
+    "occurred_at": ["occurred_date", "occurrence_date", "date_occurred", "offense_date", "from_date"],
+    "arrest_made": ["arrest", "arrest_made", "arrested"],
+    "stop_id": ["stop_id", "raw_row_number", "contact_id", "stop_number"],
+    "stopped_at": ["stop_datetime", "stop_time", "date_time", "contact_date"],
+    "stop_type": ["stop_type", "type"],
+    "reason": ["reason_for_stop", "stop_reason", "reason", "violation"],
+    "subject_age": ["subject_age", "age", "driver_age"],
+    "subject_race": ["subject_race", "race", "driver_race"],
+    "subject_sex": ["subject_sex", "sex", "gender", "driver_gender"],
+    "search_conducted": ["search_conducted", "searched", "search"],
+    "contraband_found": ["contraband_found", "contraband"],
+    "outcome": ["outcome", "stop_outcome", "result"],
+}
+COMMON_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%g",
+    "%Y-%m-%d %H:%M:%S.%g",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%b %d %Y %I:%M:%S:%g%p",
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+]
+EXTRA_TRUE, EXTRA_FALSE = ("y", "yes", "true", "t", "1"), ("n", "no", "false", "f", "0")
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass
+class Match:
+    field: str
+    kind: str
+    column: str
+    score: float
+    why: str
+    formats: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Report:
+    path: Path
+    source: str
+    profile_name: str
+    encoding: str
+    delimiter: str
+    quote: str
+    line_endings: str
+    header: list[str]
+    rows_sampled: int
+    matched: dict[str, Match]
+    missing: list[str]
+    rejected: dict[str, str]  # field -> why the name match was dropped
+    unused_columns: list[str]
+    null_values: list[str]
+    bounds: dict[str, float] | None = None
+    new_call_types: list[tuple[str, int, str]] = field(default_factory=list)  # type, count, description
+    draft_path: Path | None = None
+    taxonomy_path: Path | None = None
+    dry_run: str = ""
+
+
+# -- sniffing -------------------------------------------------------------------------------------
+
+
+def sniff_encoding(path: Path) -> str:
+    bom = csvfile.sniff_bom(path)
+    if bom:
+        return bom
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        # bytes 0x80-0x9f are printable in Windows-1252 (curly quotes, the euro) and controls in Latin-1
+        return "cp1252" if re.search(rb"[\x80-\x9f]", head) else "latin-1"
+
+
+def sniff_dialect(sample: str) -> tuple[str, str]:
+    fits = {(d, q): csvfile.dialect_fit(sample, d, q) for d in CANDIDATE_DELIMITERS for q in CANDIDATE_QUOTES}
+    # the most records with the header's width, then the most columns, then the usual ',' and '"'
+    (delimiter, quote), _ = max(
+        fits.items(), key=lambda kv: (kv[1][1], kv[1][0] > 1, kv[1][0], kv[0] == (",", '"'), kv[0][1] == '"')
+    )
+    return delimiter, quote
+
+
+def known_aliases(source: str) -> dict[str, dict[str, str]]:
+    """canonical field -> {normalised column name: profile that reads it} over the shipped profiles."""
+    aliases: dict[str, dict[str, str]] = {}
+    for profile in load_profiles(PROJECT_ROOT / "orchestration" / "source_profiles").values():
+        if profile.source != source:
+            continue
+        for fld, spec in profile.columns.items():
+            for column in spec.source_columns:
+                aliases.setdefault(fld, {}).setdefault(normalise(column), profile.name)
+    return aliases
+
+
+def known_formats() -> list[str]:
+    formats = list(COMMON_FORMATS)
+    for profile in load_profiles(PROJECT_ROOT / "orchestration" / "source_profiles").values():
+        for fmts in profile.timestamp_formats.values():
+            formats += [f for f in fmts if f not in formats]
+    return formats
+
+
+# -- matching -------------------------------------------------------------------------------------
+
+
+def name_candidates(source: str, header: list[str]) -> list[Match]:
+    canonical = CANONICAL_SOURCES[source]
+    aliases = known_aliases(source)
+    found = []
+    for fld, kind in canonical.fields.items():
+        synonyms = {normalise(s) for s in SYNONYMS.get(fld, [])} | {normalise(fld)}
+        for column in header:
+            n = normalise(column)
+            if n in aliases.get(fld, {}):
+                found.append(Match(fld, kind, column, 1.0, f"as in profile {aliases[fld][n]}"))
+            elif n in synonyms:
+                found.append(Match(fld, kind, column, 0.95, "a usual name for it"))
+            else:
+                names = set(aliases.get(fld, {})) | synonyms
+                best = max(names, key=lambda a: difflib.SequenceMatcher(None, n, a).ratio())
+                ratio = difflib.SequenceMatcher(None, n, best).ratio()
+                if ratio >= SIMILARITY:
+                    found.append(Match(fld, kind, column, round(ratio, 2), f"close to '{best}' ({ratio:.2f})"))
+    return found
+
+
+def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str]) -> str | None:
+    """Why the column's values do not fit the field (None if they do); records the timestamp format."""
+    col = '"' + m.column.replace('"', '""') + '"'
+    values = [r[0] for r in con.execute(f"SELECT trim({col}) FROM sample WHERE trim({col}) <> ''").fetchall()]
+    if not values:
+        m.note = "empty in the sample"
+        return None
+    example = ", ".join(repr(v) for v in list(dict.fromkeys(values))[:3])
+    if m.kind in ("timestamp", "date"):
+        shares = []
+        for fmt in formats:
+            ok = con.execute(
+                "SELECT count(*) FILTER (WHERE try_strptime(v, ?) IS NOT NULL) FROM unnest(?::VARCHAR[]) t(v)",
+                [fmt, values],
+            ).fetchone()[0]
+            if ok:
+                shares.append((ok / len(values), fmt))
+        shares.sort(key=lambda s: -s[0])
+        if not shares or shares[0][0] < 0.9:
+            return f"its values are not timestamps in a known format (e.g. {example})"
+        best = shares[0][0]
+        m.formats = [f for share, f in shares if share == best][:2]
+        if len(m.formats) > 1:
+            m.note = f"formats {' and '.join(m.formats)} both read every value: check which is meant (day/month?)"
+        return None
+    if m.kind in ("number", "integer"):
+        target = "DOUBLE" if m.kind == "number" else "BIGINT"
+        parsed = [
+            r[0]
+            for r in con.execute(f"SELECT try_cast(v AS {target}) FROM unnest(?::VARCHAR[]) t(v)", [values]).fetchall()
+        ]
+        good = [p for p in parsed if p is not None]
+        if len(good) < 0.9 * len(values):
+            return f"its values are not numbers (e.g. {example})"
+        limit = {"latitude": 90, "longitude": 180}.get(m.field)
+        if limit and max(abs(g) for g in good) > limit:
+            return (
+                f"its values are not degrees (e.g. {example}): projected x/y? Use a coordinates block with a "
+                "projection (README of the source profiles)"
+            )
+        return None
+    if m.kind == "boolean":
+        known = set(DEFAULT_TRUE + DEFAULT_FALSE + EXTRA_TRUE + EXTRA_FALSE)
+        odd = Counter(v for v in values if v.lower() not in known)
+        if sum(odd.values()) > 0.1 * len(values):
+            shown = ", ".join(repr(v) for v, _ in odd.most_common(3))
+            return f"its values are not yes/no ({shown}): map them with values: in the profile"
+        return None
+    if m.kind == "id":
+        repeated = len(values) - len(set(values))
+        if repeated:
+            m.note = f"{repeated} repeated value(s) in the sample (corrections? one row per unit?)"
+    return None
+
+
+def match_columns(con, source: str, header: list[str]) -> tuple[dict[str, Match], dict[str, str]]:
+    formats = known_formats()
+    matched: dict[str, Match] = {}
+    rejected: dict[str, str] = {}
+    used: set[str] = set()
+    for m in sorted(name_candidates(source, header), key=lambda m: (-m.score, header.index(m.column))):
+        if m.field in matched or m.column in used:
+            continue
+        why_not = check_values(con, m, formats)
+        if why_not:
+            rejected.setdefault(m.field, f"{m.column}: matched by name ({m.why}), but {why_not}")
+            continue
+        matched[m.field] = m
+        used.add(m.column)
+    for fld in matched:
+        rejected.pop(fld, None)
+    return matched, rejected
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+
+
+def _scalar(value: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is valid YAML)."""
+    return json.dumps(value)
+
+
+def draft_profile(r: Report, timezone: str | None) -> str:
+    canonical = CANONICAL_SOURCES[r.source]
+    lines = [
+        f"# DRAFT written by `python -m orchestration.onboard {r.path.name}`: check every TODO, then copy",
+        "# this file into orchestration/source_profiles/ (README: Onboard your city).",
+        f"# Header of the sample: {', '.join(r.header)}",
+        f"name: {r.profile_name}",
+        f"source: {r.source}",
+        "description: >",
+        f"  TODO: the city, the system it comes from, what it lacks. Sampled from {r.path.name}.",
+        "files:",
+        f'  - "{r.profile_name}/*.csv"',
+        f"timezone: {timezone or 'UTC'}"
+        + (
+            "" if timezone else "  # TODO: the city's IANA time zone, e.g. America/Chicago (local times are read in it)"
+        ),
+    ]
+    csv_keys = {}
+    if r.delimiter != ",":
+        csv_keys["delimiter"] = r.delimiter
+    if r.quote != '"':
+        csv_keys["quote"] = r.quote
+    if r.encoding not in ("utf-8",):
+        csv_keys["encoding"] = r.encoding
+    if csv_keys:
+        lines.append("csv:")
+        lines += [f"  {k}: {_scalar(v)}" for k, v in csv_keys.items()]
+    if r.null_values:
+        lines.append(f"null_values: [{', '.join(_scalar(v) for v in r.null_values)}]")
+    stamped = {f: m for f, m in r.matched.items() if m.formats}
+    if stamped:
+        lines.append("timestamp_formats:")
+        for fld, m in stamped.items():
+            todo = f"  # TODO: {m.note}" if m.note.startswith("formats") else ""
+            lines.append(f"  {fld}: {_scalar(m.formats[0])}{todo}")
+    if r.bounds:
+        lines.append(
+            "# TODO check: the sample's points (1st-99th percentile, widened by 0.02 degree); rows outside are flagged"
+        )
+        lines.append("bounds: {" + ", ".join(f"{k}: {v}" for k, v in r.bounds.items()) + "}")
+    lines.append("columns:")
+    for fld in canonical.fields:
+        if fld in r.matched:
+            m = r.matched[fld]
+            lines.append(f"  {fld}: {_scalar(m.column)}  # {m.why}")
+    missing_required = [f for f in canonical.required if f not in r.matched]
+    for fld in missing_required:
+        lines.append(f"  {fld}: TODO  # required: name the column that holds it")
+    if r.missing:
+        lines.append("# Not found in the sample (they land empty; say why in notes: if you know):")
+        for fld in r.missing:
+            reason = r.rejected.get(fld)
+            lines.append(f"#   {fld}" + (f": {reason}" if reason else ""))
+    return "\n".join(lines) + "\n"
+
+
+def new_call_types(con, r: Report) -> list[tuple[str, int, str]]:
+    m = r.matched.get("call_type")
+    if m is None:
+        return []
+    known = set()
+    if TAXONOMY.exists():
+        with TAXONOMY.open(encoding="utf-8", newline="") as fh:
+            known = {row["call_type"] for row in csv.DictReader(fh) if row["source_profile"] == r.profile_name}
+    col = '"' + m.column.replace('"', '""') + '"'
+    desc = r.matched.get("call_type_description")
+    desc_sql = f'any_value(trim("{desc.column}"))' if desc else "NULL"
+    rows = con.execute(
+        f"SELECT upper(trim({col})) AS t, count(*) AS n, {desc_sql} FROM sample "
+        f"WHERE trim({col}) <> '' GROUP BY 1 ORDER BY n DESC, t"
+    ).fetchall()
+    return [(t, n, d or "") for t, n, d in rows if t not in known]
+
+
+def write_taxonomy(path: Path, profile_name: str, types: list[tuple[str, int, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(TAXONOMY_COLUMNS)
+        for call_type, _n, _desc in types:
+            writer.writerow([profile_name, call_type, "", "", "", "", ""])
+
+
+def dry_run(sample: Path, draft: Path) -> str:
+    try:
+        profile = parse_profile(yaml.safe_load(draft.read_text()), draft)
+    except ProfileError as exc:
+        return f"not tried: the draft does not load yet ({exc})"
+    con = duckdb.connect()
+    try:
+        result = land_file(con, sample, profile)
+    except LandingError as exc:
+        return f"the sample would be refused: {exc}"
+    reasons = con.execute(
+        "SELECT error_type, field, count(*), min(row_number) FROM raw.quarantine GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"
+    ).fetchall()
+    text = f"read {result.rows_read:,}, landed {result.rows_landed:,}, quarantined {result.rows_quarantined:,}"
+    for error, fld, n, first in reasons:
+        text += f"\n    {n:>6,} {error} {fld or ''} (first on line {first})"
+    for flag, n in result.flags.most_common(5):
+        text += f"\n    {n:>6,} landed and flagged: {flag}"
+    for note in result.notes:
+        text += f"\n    note: {note}"
+    con.close()
+    return text
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+
+def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str | None = None) -> Report:
+    path = Path(path)
+    encoding = sniff_encoding(path)
+    sample_text = csvfile.sample_records(path, encoding if encoding != "utf-16" else "utf-16")
+    delimiter, quote = sniff_dialect(sample_text)
+    header = [h.strip() for h in next(csv.reader([sample_text.splitlines()[0]], delimiter=delimiter, quotechar=quote))]
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    endings = "CR LF" if b"\r\n" in head else "LF"
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory() as tmp:
+        readable = path
+        if csvfile.needs_transcoding(encoding):
+            readable = Path(tmp) / "sample_utf8.csv"
+            csvfile.transcode_to_utf8(path, encoding, readable)
+        duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
+        columns = "{" + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header) + "}"
+        con.execute(
+            f"CREATE TABLE sample AS SELECT * FROM read_csv(?, header=true, auto_detect=false, columns={columns}, "
+            f"delim=?, quote=?, escape=?, encoding='{duck_encoding}', ignore_errors=true, null_padding=true) "
+            f"LIMIT {SAMPLE_ROWS}",
+            [str(readable), delimiter, quote, quote],
+        )
+    rows_sampled = con.execute("SELECT count(*) FROM sample").fetchone()[0]
+    matched, rejected = match_columns(con, source, header)
+    canonical = CANONICAL_SOURCES[source]
+    nulls = []
+    for candidate in ("NA", "NULL", "N/A", "null", "None"):
+        cells = " + ".join(f"count(*) FILTER (WHERE trim(\"{h}\") = '{candidate}')" for h in header)
+        if con.execute(f"SELECT {cells} FROM sample").fetchone()[0] > 0:
+            nulls.append(candidate)
+    bounds = None
+    if "latitude" in matched and "longitude" in matched:
+        la, lo = (f'try_cast("{matched[f].column}" AS DOUBLE)' for f in ("latitude", "longitude"))
+        box = con.execute(
+            f"SELECT quantile_cont({la}, 0.01), quantile_cont({la}, 0.99), quantile_cont({lo}, 0.01), "
+            f"quantile_cont({lo}, 0.99) FROM sample WHERE {la} <> 0 AND {lo} <> 0"
+        ).fetchone()
+        if None not in box:
+            bounds = {
+                "min_latitude": round(box[0] - 0.02, 2),
+                "max_latitude": round(box[1] + 0.02, 2),
+                "min_longitude": round(box[2] - 0.02, 2),
+                "max_longitude": round(box[3] + 0.02, 2),
+            }
+    report = Report(
+        path=path,
+        source=source,
+        profile_name=profile_name,
+        encoding=encoding,
+        delimiter=delimiter,
+        quote=quote,
+        line_endings=endings,
+        header=header,
+        rows_sampled=rows_sampled,
+        matched=matched,
+        missing=[f for f in canonical.fields if f not in matched],
+        rejected=rejected,
+        unused_columns=[h for h in header if h not in {m.column for m in matched.values()}],
+        null_values=nulls,
+        bounds=bounds,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    report.draft_path = out / f"{profile_name}.yaml"
+    report.draft_path.write_text(draft_profile(report, timezone), encoding="utf-8")
+    if source == "calls_for_service":
+        report.new_call_types = new_call_types(con, report)
+        report.taxonomy_path = out / f"{profile_name}_call_types.csv"
+        write_taxonomy(report.taxonomy_path, profile_name, report.new_call_types)
+    con.close()
+    report.dry_run = dry_run(path, report.draft_path)
+    return report
+
+
+def render(r: Report) -> str:
+    canonical = CANONICAL_SOURCES[r.source]
+    out = [
+        f"sample        : {r.path} ({r.rows_sampled:,} rows read)",
+        f"encoding      : {r.encoding}",
+        f"delimiter     : {r.delimiter!r}   quote: {r.quote!r}   line endings: {r.line_endings}",
+        f"columns       : {len(r.header)}",
+        f"source        : {r.source}   profile name: {r.profile_name}",
+        "",
+        f"MATCHED ({len(r.matched)} of {len(canonical.fields)} canonical fields)",
+    ]
+    width = max(len(f) for f in canonical.fields)
+    for fld in canonical.fields:
+        if fld in r.matched:
+            m = r.matched[fld]
+            extra = f"  format {m.formats[0]}" if m.formats else ""
+            note = f"  [{m.note}]" if m.note else ""
+            out.append(f"  {fld:<{width}} <- {m.column}  ({m.why}){extra}{note}")
+    out += ["", f"MISSING ({len(r.missing)})"]
+    for fld in r.missing:
+        required = "  REQUIRED: the profile will not load without it" if fld in canonical.required else ""
+        out.append(f"  {fld:<{width}}{required}".rstrip())
+        if fld in r.rejected:
+            out.append(f"  {'':<{width}}   {r.rejected[fld]}")
+    if r.unused_columns:
+        out += ["", "COLUMNS NOT USED (kept in _original): " + ", ".join(r.unused_columns)]
+    if r.null_values:
+        out += ["", f"values that look like 'missing': {', '.join(r.null_values)} (written as null_values)"]
+    if r.taxonomy_path is not None:
+        out += ["", f"CALL TYPES NOT IN seeds/call_type_taxonomy.csv for {r.profile_name}: {len(r.new_call_types)}"]
+        for call_type, n, desc in r.new_call_types[:15]:
+            out.append(f"  {n:>7,}  {call_type}" + (f"  ({desc})" if desc else ""))
+        if len(r.new_call_types) > 15:
+            out.append(f"  ... and {len(r.new_call_types) - 15} more in the file below")
+    out += ["", f"DRY RUN with the draft profile: {r.dry_run}", "", "WRITTEN"]
+    out.append(f"  draft profile : {r.draft_path}")
+    if r.taxonomy_path is not None:
+        out.append(f"  call types    : {r.taxonomy_path} (fill service_category ... rationale)")
+    out += [
+        "",
+        "NEXT",
+        f"  1. check the TODOs in {r.draft_path.name}; copy it to orchestration/source_profiles/",
+        "  2. fill the call types and append them to seeds/call_type_taxonomy.csv",
+        f"  3. put the extract in the landing folder under {r.profile_name}/ and run: make run",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.onboard",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("sample", type=Path, help="a sample of the city's extract (CSV)")
+    parser.add_argument("--profile-name", help="lower_snake_case name of the new profile (default: from the file name)")
+    parser.add_argument("--source", default="calls_for_service", choices=sorted(CANONICAL_SOURCES))
+    parser.add_argument("--timezone", help="the city's IANA time zone (e.g. America/Chicago)")
+    parser.add_argument("--out", type=Path, help="where to write the drafts (default: data/onboarding/<profile>/)")
+    args = parser.parse_args(argv)
+    if not args.sample.is_file():
+        parser.error(f"{args.sample}: no such file")
+    name = args.profile_name or re.sub(r"[^a-z0-9]+", "_", args.sample.stem.lower()).strip("_")
+    if not re.match(r"^[a-z][a-z0-9_]*$", name):
+        name = f"city_{name}"
+    out = args.out or PROJECT_ROOT / "data" / "onboarding" / name
+    print(render(onboard(args.sample, args.source, name, out, args.timezone)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

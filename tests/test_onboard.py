@@ -1,0 +1,120 @@
+"""The onboarding command, run as a person would run it, on extracts whose profile does not exist yet."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import yaml
+
+from orchestration.landing.profiles import parse_profile
+from orchestration.settings import PROJECT_ROOT
+
+from .conftest import FIXTURES
+
+DETROIT = FIXTURES / "onboarding" / "detroit_911_calls_sample.csv"
+
+
+def run_onboard(*args) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.onboard", *map(str, args)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_a_new_city_reports_matched_and_missing_fields_and_writes_drafts(tmp_path):
+    stdout = run_onboard(DETROIT, "--profile-name", "detroit_cfs", "--out", tmp_path)
+    draft = yaml.safe_load((tmp_path / "detroit_cfs.yaml").read_text())
+    # matched by the names the shipped profiles use, by usual names, or by a close name
+    assert draft["columns"] == {
+        "call_id": "incident_id",
+        "is_officer_initiated": "officerinitiated",
+        "call_type": "callcode",
+        "call_type_description": "calldescription",
+        "priority": "priority",
+        "received_at": "call_timestamp",
+        "district": "precinct_sca",
+        "latitude": "latitude",
+        "longitude": "longitude",
+        "block_address": "incident_address",
+    }
+    assert draft["timestamp_formats"] == {"received_at": "%Y/%m/%d %H:%M:%S"}
+    assert "MATCHED (10 of 19 canonical fields)" in stdout
+    missing = stdout.split("MISSING (9)\n", 1)[1].split("\n\n", 1)[0]
+    assert [line.split()[0] for line in missing.splitlines() if not line.startswith("     ")] == [
+        "call_source",
+        "initial_call_type",
+        "dispatched_at",
+        "enroute_at",
+        "arrived_at",
+        "cleared_at",
+        "disposition",
+        "beat",
+        "units_assigned",
+    ]
+    # dispatchtime is named like a dispatch time but holds minutes: not matched, and the reason is given
+    assert "dispatchtime: matched by name (a usual name for it), but its values are not timestamps" in stdout
+    assert "district              <- precinct_sca  (close to 'precinct' (0.84))" in stdout
+    # the draft is a profile the landing can use once its TODOs are done
+    profile = parse_profile(draft)
+    assert profile.lacks == [
+        "call_source",
+        "initial_call_type",
+        "dispatched_at",
+        "enroute_at",
+        "arrived_at",
+        "cleared_at",
+        "disposition",
+        "beat",
+        "units_assigned",
+    ]
+    assert "DRY RUN with the draft profile: read 24, landed 24, quarantined 0" in stdout
+    # every call type of the sample is new for this profile: blank rows for a person, most frequent first
+    with (tmp_path / "detroit_cfs_call_types.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == [
+        "source_profile",
+        "call_type",
+        "service_category",
+        "is_criminal",
+        "alternative_responder",
+        "is_officer_initiated",
+        "rationale",
+    ]
+    assert [r[1] for r in rows[1:]] == ["TRAFST", "3911", "SPCL", "ASLTIP", "MHCRIS", "ALRMB", "LARCRP", "WELFCK"]
+    assert all(r[0] == "detroit_cfs" and r[2:] == ["", "", "", "", ""] for r in rows[1:])
+    assert "        8  TRAFST  (TRAFFIC STOP)" in stdout
+
+
+def test_call_types_already_in_the_taxonomy_are_not_drafted_again(tmp_path):
+    sample = tmp_path / "milwaukee_sample.csv"
+    with (FIXTURES / "milwaukee" / "milwaukee_calls_for_service_2018-05.csv").open() as src:
+        sample.write_text("".join(line for _, line in zip(range(2001), src, strict=False)))
+    known = run_onboard(sample, "--profile-name", "milwaukee_cfs", "--out", tmp_path / "known")
+    assert "CALL TYPES NOT IN seeds/call_type_taxonomy.csv for milwaukee_cfs: 0" in known
+    new = run_onboard(sample, "--profile-name", "milwaukee_again", "--out", tmp_path / "new")
+    with (tmp_path / "new" / "milwaukee_again_call_types.csv").open(newline="") as fh:
+        drafted = [r["call_type"] for r in csv.DictReader(fh)]
+    with sample.open(newline="") as fh:
+        distinct = {r["nature"].strip().upper() for r in csv.DictReader(fh)}
+    assert sorted(drafted) == sorted(distinct) and len(drafted) > 50
+    # Milwaukee's own names are found as the shipped profile reads them
+    assert "call_type             <- nature  (as in profile milwaukee_cfs)" in new
+
+
+def test_a_semicolon_windows_1252_extract_is_sniffed(tmp_path):
+    text = DETROIT.read_text().replace(",", ";").replace("SPECIAL ATTENTION", "SPECIAL \u201cATTENTION\u201d")
+    sample = tmp_path / "semicolons.csv"
+    sample.write_bytes(text.encode("cp1252"))
+    stdout = run_onboard(sample, "--out", tmp_path / "out")
+    assert "encoding      : cp1252" in stdout
+    assert "delimiter     : ';'" in stdout
+    draft = yaml.safe_load((tmp_path / "out" / "semicolons.yaml").read_text())
+    assert draft["name"] == "semicolons"
+    assert draft["csv"] == {"delimiter": ";", "encoding": "cp1252"}
+    assert "DRY RUN with the draft profile: read 24, landed 24, quarantined 0" in stdout
