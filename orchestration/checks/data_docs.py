@@ -23,7 +23,7 @@ table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #
 text-align:left;vertical-align:top;font-size:.9rem}th{background:#f3f3f3}code,pre{font-size:.8rem}
 pre{white-space:pre-wrap;margin:0}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
 .warn{color:#9a6700;font-weight:600}.skip{color:#777}.muted{color:#666;font-size:.85rem}
-table.sample td,table.sample th{font-size:.8rem;padding:.2rem .35rem}
+table.sample td,table.sample th{font-size:.8rem;padding:.2rem .35rem}.scroll{overflow-x:auto;max-width:38rem}
 """
 
 
@@ -68,7 +68,7 @@ def _sample_table(rows: list[dict[str, Any]]) -> str:
     cols = list(rows[0])
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{escape(str(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f'<table class="sample"><tr>{head}</tr>{body}</table>'
+    return f'<div class="scroll"><table class="sample"><tr>{head}</tr>{body}</table></div>'
 
 
 def _observed(o: ExpectationOutcome) -> str:
@@ -82,6 +82,8 @@ def _observed(o: ExpectationOutcome) -> str:
         parts.append(f"{o.unexpected_count:,} unexpected of {o.considered:,}{pct}")
     elif o.observed is not None:
         parts.append(f"observed {escape(json.dumps(o.observed))}")
+    elif o.evaluated:
+        parts.append("no value to judge (all missing)")
     if "mostly" in o.expectation.kwargs:
         parts.append(f"mostly {o.expectation.kwargs['mostly']} per batch")
     if o.failing_batches:
@@ -108,6 +110,15 @@ def render_suite_page(outcome: SuiteOutcome, run_id: str | None, run_url: str | 
         )
     run = f'<a href="{escape(run_url)}">{escape(run_id or "")}</a>' if run_url else escape(run_id or "(no run)")
     skipped = f"<p class='skip'>{escape(outcome.skipped_reason)}</p>" if outcome.skipped_reason else ""
+    if outcome.parameters:
+        skipped += (
+            "<p class='muted'>suite parameters: "
+            + "; ".join(
+                f"<code>{escape(profile)}</code>: " + (escape(json.dumps(values)) if values else "none")
+                for profile, values in outcome.parameters.items()
+            )
+            + "</p>"
+        )
     source = escape(str(suite.path.relative_to(suite.path.parents[2]))) if suite.path else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{escape(suite.name)}: {word}</title><style>{STYLE}</style></head><body>

@@ -81,6 +81,7 @@ class SuiteOutcome:
     batches: int = 0
     elapsed_seconds: float = 0.0
     skipped_reason: str | None = None
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     validated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def failed(self, severity: str | None = None) -> list[ExpectationOutcome]:
@@ -118,6 +119,7 @@ class SuiteOutcome:
                 "batches": self.batches,
                 "elapsed_seconds": round(self.elapsed_seconds, 3),
                 "skipped_reason": self.skipped_reason,
+                "parameters": self.parameters,
                 "engine": "duckdb-sql",
             },
         }
@@ -416,7 +418,14 @@ def evaluate_suite(con: duckdb.DuckDBPyConnection, suite: Suite, sample_size: in
     rows, batches = _map_expectations(
         con, suite, map_exps, columns, profiles, profile_col, params, batch_by, sample_size, outcomes
     )
-    outcome = SuiteOutcome(suite, [outcomes[i] for i in range(len(suite.expectations))], rows=rows, batches=batches)
+    used = set().union(*(e.parameters for e in suite.expectations))
+    outcome = SuiteOutcome(
+        suite,
+        [outcomes[i] for i in range(len(suite.expectations))],
+        rows=rows,
+        batches=batches,
+        parameters={p or "table": {k: v for k, v in params[p].items() if k in used} for p in profiles if used},
+    )
     outcome.elapsed_seconds = time.perf_counter() - started
     return outcome
 

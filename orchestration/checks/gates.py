@@ -111,6 +111,8 @@ def gate_metadata(outcome: SuiteOutcome, page: Path | None) -> dict:
         skipped.insert(0, f"- whole suite: {outcome.skipped_reason}")
     if skipped:
         meta["skipped"] = MetadataValue.md("\n".join(skipped))
+    if outcome.parameters:
+        meta["parameters"] = MetadataValue.json(outcome.parameters)
     if page is not None:
         meta["data_docs"] = MetadataValue.path(str(page))
     return meta
