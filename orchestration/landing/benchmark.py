@@ -3,15 +3,17 @@
     python -m orchestration.landing.benchmark --gigabytes 2 --workdir /tmp/psw_bench
 
 writes a Milwaukee-shaped calls-for-service CSV of about that size (streaming, a few MB of
-memory), lands it into a fresh DuckDB file in a child process, and prints the file size,
-rows, seconds and the child's peak resident memory. The tests run the same code at a few MB
-(tests/test_robustness.py); this script is for the real 2 GB measurement, kept out of the suite.
+memory; an existing file of that size in the workdir is reused), lands it into a fresh DuckDB
+file in a child process, and prints rows, seconds and the child's peak resident memory. Set
+PSW_LANDING_MEMORY_LIMIT to try another DuckDB memory cap. The tests run the same code at 16 and
+128 MB (tests/test_robustness.py); this script is for the real 2 GB measurement, kept out of the suite.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -108,13 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     warehouse = args.workdir / "benchmark.duckdb"
     for p in (warehouse, Path(str(warehouse) + ".wal")):
         p.unlink(missing_ok=True)
-    started = time.perf_counter()
-    rows = write_calls(csv_path, int(args.gigabytes * (1 << 30)))
-    print(
-        f"wrote {csv_path} ({csv_path.stat().st_size / (1 << 20):,.0f} MiB, {rows:,} rows) "
-        f"in {time.perf_counter() - started:.0f} s; writer peak RSS "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
-    )
+    target = int(args.gigabytes * (1 << 30))
+    if csv_path.exists() and target <= csv_path.stat().st_size < target + (1 << 20):
+        print(f"reusing {csv_path} ({csv_path.stat().st_size / (1 << 20):,.0f} MiB)")
+    else:
+        started = time.perf_counter()
+        rows = write_calls(csv_path, target)
+        print(
+            f"wrote {csv_path} ({csv_path.stat().st_size / (1 << 20):,.0f} MiB, {rows:,} rows) "
+            f"in {time.perf_counter() - started:.0f} s; writer peak RSS "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
+        )
+    print(f"DuckDB memory limit while landing: {os.environ.get('PSW_LANDING_MEMORY_LIMIT', '1GB')}")
     print(f"baseline (imports + DuckDB) peak RSS: {baseline_rss_mib()} MiB")
     result = land_and_measure(csv_path, warehouse)
     print(f"landed: {json.dumps(result)}")
