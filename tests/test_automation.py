@@ -159,6 +159,14 @@ def test_a_replaced_file_is_requested_again(landing):
     assert request.tags["psw/new_files"] == "demo_city/calls_for_service/calls_for_service_2025-05.csv"
 
 
+def test_a_file_that_left_the_folder_leaves_the_cursor(landing):
+    harness = SensorHarness(landing)
+    path = write_extract(landing / "demo_city" / "calls_for_service" / "calls_for_service_2025-05.csv")
+    harness.tick()
+    path.unlink()
+    assert harness.tick().run_requests == [] and json.loads(harness.cursor)["files"] == {}
+
+
 def test_a_file_no_profile_reads_is_ignored(landing):
     harness = SensorHarness(landing)
     (landing / "notes").mkdir(parents=True)

@@ -11,6 +11,7 @@
 | PSW_ALERT_SMTP_STARTTLS / _SSL | ``true`` to use STARTTLS / implicit TLS                          |
 | PSW_ALERT_ON_WARN             | ``true``: warning-severity gate failures alert too (default: only blocking ones) |
 | PSW_DAGSTER_BASE_URL          | the Dagster UI's address, for links to the run (default http://127.0.0.1:3000) |
+| PSW_ALERT_TIMEOUT_SECONDS     | how long one channel may take (default 10)                        |
 
 Each channel is off when its variable is unset; with nothing set, alerts are off. Delivery
 never raises: a channel that cannot be reached is logged and reported in the check's metadata,

@@ -56,10 +56,11 @@ def new_extracts(
     seen: dict[str, str] = json.loads(cursor)["files"] if cursor else {}
     now = time.time() if now is None else now
     new: list[tuple[str, str]] = []
-    updated = dict(seen)
+    updated: dict[str, str] = {}  # files no longer in the folder drop out, so the cursor stays small
     for rel, (path, source) in sorted(extract_files(landing).items()):
         signature = file_signature(path)
         if seen.get(rel) == signature:
+            updated[rel] = signature
             continue
         if now - path.stat().st_mtime < settle_seconds:
             continue  # still arriving: look again at the next tick
