@@ -19,6 +19,7 @@ from dagster import (
     multi_asset,
 )
 
+from orchestration.engines import current_target, hand_raw_to_target
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
 from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, land_file
@@ -164,6 +165,9 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                     ),
                 },
             )
+        handed = hand_raw_to_target(con)
+        if handed:
+            context.log.info(f"raw tables handed to the {current_target()} target: {handed}")
     if refused:
         raise Failure(
             description=f"{len(refused)} file(s) refused; the other files were landed.",
