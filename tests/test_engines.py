@@ -7,6 +7,7 @@ are compared with the DuckDB build: counts exactly, sums and shares to 1e-6.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 
 from orchestration.engines import export_for_spark, replicate_to_postgres
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.transform.project import dbt_executable
 
 ENGINE_DATABASE = "psw_engine_test"
@@ -35,10 +36,17 @@ def dbt(target: str, env: dict[str, str], target_path: Path, *args: str) -> None
 
 
 def build(target: str, env: dict[str, str], target_path: Path) -> float:
+    """Seed and run every model on the target; the time is kept in artifacts/engine_builds.json."""
     started = time.perf_counter()
     dbt(target, env, target_path, "seed")
     dbt(target, env, target_path, "run")
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    record = PROJECT_ROOT / "artifacts" / "engine_builds.json"
+    record.parent.mkdir(exist_ok=True)
+    times = json.loads(record.read_text()) if record.exists() else {}
+    times[target] = round(seconds, 1)
+    record.write_text(json.dumps(times, indent=2))
+    return seconds
 
 
 @pytest.fixture(scope="module")
