@@ -115,7 +115,20 @@ OFFICER_INITIATED = """
 HOURS_OF_WEEK = """
     SELECT hour_of_week, sum(events) FROM marts.mart_officer_initiated_activity GROUP BY 1 ORDER BY 1
 """
-QUERIES = [SERVICE_DEMAND, MONTHLY_SHARES, COVERAGE, OFFICER_INITIATED, HOURS_OF_WEEK]
+DIVERGENCE = """
+    SELECT city, period_type, cast(period_start AS varchar), area_id, reported_crimes, stops,
+           location_quotient, location_quotient_rank, untethered_stops
+    FROM marts.mart_enforcement_divergence ORDER BY 1, 2, 3, 4
+"""
+# Every engine computes an exact, interpolated percentile (DuckDB quantile_cont, PostgreSQL
+# percentile_cont, Spark percentile): equal to 1e-6.
+RESPONSE_TIMES = """
+    SELECT source_profile, cast(call_month AS varchar), coalesce(priority, 'all'), coalesce(area_id, 'all'), calls,
+           median_received_to_on_scene_minutes, p90_received_to_on_scene_minutes, share_within_target
+    FROM marts.mart_response_times ORDER BY 1, 2, 3, 4
+"""
+QUERIES = [SERVICE_DEMAND, MONTHLY_SHARES, COVERAGE, OFFICER_INITIATED, HOURS_OF_WEEK, DIVERGENCE, RESPONSE_TIMES]
+IDS = ["service_demand", "monthly_shares", "coverage", "oi", "hour_of_week", "divergence", "response_times"]
 
 
 def normalise(rows):
@@ -124,14 +137,14 @@ def normalise(rows):
     ]
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=["service_demand", "monthly_shares", "coverage", "oi", "hour_of_week"])
+@pytest.mark.parametrize("query", QUERIES, ids=IDS)
 def test_postgres_marts_equal_duckdb_marts(query, demo_warehouse, postgres_marts):
     expected = normalise(demo_warehouse.execute(query).fetchall())
     assert expected, "the DuckDB build has rows to compare"
     assert _close(normalise(postgres_marts(query)), expected)
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=["service_demand", "monthly_shares", "coverage", "oi", "hour_of_week"])
+@pytest.mark.parametrize("query", QUERIES, ids=IDS)
 def test_spark_marts_equal_duckdb_marts(query, demo_warehouse, spark_marts):
     expected = normalise(demo_warehouse.execute(query).fetchall())
     assert _close(normalise(spark_marts(query)), expected)
