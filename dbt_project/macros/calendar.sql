@@ -22,3 +22,12 @@
 {% macro minutes_between(start_ts, end_ts) -%}
     ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 60.0)
 {%- endmacro %}
+
+{#- The period grains the enforcement and violence marts report on, one row each (a CTE body). -#}
+{% macro period_types() -%}
+    select 'month' as period_type
+    union all
+    select 'quarter' as period_type
+    union all
+    select 'year' as period_type
+{%- endmacro %}

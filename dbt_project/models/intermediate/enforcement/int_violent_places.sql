@@ -17,11 +17,7 @@ events as (
 ),
 
 period_types as (
-    select 'month' as period_type
-    union all
-    select 'quarter' as period_type
-    union all
-    select 'year' as period_type
+    {{ period_types() }}
 ),
 
 place_months as (

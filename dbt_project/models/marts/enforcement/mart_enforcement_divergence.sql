@@ -13,11 +13,7 @@ with area_months as (
 ),
 
 period_types as (
-    select 'month' as period_type
-    union all
-    select 'quarter' as period_type
-    union all
-    select 'year' as period_type
+    {{ period_types() }}
 ),
 
 by_period as (

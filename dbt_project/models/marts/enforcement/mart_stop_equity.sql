@@ -63,11 +63,7 @@ cells as (
 ),
 
 period_types as (
-    select 'month' as period_type
-    union all
-    select 'quarter' as period_type
-    union all
-    select 'year' as period_type
+    {{ period_types() }}
 ),
 
 area_scopes as (

@@ -14,11 +14,7 @@ area_months as (
 ),
 
 period_types as (
-    select 'month' as period_type
-    union all
-    select 'quarter' as period_type
-    union all
-    select 'year' as period_type
+    {{ period_types() }}
 ),
 
 place_levels as (
