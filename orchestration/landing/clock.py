@@ -12,13 +12,15 @@ A CAD export usually writes local times without an offset. Twice a year that is 
 
 DuckDB's ICU conversion already treats a gap this way but picks the *second* occurrence of a
 repeated time, so the transitions are computed here (from the IANA database through zoneinfo)
-and written into the SQL: only values on a transition date pay for the extra checks.
+and handed to the SQL as session variables (lists indexed by the value's date): only values on a
+transition date pay for the extra checks, and no join is needed (five joins, one per timestamp
+column, cost more than the rest of the landing query together).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -63,30 +65,63 @@ def transitions(tz_name: str) -> tuple[Transition, ...]:
     return tuple(out)
 
 
-def transition_days(tz_name: str) -> list[tuple]:
-    """Rows (day, kind, local_from, local_to, offset_before_seconds) for a lookup table keyed by
-    local date: a value is checked against the transition of its own day only."""
-    rows = []
+FIRST_DAY = date(FIRST_YEAR, 1, 1)
+DAYS = (date(LAST_YEAR + 1, 1, 1) - FIRST_DAY).days
+# Session variables holding the lookup lists (DuckDB's SET VARIABLE / getvariable).
+VARIABLES = ("psw_tz_index", "psw_tz_kind", "psw_tz_from", "psw_tz_to", "psw_tz_offset_before")
+
+
+@lru_cache(maxsize=64)
+def transition_lookup(tz_name: str) -> dict[str, list]:
+    """Lists for the session variables: ``psw_tz_index`` has one entry per local date from 1970 to
+    2040, the (1-based) transition of that date or NULL; the other lists describe each transition.
+    A value finds its own day's transition by two list lookups, with no join."""
+    index: list[int | None] = [None] * DAYS
+    kind, local_from, local_to, offset_before = [], [], [], []
     for t in transitions(tz_name):
-        days = {t.local_from.date(), (t.local_to - timedelta(seconds=1)).date()}
-        for day in sorted(days):
-            rows.append((day, t.kind, t.local_from, t.local_to, int(t.offset_before.total_seconds())))
-    return rows
+        kind.append(t.kind)
+        local_from.append(t.local_from)
+        local_to.append(t.local_to)
+        offset_before.append(int(t.offset_before.total_seconds()))
+        for day in {t.local_from.date(), (t.local_to - timedelta(seconds=1)).date()}:
+            index[(day - FIRST_DAY).days] = len(kind)
+    return dict(zip(VARIABLES, (index, kind, local_from, local_to, offset_before), strict=True))
 
 
-def local_to_utc_sql(naive_sql: str, transition_alias: str, tz_name: str) -> tuple[str, str]:
+VARIABLE_TYPES = ("INTEGER[]", "VARCHAR[]", "TIMESTAMP[]", "TIMESTAMP[]", "BIGINT[]")
+
+
+def set_transition_variables(con, tz_name: str) -> None:
+    """Put the zone's lookup lists in the connection's session variables (see transition_index_sql)."""
+    for (name, values), sql_type in zip(transition_lookup(tz_name).items(), VARIABLE_TYPES, strict=True):
+        con.execute(f"SET VARIABLE {name} = ?::{sql_type}", [values])
+
+
+def transition_index_sql(naive_sql: str) -> str:
+    """The transition of a naive local TIMESTAMP's own date (NULL if none or outside 1970-2040)."""
+    return (
+        f"(CASE WHEN {naive_sql} >= TIMESTAMP '{FIRST_DAY}' AND {naive_sql} < TIMESTAMP '{LAST_YEAR + 1}-01-01' "
+        f"THEN getvariable('psw_tz_index')[(CAST({naive_sql} AS DATE) - DATE '{FIRST_DAY}') + 1] END)"
+    )
+
+
+def local_to_utc_sql(naive_sql: str, index_sql: str, tz_name: str) -> tuple[str, str]:
     """(UTC TIMESTAMP expression, flag expression) for a naive local TIMESTAMP expression, where
-    ``transition_alias`` is the transition table joined on the value's local date (NULL columns if none)."""
+    ``index_sql`` is its transition (transition_index_sql; NULL on an ordinary day)."""
     tz_literal = "'" + tz_name.replace("'", "''") + "'"
     icu = f"timezone('UTC', timezone({tz_literal}, {naive_sql}))"
-    a = transition_alias
-    within = f"{naive_sql} >= {a}.local_from AND {naive_sql} < {a}.local_to"
+
+    def of(variable: str) -> str:
+        return f"getvariable('{variable}')[{index_sql}]"
+
+    within = f"{index_sql} IS NOT NULL AND {naive_sql} >= {of('psw_tz_from')} AND {naive_sql} < {of('psw_tz_to')}"
     utc = (
-        f"(CASE WHEN {a}.kind = 'repeat' AND {within} "
-        f"THEN {naive_sql} - to_seconds({a}.offset_before_seconds) ELSE {icu} END)"
+        f"(CASE WHEN {index_sql} IS NULL THEN {icu} "
+        f"WHEN {of('psw_tz_kind')} = 'repeat' AND {within} "
+        f"THEN {naive_sql} - to_seconds({of('psw_tz_offset_before')}) ELSE {icu} END)"
     )
     flag = (
-        f"(CASE WHEN {within} THEN CASE {a}.kind WHEN 'gap' THEN 'dst_gap_shifted_forward' "
+        f"(CASE WHEN {within} THEN CASE {of('psw_tz_kind')} WHEN 'gap' THEN 'dst_gap_shifted_forward' "
         "ELSE 'dst_repeat_first_occurrence' END END)"
     )
     return utc, flag

@@ -37,7 +37,7 @@ import duckdb
 
 from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
-from orchestration.landing.clock import local_to_utc_sql, transition_days
+from orchestration.landing.clock import local_to_utc_sql, set_transition_variables, transition_index_sql
 from orchestration.landing.profiles import KEEP, FieldSource, SourceProfile
 from orchestration.landing.projection import PROJECTIONS
 
@@ -150,7 +150,7 @@ file_sha256 = csvfile.file_sha256
 class _FieldSql:
     """SQL for one canonical field, in steps: ``prepared`` columns (computed once from the
     file's columns), ``timed`` columns (local timestamps to UTC, with the day's daylight-saving
-    transition joined as ``_tz_<field>``), then the canonical ``value``, ``problems`` and ``flags``."""
+    transition found by date, see clock.py), then the canonical ``value``, ``problems`` and ``flags``."""
 
     prepared: dict[str, str]
     value: str
@@ -261,9 +261,9 @@ class _Plan:
             if naive:
                 local = quote_ident(f"_l_{fld}")
                 prepared[f"_l_{fld}"] = f"try_strptime({v}, {_sql_list(naive)})"
-                alias = quote_ident(f"_tz_{fld}")
-                joins.append(f"LEFT JOIN _landing_tz {alias} ON CAST({local} AS DATE) = {alias}.day")
-                utc_local, dst_flag = local_to_utc_sql(local, alias, self.profile.timezone)
+                index = quote_ident(f"_i_{fld}")
+                prepared[f"_i_{fld}"] = transition_index_sql(local)
+                utc_local, dst_flag = local_to_utc_sql(local, index, self.profile.timezone)
                 parts.append(utc_local)
                 timed[f"_d_{fld}"] = dst_flag
                 flags.append(
@@ -582,7 +582,6 @@ _WORK_TABLES = tuple(
         "rejects_bad",
         "rejects_bad_scan",
         "rej",
-        "tz",
         "steps_g",
         "steps_p",
     )
@@ -660,14 +659,7 @@ def _land_rows(
     problems_sql = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     prepared_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in prepared.items())
     timed_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in timed.items())
-    tz_rows = transition_days(profile.timezone)
-    days, kinds, froms, tos, offsets = ([row[k] for row in tz_rows] for k in range(5))
-    con.execute(
-        "CREATE TEMP TABLE _landing_tz AS SELECT unnest(?::DATE[]) AS day, unnest(?::VARCHAR[]) AS kind, "
-        "unnest(?::TIMESTAMP[]) AS local_from, unnest(?::TIMESTAMP[]) AS local_to, "
-        "unnest(?::BIGINT[]) AS offset_before_seconds",
-        [days, kinds, froms, tos, offsets],
-    )
+    set_transition_variables(con, profile.timezone)
     index_sql, index_join, line_sql, line_join = _row_number_sql(con, layout, reject_index)
 
     def checked(pass_name: str, keep: str) -> str:
@@ -707,8 +699,11 @@ def _land_rows(
         """,
         [result.batch_id, result.source_file, now, profile.name, profile.timezone],
     ).fetchone()[0]
-    bad_values = con.execute(
-        f"""
+    # Every readable row is either landed or has a problem: the third pass only when some have one.
+    bad_values = 0
+    if result.rows_landed < good:
+        bad_values = con.execute(
+            f"""
         INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
         SELECT ?, ?, ?, ?, _row_number,
                CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
@@ -720,8 +715,8 @@ def _land_rows(
                _original::VARCHAR, ?
         FROM ({checked("_landing_rejects_bad", "len(_problems) > 0")})
         """,
-        [result.batch_id, source, profile.name, result.source_file, now],
-    ).fetchone()[0]
+            [result.batch_id, source, profile.name, result.source_file, now],
+        ).fetchone()[0]
     _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header)
     result.rows_quarantined = bad_values + len(reject_lines)
     for error_type, n in con.execute(

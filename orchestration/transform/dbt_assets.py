@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (through dagster-dbt)."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext
@@ -11,7 +12,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.transform.project import build_args, dbt_project, ensure_manifest
+from orchestration.resources import WarehouseResource
+from orchestration.transform.project import build_args, dbt_project, ensure_manifest, full_refresh_reason, record_build
 
 ensure_manifest()
 
@@ -31,6 +33,14 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator)
-def warehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Build the selected models and seeds and run their tests, in dependency order."""
-    yield from dbt.cli(build_args(), context=context).stream()
+def warehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Build the selected models and seeds and run their tests, in dependency order. The large
+    facts build incrementally (only rows landed since the last build); everything is rebuilt from
+    raw when the seeds, models or macros changed since then (or PSW_FULL_REFRESH=1)."""
+    warehouse_path = Path(warehouse.path)
+    reason = full_refresh_reason(warehouse_path)
+    if reason:
+        context.log.info(f"dbt build --full-refresh: {reason}")
+    yield from dbt.cli(build_args(full_refresh=reason is not None), context=context).stream()
+    if not context.is_subset:  # a partial build leaves other models on the old inputs
+        record_build(warehouse_path)

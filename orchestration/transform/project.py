@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 
 def dbt_executable() -> str:
@@ -30,17 +32,69 @@ def parse_args() -> list[str]:
     return ["parse", "--quiet"]
 
 
-def build_args(selection: list[str] | None = None) -> list[str]:
+def build_args(selection: list[str] | None = None, full_refresh: bool = False) -> list[str]:
     """``dbt build`` (models, seeds and tests in DAG order), optionally limited to a selection."""
     args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
     if selection:
         args += ["--select", *selection]
     return args
 
 
+# What the incremental models were last built with: a change to any of it (a seed's taxonomy or
+# costs, a model's logic, a variable) makes rows built before it wrong, so it asks for a full refresh.
+TRANSFORM_INPUTS = ("seeds", "dbt_project/models", "dbt_project/macros", "dbt_project/dbt_project.yml")
+
+
+def _input_files() -> list[Path]:
+    files = []
+    for entry in (*TRANSFORM_INPUTS, "dbt_project/profiles.yml"):
+        root = PROJECT_ROOT / entry
+        files += [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    return files
+
+
+def newest_input_mtime() -> float:
+    return max(p.stat().st_mtime for p in _input_files())
+
+
+def transform_fingerprint() -> str:
+    """One hash of every file the dbt build reads (seeds, models, macros, project variables)."""
+    digest = hashlib.sha256()
+    for path in _input_files():
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_state_path(warehouse_path: Path) -> Path:
+    """Beside the warehouse: the fingerprint its incremental models were built with."""
+    return warehouse_path.with_name(warehouse_path.name + ".build-state.json")
+
+
+def full_refresh_reason(warehouse_path: Path) -> str | None:
+    """Why the next build must rebuild the incremental models from all of raw, or None."""
+    if os.environ.get("PSW_FULL_REFRESH", "").lower() in ("1", "true", "yes"):
+        return "PSW_FULL_REFRESH is set"
+    state = build_state_path(warehouse_path)
+    if not state.exists():
+        return "no record of an earlier build of this warehouse"
+    if json.loads(state.read_text()).get("fingerprint") != transform_fingerprint():
+        return "seeds, models or macros changed since the last build"
+    return None
+
+
+def record_build(warehouse_path: Path) -> None:
+    build_state_path(warehouse_path).write_text(json.dumps({"fingerprint": transform_fingerprint()}))
+
+
 def ensure_manifest(force: bool = False) -> Path:
     """Write target/manifest.json with ``dbt parse`` if it is missing (or when forced)."""
     manifest = dbt_project.manifest_path
+    stamp = manifest.with_name("manifest.parsed-with.json")
+    parsed_with = json.dumps({"inputs": newest_input_mtime(), "target": dbt_target(), "env": _parse_env()})
+    if force and manifest.exists() and stamp.exists() and stamp.read_text() == parsed_with:
+        force = False  # nothing dbt reads changed since this manifest was written: parsing again gives it back
     if force or not manifest.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
         subprocess.run(
             [
@@ -56,4 +110,10 @@ def ensure_manifest(force: bool = False) -> Path:
             check=True,
             cwd=DBT_PROJECT_DIR,
         )
+        stamp.write_text(parsed_with)
     return manifest
+
+
+def _parse_env() -> dict[str, str]:
+    """The environment variables the profiles and project read at parse time."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(("PSW_", "DBT_"))}

@@ -1,9 +1,19 @@
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key='call_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with source as (
     select
         *,
         -- the latest landing of an id wins: a corrected record replaces the earlier one
         {{ latest_version_rank('call_id') }} as _version_rank
     from {{ source('raw', 'calls_for_service') }}
+    {{ loaded_since_last_build('_loaded_at') }}
 ),
 
 renamed as (

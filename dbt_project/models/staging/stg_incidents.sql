@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key='incident_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with source as (
     select
         *,
         {{ latest_version_rank('incident_id') }} as _version_rank
     from {{ source('raw', 'incidents') }}
+    {{ loaded_since_last_build('_loaded_at') }}
 ),
 
 renamed as (

@@ -1,8 +1,18 @@
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key='stop_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with source as (
     select
         *,
         {{ latest_version_rank('stop_id') }} as _version_rank
     from {{ source('raw', 'stops') }}
+    {{ loaded_since_last_build('_loaded_at') }}
 ),
 
 renamed as (

@@ -4,8 +4,18 @@
     Time on call: dispatch (or the earliest time recorded) to clear; where that is missing or
     unusable, the category's default from service_time_defaults, and the method says so.
 -#}
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key='call_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
 with calls as (
     select * from {{ ref('stg_calls_for_service') }}
+    {{ loaded_since_last_build('loaded_at') }}
 ),
 
 taxonomy as (
@@ -142,7 +152,8 @@ final as (
         -- lineage
         costed.batch_id,
         costed.source_file,
-        costed.source_row_number
+        costed.source_row_number,
+        costed.loaded_at
     from costed
     cross join officer_cost
     left join alternative_cost

@@ -1,5 +1,19 @@
-with calls as (
-    select * from {{ ref('int_calls_classified') }}
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key=['source_profile', 'call_month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+with touched as (
+    {{ months_touched_since_last_build('calls_for_service', 'call_id', 'received_at') }}
+),
+
+calls as (
+    select int_calls.* from {{ ref('int_calls_classified') }} as int_calls
+    {{ in_touched_months('int_calls', 'call_month') }}
 ),
 
 grouped as (
@@ -11,7 +25,8 @@ grouped as (
         sum(case when is_in_taxonomy then 0 else 1 end) as calls_not_in_taxonomy,
         count(distinct case when is_in_taxonomy then null else call_type end) as call_types_not_in_taxonomy,
         sum(officer_hours) as officer_hours,
-        sum(case when is_classified then 0 else officer_hours end) as unclassified_officer_hours
+        sum(case when is_classified then 0 else officer_hours end) as unclassified_officer_hours,
+        max(loaded_at) as loaded_through
     from calls
     group by source_profile, call_month
 )

@@ -2,7 +2,42 @@
     What officers do on their own initiative: self-initiated CAD events (by call type) and
     stops (by stop type), per month x area x activity type x hour of the week.
 -#}
-with events as (
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key=['source_profile', 'activity_month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+with touched as (
+    {{ months_touched_since_last_build('calls_for_service', 'call_id', 'received_at') }}
+    union
+    {{ months_touched_since_last_build('stops', 'stop_id', 'stopped_at') }}
+),
+
+officer_calls as (
+    select int_calls.*
+    from {{ ref('int_calls_classified') }} as int_calls
+    {{ in_touched_months('int_calls', 'call_month') }}
+    where int_calls.is_officer_initiated
+),
+
+stops_with_month as (
+    select
+        *,
+        {{ month_start('stopped_at_local') }} as stop_month
+    from {{ ref('stg_stops') }}
+),
+
+stops_in_scope as (
+    select stops_with_month.*
+    from stops_with_month
+    {{ in_touched_months('stops_with_month', 'stop_month') }}
+),
+
+events as (
     select
         source_profile,
         'cad_event' as activity_source,
@@ -19,9 +54,9 @@ with events as (
         0 as arrests,
         0 as citations,
         0 as warnings,
-        0 as no_enforcement_stops
-    from {{ ref('int_calls_classified') }}
-    where is_officer_initiated
+        0 as no_enforcement_stops,
+        max(loaded_at) as loaded_through
+    from officer_calls
     group by source_profile, call_month, area_id, district, lower(call_type), hour_of_week
 ),
 
@@ -29,7 +64,7 @@ stops as (
     select
         source_profile,
         'stop' as activity_source,
-        {{ month_start('stopped_at_local') }} as activity_month,
+        stop_month as activity_month,
         coalesce(beat, district, 'unknown') as area_id,
         district,
         'stop: ' || coalesce(stop_type, 'unknown') as activity_type,
@@ -42,11 +77,12 @@ stops as (
         sum(case when outcome = 'arrest' then 1 else 0 end) as arrests,
         sum(case when outcome in ('citation', 'summons') then 1 else 0 end) as citations,
         sum(case when outcome = 'warning' then 1 else 0 end) as warnings,
-        sum(case when outcome = 'none' or outcome is null then 1 else 0 end) as no_enforcement_stops
-    from {{ ref('stg_stops') }}
+        sum(case when outcome = 'none' or outcome is null then 1 else 0 end) as no_enforcement_stops,
+        max(loaded_at) as loaded_through
+    from stops_in_scope
     group by
         source_profile,
-        {{ month_start('stopped_at_local') }},
+        stop_month,
         coalesce(beat, district, 'unknown'),
         district,
         'stop: ' || coalesce(stop_type, 'unknown'),

@@ -1,5 +1,19 @@
-with calls as (
-    select * from {{ ref('int_calls_classified') }}
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key=['source_profile', 'call_month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+
+with touched as (
+    {{ months_touched_since_last_build('calls_for_service', 'call_id', 'received_at') }}
+),
+
+calls as (
+    select int_calls.* from {{ ref('int_calls_classified') }} as int_calls
+    {{ in_touched_months('int_calls', 'call_month') }}
 ),
 
 grouped as (
@@ -21,7 +35,8 @@ grouped as (
         sum(case when is_alternative_eligible then officer_hours else 0 end) as alternative_eligible_officer_hours,
         sum(case when is_alternative_eligible then estimated_cost else 0 end) as alternative_eligible_cost,
         sum(alternative_cost) as alternative_responder_cost,
-        sum(case when time_on_call_method = 'measured' then 1 else 0 end) as calls_with_measured_time
+        sum(case when time_on_call_method = 'measured' then 1 else 0 end) as calls_with_measured_time,
+        max(loaded_at) as loaded_through
     from calls
     group by source_profile, call_month, area_id, area_level, district, service_category, call_source
 )

@@ -1,0 +1,57 @@
+{#-
+    Incremental builds of the large facts (calls, incidents, stops, requests and what is built
+    row by row from them). A run reads only the raw rows landed since the last build (by load
+    time, so a late-arriving record for an old day is picked up like any other) and replaces
+    rows by key (delete+insert), so a corrected record (the same id landed again with new
+    values) replaces the earlier version. `dbt build --full-refresh` rebuilds from all of raw;
+    the Dagster job does that by itself when a reference seed (taxonomy, costs) has changed.
+    Spark builds them as tables: its parquet tables have no delete.
+-#}
+{% macro large_fact_materialization() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}
+
+{#- A WHERE clause keeping the rows loaded at or after the newest load already built (the last
+    batch is read again: replacing it by key changes nothing). Empty on a full build. -#}
+{% macro loaded_since_last_build(loaded_at_column, built_column='loaded_at') -%}
+    {%- if is_incremental() %}
+        where {{ loaded_at_column }} >= (
+            select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- Month marts (one source profile x month per key) rebuild only the months a new load touched:
+    the month of every version of every id landed since the mart's last build, so a correction
+    that moves a record to another month rebuilds both months. Pairs (source_profile, month);
+    none on a full build (nothing is filtered then). -#}
+{% macro months_touched_since_last_build(raw_table, id_column, time_column, built_column='loaded_through') -%}
+    {%- if not is_incremental() %}
+    select cast(null as {{ dbt.type_string() }}) as source_profile, cast(null as date) as touched_month
+    where 1 = 0
+    {%- else %}
+    select distinct
+        versions._source_profile as source_profile,
+        {{ month_start(utc_to_local('cast(versions.' ~ time_column ~ ' as timestamp)', 'versions._timezone')) }}
+            as touched_month
+    from {{ source('raw', raw_table) }} as versions
+    inner join (
+        select distinct _source_profile, {{ id_column }}
+        from {{ source('raw', raw_table) }}
+        where _loaded_at >= (
+            select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
+        )
+    ) as changed
+        on versions._source_profile = changed._source_profile and versions.{{ id_column }} = changed.{{ id_column }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Join keeping the rows of the touched months only (on an incremental build; nothing otherwise). -#}
+{% macro in_touched_months(relation_alias, month_column, touched_cte='touched') -%}
+    {%- if is_incremental() %}
+    inner join {{ touched_cte }}
+        on
+            {{ relation_alias }}.source_profile = {{ touched_cte }}.source_profile
+            and {{ relation_alias }}.{{ month_column }} = {{ touched_cte }}.touched_month
+    {%- endif %}
+{%- endmacro %}
