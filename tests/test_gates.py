@@ -525,12 +525,13 @@ class MartBreak:
     expected: int
 
 
+# fct_calls_for_service is a view of int_calls_classified: its breaks are made in the stored rows.
 MART_BREAKS = [
     MartBreak(
         "negative_duration",
         "fct_calls_for_service",
         "expect_column_values_to_be_between(time_on_call_minutes)",
-        "UPDATE marts.fct_calls_for_service SET time_on_call_minutes = -5 "
+        "UPDATE intermediate.int_calls_classified SET time_on_call_minutes = -5 "
         "WHERE call_key IN (SELECT call_key FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 3)",
         3,
     ),
@@ -538,7 +539,7 @@ MART_BREAKS = [
         "negative_cost",
         "fct_calls_for_service",
         "expect_column_values_to_be_between(estimated_cost)",
-        "UPDATE marts.fct_calls_for_service SET estimated_cost = -1 "
+        "UPDATE intermediate.int_calls_classified SET estimated_cost = -1 "
         "WHERE call_key IN (SELECT call_key FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 2)",
         2,
     ),
@@ -546,7 +547,7 @@ MART_BREAKS = [
         "staged_calls_missing_from_the_fact",
         "fct_calls_for_service",
         "unexpected_rows_expectation(every_staged_call_is_in_the_fact)",
-        "DELETE FROM marts.fct_calls_for_service "
+        "DELETE FROM intermediate.int_calls_classified "
         "WHERE call_key IN (SELECT call_key FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 4)",
         4,
     ),
@@ -554,7 +555,8 @@ MART_BREAKS = [
         "duplicate_call",
         "fct_calls_for_service",
         "expect_column_values_to_be_unique(call_key)",
-        "INSERT INTO marts.fct_calls_for_service SELECT * FROM marts.fct_calls_for_service ORDER BY call_key LIMIT 1",
+        "INSERT INTO intermediate.int_calls_classified SELECT * FROM intermediate.int_calls_classified "
+        "ORDER BY call_key LIMIT 1",
         2,
     ),
     MartBreak(

@@ -58,13 +58,14 @@ def incremental_run(tmp_path_factory):
     assert first.success, [e.message for e in first.all_events if e.is_failure]
 
     con = duckdb.connect(str(settings.warehouse_path))
-    # Tamper with one call of an untouched month (June) and one service-demand row of it.
+    # Tamper with one call of an untouched month (June) and one service-demand row of it (the
+    # calls are stored in int_calls_classified; fct_calls_for_service is a view of it).
     june_call = con.execute(
-        "SELECT call_key FROM marts.fct_calls_for_service WHERE call_month = DATE '2025-06-01' "
+        "SELECT call_key FROM intermediate.int_calls_classified WHERE call_month = DATE '2025-06-01' "
         "ORDER BY call_key LIMIT 1"
     ).fetchone()[0]
     # (in columns the serving gate does not judge: it would rightly stop a run on a negative cost)
-    con.execute("UPDATE marts.fct_calls_for_service SET source_file = 'tampered' WHERE call_key = ?", [june_call])
+    con.execute("UPDATE intermediate.int_calls_classified SET source_file = 'tampered' WHERE call_key = ?", [june_call])
     con.execute(
         "UPDATE marts.mart_service_demand SET calls_with_measured_time = -7 WHERE call_month = DATE '2025-06-01' "
         "AND area_id = (SELECT min(area_id) FROM marts.mart_service_demand WHERE call_month = DATE '2025-06-01')"
@@ -172,7 +173,7 @@ def test_incremental_marts_equal_a_full_rebuild(incremental_run, tmp_path, monke
     assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
     inc = duckdb.connect(str(settings.warehouse_path), read_only=True)
     full = duckdb.connect(str(copy.warehouse_path), read_only=True)
-    listed = full.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()
+    listed = full.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
     marts = [r[0] for r in listed]
     assert "fct_calls_for_service" in marts and "mart_officer_initiated_activity" in marts
     june = incremental_run["june_call"]

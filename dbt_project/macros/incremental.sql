@@ -15,10 +15,19 @@
     batch is read again: replacing it by key changes nothing). Empty on a full build. -#}
 {% macro loaded_since_last_build(loaded_at_column, built_column='loaded_at') -%}
     {%- if is_incremental() %}
-        where {{ loaded_at_column }} >= (
-            select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
-        )
+        where {{ loaded_at_column }} >= ({{ last_build_watermark(built_column) }})
     {%- endif %}
+{%- endmacro %}
+
+{#- The same condition, to follow other conditions of a WHERE clause. -#}
+{% macro and_loaded_since_last_build(loaded_at_column, built_column='loaded_at') -%}
+    {%- if is_incremental() %}
+        and {{ loaded_at_column }} >= ({{ last_build_watermark(built_column) }})
+    {%- endif %}
+{%- endmacro %}
+
+{% macro last_build_watermark(built_column) -%}
+    select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
 {%- endmacro %}
 
 {#- Month marts (one source profile x month per key) rebuild only the months a new load touched:
@@ -38,9 +47,7 @@
     inner join (
         select distinct _source_profile, {{ id_column }}
         from {{ source('raw', raw_table) }}
-        where _loaded_at >= (
-            select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
-        )
+        where _loaded_at >= ({{ last_build_watermark(built_column) }})
     ) as changed
         on versions._source_profile = changed._source_profile and versions.{{ id_column }} = changed.{{ id_column }}
     {%- endif %}

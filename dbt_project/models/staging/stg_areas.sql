@@ -1,9 +1,4 @@
-with source as (
-    select
-        *,
-        {{ latest_version_rank('beat') }} as _version_rank
-    from {{ source('raw', 'areas') }}
-),
+with {{ latest_versions(source('raw', 'areas'), 'beat') }},
 
 renamed as (
     select
@@ -28,7 +23,6 @@ renamed as (
         _source_file as source_file,
         _loaded_at as loaded_at
     from source
-    where _version_rank = 1
 )
 
 select * from renamed

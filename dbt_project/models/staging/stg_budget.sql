@@ -1,9 +1,4 @@
-with source as (
-    select
-        *,
-        {{ latest_version_rank('budget_line_id') }} as _version_rank
-    from {{ source('raw', 'budget') }}
-),
+with {{ latest_versions(source('raw', 'budget'), 'budget_line_id') }},
 
 renamed as (
     select
@@ -29,7 +24,6 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at
     from source
-    where _version_rank = 1
 )
 
 select * from renamed

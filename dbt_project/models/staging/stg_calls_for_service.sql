@@ -7,14 +7,8 @@
     )
 }}
 
-with source as (
-    select
-        *,
-        -- the latest landing of an id wins: a corrected record replaces the earlier one
-        {{ latest_version_rank('call_id') }} as _version_rank
-    from {{ source('raw', 'calls_for_service') }}
-    {{ loaded_since_last_build('_loaded_at') }}
-),
+-- the latest landing of an id wins: a corrected record replaces the earlier one
+with {{ latest_versions(source('raw', 'calls_for_service'), 'call_id') }},
 
 renamed as (
     select
@@ -56,7 +50,6 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at
     from source
-    where _version_rank = 1
 )
 
 select * from renamed

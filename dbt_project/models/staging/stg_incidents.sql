@@ -7,13 +7,7 @@
     )
 }}
 
-with source as (
-    select
-        *,
-        {{ latest_version_rank('incident_id') }} as _version_rank
-    from {{ source('raw', 'incidents') }}
-    {{ loaded_since_last_build('_loaded_at') }}
-),
+with {{ latest_versions(source('raw', 'incidents'), 'incident_id') }},
 
 renamed as (
     select
@@ -49,7 +43,6 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at
     from source
-    where _version_rank = 1
 )
 
 select * from renamed

@@ -7,13 +7,7 @@
     )
 }}
 
-with source as (
-    select
-        *,
-        {{ latest_version_rank('request_id') }} as _version_rank
-    from {{ source('raw', 'service_requests') }}
-    {{ loaded_since_last_build('_loaded_at') }}
-),
+with {{ latest_versions(source('raw', 'service_requests'), 'request_id') }},
 
 renamed as (
     select
@@ -44,7 +38,6 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at
     from source
-    where _version_rank = 1
 )
 
 select * from renamed

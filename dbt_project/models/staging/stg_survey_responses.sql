@@ -1,9 +1,4 @@
-with source as (
-    select
-        *,
-        {{ latest_version_rank('response_id') }} as _version_rank
-    from {{ source('raw', 'survey_responses') }}
-),
+with {{ latest_versions(source('raw', 'survey_responses'), 'response_id') }},
 
 renamed as (
     select
@@ -32,7 +27,6 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at
     from source
-    where _version_rank = 1
 )
 
 select * from renamed
