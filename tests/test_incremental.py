@@ -101,6 +101,12 @@ def incremental_run(tmp_path_factory):
 
     second = run_pipeline(settings)
     assert second.success, [e.message for e in second.all_events if e.is_failure]
+    raw_gate = next(
+        e.asset_check_evaluation_data
+        for e in second.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.asset_check_key.asset_key.path == ["raw", "calls_for_service"]
+    )
     return {
         "settings": settings,
         "june_call": june_call,
@@ -108,6 +114,8 @@ def incremental_run(tmp_path_factory):
         "new_day": len(new_day),
         "original": original,
         "corrected": corrected,
+        "raw_gate": {k: v.value for k, v in raw_gate.metadata.items()},
+        "monthly_files": len(list(calls_dir.glob("calls_for_service_2025-*.csv"))),
     }
 
 
@@ -126,6 +134,12 @@ def test_history_is_not_rebuilt(incremental_run, con):
     assert source_file == "tampered"
     tampered = "SELECT count(*) FROM marts.mart_service_demand WHERE calls_with_measured_time = -7"
     assert con.execute(tampered).fetchone()[0] >= 1
+
+
+def test_the_raw_gate_judges_only_the_new_file(incremental_run):
+    gate = incremental_run["raw_gate"]
+    assert gate["batches_judged_earlier"] == incremental_run["monthly_files"] == 12
+    assert gate["rows_evaluated"] == incremental_run["new_day"] + 2  # the day, the late call, the correction
 
 
 def test_new_late_and_corrected_calls_land_in_their_months(incremental_run, con):

@@ -7,10 +7,18 @@
   failed, unexpected counts, the failing files and a sample of failing rows, the data-docs page.
 - On an ERROR (and on WARN with ``PSW_ALERT_ON_WARN=true``) the alert goes to the configured channels.
 
+A raw gate judges each landed file once: the files a suite passed are recorded beside the
+warehouse (``<warehouse>.gate-state.json``, with the suite's own text), and the next run judges the
+new files only, so a day's refresh does not re-read years of history. Editing the suite, or
+``PSW_GATES_FULL=1``, judges every file again; a file that failed or only warned is judged again.
+
 The check opens its own read-only DuckDB connection and closes it before returning, so the dbt
 step that follows can take the file's write lock.
 """
 
+import hashlib
+import json
+import os
 from pathlib import Path
 
 from dagster import (
@@ -149,10 +157,47 @@ def gate_alert(
     )
 
 
+def gate_state_path(warehouse_path: str | Path) -> Path:
+    """Beside the warehouse: the batches each suite passed, with the suite text it passed."""
+    path = Path(warehouse_path)
+    return path.with_name(path.name + ".gate-state.json")
+
+
+def _suite_digest(suite: Suite) -> str:
+    text = suite.path.read_bytes() if suite.path and suite.path.exists() else repr(suite).encode()
+    return hashlib.sha256(text).hexdigest()
+
+
+def passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, int]) -> frozenset[str]:
+    """Batches that passed this very suite (same file content) in an earlier run and still hold
+    the rows they held then: not judged again. A changed suite, or PSW_GATES_FULL=1, judges every
+    batch; so does a batch whose row count changed (raw is append-only: that is an edit)."""
+    state = gate_state_path(warehouse_path)
+    if os.environ.get("PSW_GATES_FULL", "").lower() in ("1", "true", "yes") or not state.exists():
+        return frozenset()
+    entry = json.loads(state.read_text()).get(suite.name, {})
+    if entry.get("suite_sha256") != _suite_digest(suite):
+        return frozenset()
+    return frozenset(b for b, rows in entry.get("batches", {}).items() if present.get(b) == rows)
+
+
+def record_passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, int]) -> None:
+    state = gate_state_path(warehouse_path)
+    data = json.loads(state.read_text()) if state.exists() else {}
+    data[suite.name] = {"suite_sha256": _suite_digest(suite), "batches": dict(sorted(present.items()))}
+    state.write_text(json.dumps(data, indent=1))
+
+
 def run_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
-    """Evaluate the suite, write its data docs, alert if it failed, and return the check result."""
+    """Evaluate the suite, write its data docs, alert if it failed, and return the check result.
+    Batched suites (raw tables, by landed file) judge only the files no earlier run passed."""
     with warehouse.connect(read_only=True) as con:
-        outcome = evaluate_suite(con, suite)
+        present: dict[str, int] = {}
+        if suite.batch_by and _has_column(con, suite, suite.batch_by):
+            by = f'"{suite.batch_by}"'
+            present = dict(con.execute(f"SELECT {by}, count(*) FROM {suite.table} GROUP BY {by}").fetchall())
+        skip = passed_batches(suite, warehouse.path, present) if present else frozenset()
+        outcome = evaluate_suite(con, suite, skip_batches=skip)
     config = AlertConfig.from_env()
     page = None
     try:
@@ -167,6 +212,10 @@ def run_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log
     else:
         passed, severity = True, AssetCheckSeverity.ERROR
     metadata = gate_metadata(outcome, page)
+    if suite.batch_by and present:
+        metadata["batches_judged_earlier"] = len(skip)
+        if passed:  # warnings too are judged again next time, so they stay in sight
+            record_passed_batches(suite, warehouse.path, present)
     if not passed and (severity == AssetCheckSeverity.ERROR or config.alert_on_warn):
         deliveries = send_alert(gate_alert(outcome, severity.value, run_id, config, page), config)
         metadata["alerts"] = MetadataValue.json(
@@ -183,6 +232,15 @@ def run_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log
         else (outcome.skipped_reason or f"all {len(outcome.evaluated)} expectations passed")
     )
     return AssetCheckResult(passed=passed, severity=severity, metadata=metadata, description=description[:1000])
+
+
+def _has_column(con, suite: Suite, column: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = ? AND table_name = ? AND column_name = ?",
+            [suite.schema, suite.relation, column],
+        ).fetchone()
+    )
 
 
 def build_gate(suite: Suite) -> AssetChecksDefinition:
