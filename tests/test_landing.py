@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration.landing.loader import LandingError, land_file
+from orchestration.landing.loader import LandingError, land_file, land_files
 from orchestration.landing.profiles import ProfileError, load_profiles, parse_profile
 
 from .conftest import FIXTURES, PROFILES_DIR
@@ -100,6 +100,41 @@ def test_landing_the_same_file_twice_changes_nothing(con, tmp_path):
         "(SELECT count(*) FROM raw.batches)"
     ).fetchone()
     assert counts == (2, 6, 1)
+
+
+def test_files_landed_side_by_side_land_as_one_at_a_time_would(con, tmp_path):
+    profile = parse_profile(BROKEN_PROFILE)
+    header = "call_no,received,type,beat,lat,lon\n"
+    good = []
+    for month in range(1, 7):
+        path = tmp_path / f"calls_2025-{month:02d}.csv"
+        rows = "".join(
+            f"M{month}-{i},2025-{month:02d}-0{i} 10:00:00,NOISE,1A,41.8,-87.7\n" for i in range(1, month + 1)
+        )
+        path.write_text(header + rows)
+        good.append(path)
+    copy = tmp_path / "calls_2025-06_again.csv"  # the same content as June under another name
+    shutil.copy(good[-1], copy)
+    refused = tmp_path / "calls_renamed.csv"
+    refused.write_text("call_number,received,type\nX1,2025-03-01 10:00:00,NOISE\n")
+    files = [(p, profile) for p in [*good, refused, copy, FIXTURES / "broken" / "calls_broken.csv"]]
+    limit_before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    outcomes = list(land_files(con, files, tmp_path, workers=3))
+
+    # one outcome per file, in the order given, a refused file not stopping the others
+    assert [path for path, _, _ in outcomes] == [path for path, _ in files]
+    results = [outcome for _, _, outcome in outcomes]
+    assert [r.rows_landed for r in results[:6]] == [1, 2, 3, 4, 5, 6]
+    assert isinstance(results[6], LandingError) and "calls_renamed.csv: refused" in str(results[6])
+    assert results[7].already_landed  # June's copy: one of the two landed, never both
+    assert (results[8].rows_landed, results[8].rows_quarantined) == (2, 6)
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM raw.calls_for_service), (SELECT count(DISTINCT call_id) FROM "
+        "raw.calls_for_service), (SELECT count(*) FROM raw.batches), (SELECT count(*) FROM raw.quarantine)"
+    ).fetchone()
+    assert counts == (21 + 2, 21 + 2, 7, 6)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == limit_before
 
 
 def test_a_file_missing_a_required_column_is_refused_whole(con, tmp_path):

@@ -22,7 +22,7 @@ from dagster import (
 from orchestration.engines import current_target, hand_raw_to_target
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
-from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, land_file
+from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, land_files
 from orchestration.landing.socrata import PullError, pull
 from orchestration.resources import LandingResource, WarehouseResource
 
@@ -104,28 +104,35 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 f"cursor {pulled.cursor_before} -> {pulled.cursor_after}"
             )
     with warehouse.connect() as con:
-        for source in CANONICAL_SOURCES:
-            if source not in selected:
-                continue
+        sources = [source for source in CANONICAL_SOURCES if source in selected]
+        files = [
+            (path, profile)
+            for source in sources
+            for profile in profiles.values()
+            if profile.source == source
+            for path in profile.matching_files(landing_dir)
+        ]
+        for source in sources:
             ensure_raw_tables(con, source)
+        landed = land_files(con, files, landing_dir)
+        for source in sources:
             results: list[LandingResult] = []
-            for profile in (p for p in profiles.values() if p.source == source):
-                for path in profile.matching_files(landing_dir):
-                    try:
-                        result = land_file(con, path, profile, landing_dir)
-                    except LandingError as exc:
-                        context.log.error(str(exc))
-                        refused.append(str(exc))
-                        continue
-                    results.append(result)
-                    if not result.already_landed:
-                        context.log.info(
-                            f"{result.source_file}: read {result.rows_read:,}, landed {result.rows_landed:,}, "
-                            f"quarantined {result.rows_quarantined:,}"
-                        )
+            for _ in range(sum(profile.source == source for _, profile in files)):
+                path, profile, outcome = next(landed)
+                if isinstance(outcome, LandingError):
+                    context.log.error(str(outcome))
+                    refused.append(str(outcome))
+                    continue
+                results.append(outcome)
+                if not outcome.already_landed:
+                    context.log.info(
+                        f"{outcome.source_file}: read {outcome.rows_read:,}, landed {outcome.rows_landed:,}, "
+                        f"quarantined {outcome.rows_quarantined:,}"
+                    )
             metadata = summarise(results)
             metadata["rows_in_table"] = con.execute(f"SELECT count(*) FROM raw.{source}").fetchone()[0]
             yield MaterializeResult(asset_key=AssetKey(["raw", source]), metadata=metadata)
+        landed.close()  # every file is done: restores DuckDB's memory cap
         if "quarantine" in selected:
             ensure_raw_tables(con, "calls_for_service")
             by_kind = con.execute(

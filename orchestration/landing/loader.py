@@ -29,6 +29,8 @@ import csv
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +86,9 @@ FUTURE_TOLERANCE = timedelta(days=1)
 # DuckDB keeps to this much memory while landing and spills the rest to disk, so a file of any
 # size streams through (measured in tests/test_robustness.py and orchestration/landing/benchmark.py).
 LANDING_MEMORY_LIMIT = os.environ.get("PSW_LANDING_MEMORY_LIMIT", "1GB")
+# Files landed at once, each through its own cursor and transaction. Numbering a file's rows in
+# order is a streaming window, one core per file, so files in parallel use the other cores.
+LANDING_WORKERS = int(os.environ.get("PSW_LANDING_WORKERS") or 0) or min(os.cpu_count() or 1, 4)
 REJECT_TEXT_LIMIT = 65_536
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 CANDIDATE_QUOTES = ('"', "'")
@@ -477,8 +482,12 @@ def land_file(
     profile: SourceProfile,
     landing_dir: Path | None = None,
     now: datetime | None = None,
+    memory_limit: str | None = LANDING_MEMORY_LIMIT,
 ) -> LandingResult:
-    """Land one file; returns the counts. Raises LandingError when the file is refused whole."""
+    """Land one file; returns the counts. Raises LandingError when the file is refused whole.
+
+    ``memory_limit`` caps DuckDB while the file lands (restored after); None leaves it to the
+    caller, as ``land_files`` does for files landing side by side."""
     path = Path(path)
     shown = str(path.relative_to(landing_dir)) if landing_dir and path.is_relative_to(landing_dir) else path.name
     sha = csvfile.file_sha256(path)
@@ -534,7 +543,8 @@ def land_file(
             if layout.records == 0:
                 result.notes.append("header only: no rows")
         previous_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-        con.execute(f"SET memory_limit = {quote_literal(LANDING_MEMORY_LIMIT)}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
         con.execute("BEGIN TRANSACTION")
         try:
             if layout is not None:
@@ -568,8 +578,78 @@ def land_file(
         finally:
             for t in _WORK_TABLES:
                 con.execute(f"DROP TABLE IF EXISTS {t}")
-            con.execute(f"SET memory_limit = {quote_literal(previous_limit)}")
+            if memory_limit:
+                restore_memory_limit(con, previous_limit)
     return result
+
+
+def land_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[tuple[Path, SourceProfile]],
+    landing_dir: Path | None = None,
+    workers: int = LANDING_WORKERS,
+) -> Iterator[tuple[Path, SourceProfile, LandingResult | LandingError]]:
+    """Land many files, ``workers`` at a time; yields each file's result (or the LandingError that
+    refused it) in the order given, as soon as it and those before it are done.
+
+    Each file lands through its own cursor in its own transaction, exactly as ``land_file`` alone
+    would. Files of the same size land one after the other in one worker, so that two copies of
+    the same content never land side by side: the second sees the first's batch and is a no-op.
+    DuckDB's memory cap while landing is ``PSW_LANDING_MEMORY_LIMIT`` per worker, for the stage."""
+    for source in {profile.source for _, profile in files}:
+        ensure_raw_tables(con, source)  # catalog changes before the workers, never between them
+    chains: dict[int, list[int]] = {}
+    for i, (path, _) in enumerate(files):
+        chains.setdefault(Path(path).stat().st_size, []).append(i)
+    workers = max(1, min(workers, len(chains)))
+    outcomes: dict[int, Future] = {}
+
+    def land_chain(indexes: list[int], cursor: duckdb.DuckDBPyConnection) -> None:
+        try:
+            for i in indexes:
+                path, profile = files[i]
+                try:
+                    outcomes[i].set_result(land_file(cursor, path, profile, landing_dir, memory_limit=None))
+                except LandingError as exc:
+                    outcomes[i].set_result(exc)
+        except BaseException as exc:  # the machine, not the file: every file not done yet fails with it
+            for i in indexes:
+                if not outcomes[i].done():
+                    outcomes[i].set_exception(exc)
+        finally:
+            cursor.close()
+
+    outcomes.update((i, Future()) for i in range(len(files)))
+    previous_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{_scaled_size(LANDING_MEMORY_LIMIT, workers)}'")
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="psw-landing") as pool:
+            # the most bytes first, so that a big file does not start last
+            for _, indexes in sorted(chains.items(), key=lambda c: c[0] * len(c[1]), reverse=True):
+                pool.submit(land_chain, indexes, con.cursor())  # cursors made here: con is not thread-safe
+            for i, (path, profile) in enumerate(files):
+                yield path, profile, outcomes[i].result()
+    finally:
+        restore_memory_limit(con, previous_limit)
+
+
+def restore_memory_limit(con: duckdb.DuckDBPyConnection, previous: str) -> None:
+    """Put DuckDB's memory cap back as it was: its default exactly when it was the default (the
+    setting reads back rounded, '18.7 GiB', so setting the text again would change it)."""
+    con.execute("RESET memory_limit")
+    if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != previous:
+        con.execute(f"SET memory_limit = {quote_literal(previous)}")
+
+
+def _scaled_size(size: str, factor: int) -> str:
+    """'1GB' x 2 -> '2048MB' (DuckDB's size units: KB, MB, GB, TB, KiB, MiB, GiB, TiB)."""
+    number = "".join(ch for ch in size if ch.isdigit() or ch == ".")
+    unit = size[len(number) :].strip() or "B"
+    factors = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 1 << 10, "MIB": 1 << 20}
+    factors.update({"GIB": 1 << 30, "TIB": 1 << 40})
+    if unit.upper() not in factors:
+        raise ValueError(f"PSW_LANDING_MEMORY_LIMIT={size!r}: not a size DuckDB reads (e.g. 1GB, 512MB)")
+    return f"{int(float(number) * factors[unit.upper()] * factor / 1e6)}MB"
 
 
 _WORK_TABLES = tuple(
