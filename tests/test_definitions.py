@@ -38,3 +38,4 @@ def test_the_refresh_job_selects_every_asset():
 def test_dbt_build_arguments():
     assert build_args() == ["build"]
     assert build_args(["tag:marts", "stg_stops"]) == ["build", "--select", "tag:marts", "stg_stops"]
+    assert build_args(full_refresh=False, unit_tests=False) == ["build", "--exclude-resource-type", "unit_test"]

@@ -43,6 +43,19 @@ def shifted(row: dict, delta: timedelta) -> dict:
     return out
 
 
+def dbt_invocations() -> set[Path]:
+    """The run_results.json of every dbt invocation Dagster has made from this checkout."""
+    return set((project.DBT_PROJECT_DIR / "target").glob("*/run_results.json"))
+
+
+def unit_tests_run(since: set[Path]) -> int:
+    return sum(
+        result["unique_id"].startswith("unit_test.")
+        for path in dbt_invocations() - since
+        for result in json.loads(path.read_text())["results"]
+    )
+
+
 def month_of(row: dict) -> str:
     return row["time_received"][:7] + "-01"
 
@@ -54,7 +67,9 @@ def incremental_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
     settings = make_settings(root, scale=SCALE)
     truth = generate(settings.demo_dir, SCALE, settings.demo_seed, progress=lambda _m: None)
+    invocations = dbt_invocations()
     first = run_pipeline(settings)
+    unit_tests_first = unit_tests_run(invocations)
     assert first.success, [e.message for e in first.all_events if e.is_failure]
 
     con = duckdb.connect(str(settings.warehouse_path))
@@ -99,8 +114,10 @@ def incremental_run(tmp_path_factory):
         writer.writeheader()
         writer.writerows([*new_day, late, corrected])
 
+    invocations = dbt_invocations()
     second = run_pipeline(settings)
     assert second.success, [e.message for e in second.all_events if e.is_failure]
+    unit_tests_second = unit_tests_run(invocations)
     raw_gate = next(
         e.asset_check_evaluation_data
         for e in second.all_events
@@ -116,6 +133,7 @@ def incremental_run(tmp_path_factory):
         "corrected": corrected,
         "raw_gate": {k: v.value for k, v in raw_gate.metadata.items()},
         "monthly_files": len(list(calls_dir.glob("calls_for_service_2025-*.csv"))),
+        "unit_tests": (unit_tests_first, unit_tests_second),
     }
 
 
@@ -134,6 +152,13 @@ def test_history_is_not_rebuilt(incremental_run, con):
     assert source_file == "tampered"
     tampered = "SELECT count(*) FROM marts.mart_service_demand WHERE calls_with_measured_time = -7"
     assert con.execute(tampered).fetchone()[0] >= 1
+
+
+def test_unit_tests_run_with_the_full_build_not_with_the_incremental_one(incremental_run):
+    first, second = incremental_run["unit_tests"]
+    unit_tests = len(json.loads(Path(project.dbt_project.manifest_path).read_text())["unit_tests"])
+    assert unit_tests >= 1 and first == unit_tests  # every unit test ran with the first (full) build
+    assert second == 0  # same code as the build they passed for
 
 
 def test_the_raw_gate_judges_only_the_new_file(incremental_run):

@@ -36,11 +36,15 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 def warehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build the selected models and seeds and run their tests, in dependency order. The large
     facts build incrementally (only rows landed since the last build); everything is rebuilt from
-    raw when the seeds, models or macros changed since then (or PSW_FULL_REFRESH=1)."""
+    raw when the seeds, models or macros changed since then (or PSW_FULL_REFRESH=1). dbt's unit
+    tests run with every full build: an incremental one runs the code they passed for last time."""
     warehouse_path = Path(warehouse.path)
     reason = full_refresh_reason(warehouse_path)
     if reason:
-        context.log.info(f"dbt build --full-refresh: {reason}")
-    yield from dbt.cli(build_args(full_refresh=reason is not None), context=context).stream()
+        context.log.info(f"dbt build --full-refresh (unit tests included): {reason}")
+    else:
+        context.log.info("dbt build, incremental: same seeds, models and macros as the last build (unit tests passed)")
+    full = reason is not None
+    yield from dbt.cli(build_args(full_refresh=full, unit_tests=full), context=context).stream()
     if not context.is_subset:  # a partial build leaves other models on the old inputs
         record_build(warehouse_path)
