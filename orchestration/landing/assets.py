@@ -1,7 +1,8 @@
 """Raw-landing assets: one asset per canonical source, keyed ``raw/<source>`` like the dbt sources.
 
 All sources land in one step (a multi-asset that can be subset), because DuckDB takes one
-writer at a time: parallel landing steps would fight over the file's lock. Profiles with an
+writer at a time: parallel landing steps would fight over the file's lock. Within the step, files
+land side by side through cursors of the one connection (``land_files``). Profiles with an
 ``api`` section are pulled first (orchestration/landing/socrata.py), into the landing folder.
 ``raw/source_profiles`` says which canonical fields each profile provides (coverage.py).
 """
