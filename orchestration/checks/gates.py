@@ -10,7 +10,8 @@
 A raw gate judges each landed file once: the files a suite passed are recorded beside the
 warehouse (``<warehouse>.gate-state.json``, with the suite's own text), and the next run judges the
 new files only, so a day's refresh does not re-read years of history. Editing the suite, or
-``PSW_GATES_FULL=1``, judges every file again; a file that failed or only warned is judged again.
+``PSW_GATES_FULL=1``, judges every file again; a file that failed or only warned is judged again,
+and so is a file landed again into a warehouse made anew (its landing time is part of the record).
 
 The check opens its own read-only DuckDB connection and closes it before returning, so the dbt
 step that follows can take the file's write lock.
@@ -168,10 +169,22 @@ def _suite_digest(suite: Suite) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
-def passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, int]) -> frozenset[str]:
+def landed_batches(con, suite: Suite) -> dict[str, str]:
+    """Each batch of the suite's table as '<rows>@<when it landed>': a file landed again into a new
+    warehouse (same content, same batch id) lands at another time, and is judged again there."""
+    if not suite.batch_by or not _has_column(con, suite, suite.batch_by):
+        return {}
+    by = f'"{suite.batch_by}"'
+    landed = "max(_loaded_at)::VARCHAR" if _has_column(con, suite, "_loaded_at") else "''"
+    sql = f"SELECT {by}, count(*) || '@' || coalesce({landed}, '') FROM {suite.table} GROUP BY {by}"
+    return dict(con.execute(sql).fetchall())
+
+
+def passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, str]) -> frozenset[str]:
     """Batches that passed this very suite (same file content) in an earlier run and still hold
     the rows they held then: not judged again. A changed suite, or PSW_GATES_FULL=1, judges every
-    batch; so does a batch whose row count changed (raw is append-only: that is an edit)."""
+    batch; so does a batch whose row count changed (raw is append-only: that is an edit), and one
+    landed at another time (the warehouse was made anew beside an old state file)."""
     state = gate_state_path(warehouse_path)
     if os.environ.get("PSW_GATES_FULL", "").lower() in ("1", "true", "yes") or not state.exists():
         return frozenset()
@@ -181,7 +194,7 @@ def passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, 
     return frozenset(b for b, rows in entry.get("batches", {}).items() if present.get(b) == rows)
 
 
-def record_passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, int]) -> None:
+def record_passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, str]) -> None:
     state = gate_state_path(warehouse_path)
     data = json.loads(state.read_text()) if state.exists() else {}
     data[suite.name] = {"suite_sha256": _suite_digest(suite), "batches": dict(sorted(present.items()))}
@@ -192,10 +205,7 @@ def run_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log
     """Evaluate the suite, write its data docs, alert if it failed, and return the check result.
     Batched suites (raw tables, by landed file) judge only the files no earlier run passed."""
     with warehouse.connect(read_only=True) as con:
-        present: dict[str, int] = {}
-        if suite.batch_by and _has_column(con, suite, suite.batch_by):
-            by = f'"{suite.batch_by}"'
-            present = dict(con.execute(f"SELECT {by}, count(*) FROM {suite.table} GROUP BY {by}").fetchall())
+        present = landed_batches(con, suite)
         skip = passed_batches(suite, warehouse.path, present) if present else frozenset()
         outcome = evaluate_suite(con, suite, skip_batches=skip)
     config = AlertConfig.from_env()

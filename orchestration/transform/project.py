@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 from dagster_dbt import DbtProject
 
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
@@ -84,13 +85,41 @@ def full_refresh_reason(warehouse_path: Path) -> str | None:
     state = build_state_path(warehouse_path)
     if not state.exists():
         return "no record of an earlier build of this warehouse"
-    if json.loads(state.read_text()).get("fingerprint") != transform_fingerprint():
+    recorded = json.loads(state.read_text())
+    if recorded.get("fingerprint") != transform_fingerprint():
         return "seeds, models or macros changed since the last build"
+    last = recorded.get("last_landing")
+    if last and not _has_landing(warehouse_path, last):
+        return f"the warehouse is not the one last built (its landings lack the one of {last}): made anew?"
     return None
 
 
 def record_build(warehouse_path: Path) -> None:
-    build_state_path(warehouse_path).write_text(json.dumps({"fingerprint": transform_fingerprint()}))
+    """After a whole build: the fingerprint it was built with and the latest landing it saw."""
+    state = {"fingerprint": transform_fingerprint(), "last_landing": _latest_landing(warehouse_path)}
+    build_state_path(warehouse_path).write_text(json.dumps(state))
+
+
+def _latest_landing(warehouse_path: Path) -> str | None:
+    return _query_batches(warehouse_path, "SELECT max(loaded_at)::VARCHAR FROM raw.batches", [])
+
+
+def _has_landing(warehouse_path: Path, loaded_at: str) -> bool:
+    sql = "SELECT count(*) > 0 FROM raw.batches WHERE loaded_at::VARCHAR = ?"
+    return bool(_query_batches(warehouse_path, sql, [loaded_at]))
+
+
+def _query_batches(warehouse_path: Path, sql: str, params: list):
+    """One value from the warehouse's batch ledger (raw always lands in DuckDB), None without one."""
+    if not Path(warehouse_path).exists():
+        return None
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        return con.execute(sql, params).fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
 
 
 def ensure_manifest(force: bool = False) -> Path:
