@@ -73,17 +73,29 @@ def incremental_run(tmp_path_factory):
     assert first.success, [e.message for e in first.all_events if e.is_failure]
 
     con = duckdb.connect(str(settings.warehouse_path))
-    # Tamper with one call of an untouched month (June) and one service-demand row of it (the
+    # Tamper with one call of an untouched month and one service-demand row of it (the
     # calls are stored in int_calls_classified; fct_calls_for_service is a view of it).
+    # The month to tamper with: one the next load does not touch, whose file did not land in the
+    # same second as the newest one (the newest second is read again by design: files land side
+    # by side, and replacing a batch by key with itself changes nothing).
+    tamper_month = con.execute(
+        "SELECT strftime(call_month, '%Y-%m-%d') FROM intermediate.int_calls_classified "
+        "WHERE call_month BETWEEN DATE '2025-05-01' AND DATE '2025-12-01' GROUP BY 1 "
+        "HAVING max(loaded_at) < (SELECT max(loaded_at) FROM intermediate.int_calls_classified) "
+        "ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    assert tamper_month, "every untouched month landed in the newest second: nothing to tamper with"
+    tamper_month = tamper_month[0]
     june_call = con.execute(
-        "SELECT call_key FROM intermediate.int_calls_classified WHERE call_month = DATE '2025-06-01' "
+        f"SELECT call_key FROM intermediate.int_calls_classified WHERE call_month = DATE '{tamper_month}' "
         "ORDER BY call_key LIMIT 1"
     ).fetchone()[0]
     # (in columns the serving gate does not judge: it would rightly stop a run on a negative cost)
     con.execute("UPDATE intermediate.int_calls_classified SET source_file = 'tampered' WHERE call_key = ?", [june_call])
     con.execute(
-        "UPDATE marts.mart_service_demand SET calls_with_measured_time = -7 WHERE call_month = DATE '2025-06-01' "
-        "AND area_id = (SELECT min(area_id) FROM marts.mart_service_demand WHERE call_month = DATE '2025-06-01')"
+        "UPDATE marts.mart_service_demand SET calls_with_measured_time = -7 WHERE call_month = ? "
+        "AND area_id = (SELECT min(area_id) FROM marts.mart_service_demand WHERE call_month = ?)",
+        [tamper_month, tamper_month],
     )
     calls_before = dict(
         con.execute("SELECT call_month::VARCHAR, count(*) FROM marts.fct_calls_for_service GROUP BY 1").fetchall()
@@ -127,6 +139,7 @@ def incremental_run(tmp_path_factory):
     return {
         "settings": settings,
         "june_call": june_call,
+        "tamper_month": tamper_month,
         "calls_before": calls_before,
         "new_day": len(new_day),
         "original": original,
@@ -224,8 +237,8 @@ def test_incremental_marts_equal_a_full_rebuild(incremental_run, tmp_path, monke
             a = [r for r in a if r[0] != june]
             b = [r for r in b if r[0] != june]
         if table == "mart_service_demand":  # all but the tampered month
-            a = [r for r in a if str(r[1]) != "2025-06-01"]
-            b = [r for r in b if str(r[1]) != "2025-06-01"]
+            a = [r for r in a if str(r[1]) != incremental_run["tamper_month"]]
+            b = [r for r in b if str(r[1]) != incremental_run["tamper_month"]]
         if table == "mart_kpi_scorecard":  # summed from the tampered month
             continue
         assert a == b, table
