@@ -39,6 +39,16 @@ class Settings:
     def demo_dir(self) -> Path:
         return self.landing_dir / "demo_city"
 
+    @property
+    def rejected_dir(self) -> Path:
+        """Where ``batches drop`` moves a dropped batch's file (beside the landing folder, so no
+        profile pattern can match it again): ``PSW_REJECTED_DIR``, else ``<landing>/../rejected``."""
+        value = os.environ.get("PSW_REJECTED_DIR")
+        if value:
+            path = Path(value)
+            return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+        return self.landing_dir.parent / "rejected"
+
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from the environment; relative paths are taken from the project root."""
