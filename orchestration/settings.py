@@ -65,7 +65,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 def export_for_subprocesses(settings: Settings) -> None:
     """Make dbt (run as a subprocess by dagster-dbt) see the same absolute paths."""
+    from orchestration.instance import ensure_dagster_yaml
+
     os.environ["PSW_WAREHOUSE"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    ensure_dagster_yaml(settings.dagster_home)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,7 @@ in no mart.
 
 from __future__ import annotations
 
-import csv
-import json
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -20,7 +17,7 @@ import pytest
 from orchestration.ledger.store import batch_states
 from orchestration.serving.config import load_serving_config
 from orchestration.serving.serving_copy import open_serving
-from tests.conftest import FIXTURES, MILWAUKEE_FILE, make_settings, run_pipeline
+from tests.conftest import MILWAUKEE_FILE, make_settings, run_pipeline
 from tests.support.ledger import SEATTLE_FILE, csv_rows, write_rows
 
 DUPLICATE_IDS = "milwaukee/mke_unit_rows.csv"
@@ -130,7 +127,11 @@ def test_held_rows_are_in_no_mart(several_cities):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM raw.calls_for_service WHERE call_id IN ?", [ids]).fetchone()[0] == 50
-        for table in ("staging.stg_calls_for_service", "intermediate.int_calls_classified", "marts.fct_calls_for_service"):
+        for table in (
+            "staging.stg_calls_for_service",
+            "intermediate.int_calls_classified",
+            "marts.fct_calls_for_service",
+        ):
             n = con.execute(f"SELECT count(*) FROM {table} WHERE call_id IN ?", [ids]).fetchone()[0]
             assert n == 0, table
     finally:

@@ -16,21 +16,24 @@ def md_cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def suite_metadata(outcome: SuiteOutcome, page: Path | None) -> dict:
-    """The expectations a suite evaluated, which failed, counts and a sample of failing rows."""
-    suite = outcome.suite
-    failed = outcome.failed()
-    evaluated = outcome.evaluated
+def suite_metadata(outcomes: SuiteOutcome | list[SuiteOutcome], page: Path | None) -> dict:
+    """The expectations the suites evaluated (a raw gate runs its source's and the quarantine's),
+    which failed, unexpected counts, the failing files and a sample of failing rows."""
+    outcomes = outcomes if isinstance(outcomes, list) else [outcomes]
+    main = outcomes[0]
+    suite = main.suite
+    failed = [o for outcome in outcomes for o in outcome.failed()]
+    evaluated = [o for outcome in outcomes for o in outcome.evaluated]
     meta: dict = {
-        "suite": suite.name,
+        "suite": ", ".join(o.suite.name for o in outcomes),
         "suite_file": str(suite.path.relative_to(PROJECT_ROOT)) if suite.path else "",
         "table": suite.table,
         "expectations_evaluated": len(evaluated),
         "expectations_failed": len(failed),
-        "expectations_failed_critical": len(outcome.failed("critical")),
-        "rows_evaluated": outcome.rows,
-        "batches_evaluated": outcome.batches,
-        "elapsed_seconds": round(outcome.elapsed_seconds, 3),
+        "expectations_failed_critical": sum(len(o.failed("critical")) for o in outcomes),
+        "rows_evaluated": main.rows,
+        "batches_evaluated": main.batches,
+        "elapsed_seconds": round(sum(o.elapsed_seconds for o in outcomes), 3),
         "unexpected_counts": MetadataValue.json(
             {outcome_label(o): o.unexpected_count for o in evaluated if o.unexpected_count or not o.success}
         ),
@@ -44,6 +47,18 @@ def suite_metadata(outcome: SuiteOutcome, page: Path | None) -> dict:
                 f"{o.considered:,} | {md_cell(where)} |\n"
             )
         meta["failed_expectations"] = MetadataValue.md(table)
+        meta["failures"] = MetadataValue.json(
+            {
+                outcome_label(o): {
+                    "severity": o.expectation.severity,
+                    "unexpected": o.unexpected_count,
+                    "of": o.considered,
+                    "files": [str(b["file"]) for b in o.failing_batches],
+                    "error": o.error,
+                }
+                for o in failed
+            }
+        )
         samples = []
         for o in failed:
             if not o.sample:
@@ -55,13 +70,13 @@ def suite_metadata(outcome: SuiteOutcome, page: Path | None) -> dict:
             )
         if samples:
             meta["failing_sample"] = MetadataValue.md("\n".join(samples))
-    skipped = [f"- {outcome_label(o)}: {r}" for o in outcome.outcomes for r in o.skipped]
-    if outcome.skipped_reason:
-        skipped.insert(0, f"- whole suite: {outcome.skipped_reason}")
+    skipped = [f"- {outcome_label(o)}: {r}" for outcome in outcomes for o in outcome.outcomes for r in o.skipped]
+    if main.skipped_reason:
+        skipped.insert(0, f"- whole suite: {main.skipped_reason}")
     if skipped:
         meta["skipped"] = MetadataValue.md("\n".join(skipped))
-    if outcome.parameters:
-        meta["parameters"] = MetadataValue.json(outcome.parameters)
+    if main.parameters:
+        meta["parameters"] = MetadataValue.json(main.parameters)
     if page is not None:
         meta["data_docs"] = MetadataValue.path(str(page))
     return meta
@@ -91,7 +106,7 @@ def hold_alert(
     names = ", ".join(v.label for v in held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
     return Alert(
         event="gate_held",
-        title=f"Quality gate held {len(held)} {what}: {names}",
+        title=f"Quality gate on {asset} held {len(held)} {what}: {names}",
         summary=f"Suite {suite_name} held {len(held)} of {judged} {what} judged on {asset}; {consequence}",
         run_id=run_id,
         run_url=config.run_url(run_id),

@@ -124,8 +124,10 @@ def run_raw_gate(
                 detail={"suites": digests, "failures": v.failures},
             )
     page = _write_docs(outcomes[0], warehouse, run_id, config, log)
+    for other in outcomes[1:]:
+        _write_docs(other, warehouse, run_id, config, log)
     held = [v for v in verdicts.values() if v.held]
-    metadata = suite_metadata(outcomes[0], page)
+    metadata = suite_metadata(outcomes, page)
     metadata.update(
         {
             "run_id": run_id,

@@ -26,10 +26,12 @@ from orchestration.landing.discovery import unmatched_files
 from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, file_sha256, land_files
 from orchestration.landing.socrata import PullError, pull
 from orchestration.ledger.landing import LandingReport, record_landed, record_refusal, shown_path
+from orchestration.ledger.store import ensure_ledger
 from orchestration.resources import LandingResource, WarehouseResource
 
 QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
 SOURCE_PROFILES_KEY = AssetKey(["raw", "source_profiles"])
+BATCH_STATES_KEY = AssetKey(["raw", "batch_states"])
 RAW_SPECS = [
     AssetSpec(
         key=AssetKey(["raw", name]),
@@ -43,6 +45,16 @@ RAW_SPECS = [
     AssetSpec(
         key=QUARANTINE_KEY,
         description="Rows that could not be landed, with file, line, field and reason.",
+        group_name="raw",
+        kinds={"duckdb"},
+        skippable=True,
+    ),
+    AssetSpec(
+        key=BATCH_STATES_KEY,
+        description=(
+            "The batch ledger: every file's state (landed, passed, held, released, dropped, superseded, refused, "
+            "unmatched) with why; staging reads passed and released files only (orchestration/ledger)."
+        ),
         group_name="raw",
         kinds={"duckdb"},
         skippable=True,
@@ -203,7 +215,29 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 first = record_refusal(con, f"unmatched:{file_sha256(path)[:16]}", "unmatched", shown, reason, run_id)
                 report.unmatched.append((shown, first))
                 context.log.warning(f"{shown}: not landed, {reason}")
+        if "batch_states" in selected:
+            yield MaterializeResult(asset_key=BATCH_STATES_KEY, metadata=_ledger_metadata(con, report))
     _alert_refusals(report, run_id)
+
+
+def _ledger_metadata(con, report: LandingReport) -> dict:
+    """What the ledger holds after landing: files per state, and every file kept out, with why."""
+    ensure_ledger(con)
+    counts = dict(con.execute("SELECT state, count(*) FROM raw.batch_states GROUP BY 1 ORDER BY 1").fetchall())
+    out = con.execute(
+        "SELECT source_file, state, coalesce(reason, '') FROM raw.batch_states "
+        "WHERE state IN ('held', 'refused', 'unmatched') ORDER BY state, source_file"
+    ).fetchall()
+    return {
+        "files_by_state": MetadataValue.json(counts),
+        "files_landed_now": len(report.landed),
+        "files_kept_out": MetadataValue.md(
+            "| file | state | why |\n|---|---|---|\n"
+            + "".join(f"| {f} | {st} | {why[:300].replace('|', '/')} |\n" for f, st, why in out)
+            if out
+            else "None: every file in the landing folder landed (and is judged by its raw gate)."
+        ),
+    }
 
 
 def _alert_refusals(report: LandingReport, run_id: str | None) -> None:

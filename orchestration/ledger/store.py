@@ -258,3 +258,26 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
             "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = ?", [table]
         ).fetchone()
     )
+
+
+def known_batch_ids(warehouse_path) -> set[str] | None:
+    """Every batch id the ledger knows (landed, judged, refused, dropped, ...), or None when the
+    warehouse cannot be read now (no file yet, or a refresh holds it: a reader would block its
+    writer, so nothing waits for it)."""
+    from pathlib import Path
+
+    from orchestration.ledger.lock import RefreshBusy, refresh_lock
+
+    if not Path(warehouse_path).exists():
+        return None
+    try:
+        with refresh_lock(warehouse_path, "landing sensor: reading the ledger"):
+            con = duckdb.connect(str(warehouse_path), read_only=True)
+            try:
+                if not _exists(con, "batch_states"):
+                    return set()
+                return {r[0] for r in con.execute("SELECT batch_id FROM raw.batch_states").fetchall()}
+            finally:
+                con.close()
+    except (RefreshBusy, duckdb.IOException):
+        return None
