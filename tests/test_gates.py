@@ -426,7 +426,8 @@ def test_a_raw_gate_holds_the_broken_file_and_alerts(case: Break, small_city, tm
     con.close()
     assert staged[0] == 0
 
-    alerts = alerts_on.bodies(WEBHOOK, run_id=result.run_id)
+    # one alert from the raw gates (a city of one source also has empty marts, which their gates hold)
+    alerts = [a for a in alerts_on.bodies(WEBHOOK, run_id=result.run_id) if a["asset"].startswith("raw/")]
     assert len(alerts) == 1
     alert = alerts[0]
     assert alert["event"] == "gate_held" and alert["severity"] == "HELD"

@@ -124,9 +124,9 @@ def run_raw_gate(
                 reason=v.reason() or None,
                 detail={"suites": digests, "failures": v.failures},
             )
-    page = _write_docs(outcomes[0], warehouse, run_id, config, log)
-    for other in outcomes[1:]:
-        _write_docs(other, warehouse, run_id, config, log)
+    pages = [_write_docs(o, warehouse, run_id, config, log) for o in outcomes]
+    # the page to open: the first suite that held something (the source's, or the quarantine's)
+    page = next((pg for o, pg in zip(outcomes, pages, strict=True) if o.failed("critical")), pages[0])
     held = [v for v in verdicts.values() if v.held]
     metadata = suite_metadata(outcomes, page)
     metadata.update(

@@ -228,6 +228,8 @@ def mark_rebuilt(con: duckdb.DuckDBPyConnection, started_at: datetime) -> None:
 
 def record_city_verdicts(con: duckdb.DuckDBPyConnection, run_id: str | None, suite: str, verdicts: dict) -> None:
     """``verdicts``: city -> (verdict 'passed'/'held', reason, detail)."""
+    if not verdicts:
+        return
     at = now()
     con.executemany(
         "INSERT INTO raw.city_verdicts VALUES (?, ?, ?, ?, ?, ?, ?)",
