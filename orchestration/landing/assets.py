@@ -23,7 +23,8 @@ from dagster import (
 from orchestration.engines import current_target, hand_raw_to_target
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
-from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, land_files
+from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables
+from orchestration.landing.parallel import land_files
 from orchestration.landing.socrata import PullError, pull
 from orchestration.resources import LandingResource, WarehouseResource
 
