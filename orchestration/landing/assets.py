@@ -92,6 +92,12 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
     landing_dir = Path(landing.landing_dir)
     profiles = landing.profiles()
     refused: list[str] = []
+    # A profile that does not load is disabled alone: reported here, in every raw asset's
+    # metadata and in the run's failure; the other profiles land.
+    disabled = [f"profile disabled: {error}" for _path, error in profiles.errors]
+    for message in disabled:
+        context.log.error(message)
+    refused += disabled
     selected = {key.path[1] for key in context.selected_asset_keys}
     for profile in profiles.values():
         if profile.api is not None and profile.source in selected:
@@ -132,6 +138,8 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                         f"quarantined {outcome.rows_quarantined:,}"
                     )
             metadata = summarise(results)
+            if disabled:
+                metadata["disabled_profiles"] = MetadataValue.md("\n".join(f"- {m}" for m in disabled))
             metadata["rows_in_table"] = con.execute(f"SELECT count(*) FROM raw.{source}").fetchone()[0]
             yield MaterializeResult(asset_key=AssetKey(["raw", source]), metadata=metadata)
         landed.close()  # every file is done: restores DuckDB's memory cap
@@ -179,6 +187,6 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
             context.log.info(f"raw tables handed to the {current_target()} target: {handed}")
     if refused:
         raise Failure(
-            description=f"{len(refused)} file(s) refused; the other files were landed.",
+            description=f"{len(refused)} file(s) or profile(s) refused; the other files were landed.",
             metadata={"refused": MetadataValue.md("\n".join(f"- {m}" for m in refused))},
         )
