@@ -70,6 +70,22 @@ def sniff_bom(path: Path) -> str | None:
     return next((enc for bom, enc in BOMS if head.startswith(bom)), None)
 
 
+def utf16_without_bom(path: Path) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the file's start looks like UTF-16 text without a
+    byte-order mark (most characters ASCII: every other byte 0), else None."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(4096)
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd >= 0.4 and zeros_even < 0.1:
+        return "utf-16-le"
+    if zeros_even >= 0.4 and zeros_odd < 0.1:
+        return "utf-16-be"
+    return None
+
+
 def needs_transcoding(encoding: str) -> bool:
     return encoding.lower() not in NATIVE_ENCODINGS
 
@@ -125,6 +141,8 @@ class Layout:
     physical_breaks: list[tuple[int, int]] = field(default_factory=list)
     logical_breaks: list[tuple[int, int]] = field(default_factory=list)
     exact_scan: bool = False  # True when the character-by-character scan was used throughout
+    longest_line_bytes: int = 0  # the longest physical line, line break excluded
+    longest_line: int = 0  # its physical line number
 
     def physical_line(self, index: int) -> int:
         """Physical line of data record ``index`` (a slow reference, for tests)."""
@@ -190,6 +208,12 @@ class _Scanner:
     def chunk(self, buf: bytes) -> None:
         arr = np.frombuffer(buf, dtype=np.uint8)
         nl = np.flatnonzero(arr == 10)
+        if len(nl):
+            lengths = np.diff(nl, prepend=-1) - 1
+            k = int(lengths.argmax())
+            if lengths[k] > self.layout.longest_line_bytes:
+                self.layout.longest_line_bytes = int(lengths[k])
+                self.layout.longest_line = self.lines_before + k + 1
         if self.layout.header_line == 0 and self.index < 0:
             self._keep_header(buf, nl)
         if self.force_exact or (self.quote is not None and self._has_literal_quote(arr)):

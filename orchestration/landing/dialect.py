@@ -57,6 +57,14 @@ def _readable(path: Path, profile: SourceProfile, workdir: Path, notes: list[str
     if bom and codec_name(bom) != codec_name(declared) and not (bom == "utf-8" and codec_name(declared) == "utf-8"):
         notes.append(f"byte-order mark says {bom}; read as {bom} (the profile says {declared})")
         encoding = bom
+    if not bom and not codec_name(declared).startswith("utf-16"):
+        utf16 = csvfile.utf16_without_bom(path)
+        if utf16:
+            raise LandingError(
+                f"{shown}: refused, looks like {utf16.upper()} without a byte-order mark (every other byte of "
+                f"its start is 0) while the profile reads it as {declared}. Set csv.encoding: {utf16} in "
+                f"{profile.path or profile.name}, or re-export the file as UTF-8."
+            )
     if not csvfile.needs_transcoding(encoding):
         return path, csvfile.NATIVE_ENCODINGS[encoding.lower()]
     out = workdir / (path.name + ".utf8.csv")

@@ -28,6 +28,9 @@ file's landing transaction) and ``parallel.py`` (many files side by side, ``land
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -78,6 +81,18 @@ LANDING_MEMORY_LIMIT = os.environ.get("PSW_LANDING_MEMORY_LIMIT", "1GB")
 # order is a streaming window, one core per file, so files in parallel use the other cores.
 LANDING_WORKERS = int(os.environ.get("PSW_LANDING_WORKERS") or 0) or min(os.cpu_count() or 1, 4)
 REJECT_TEXT_LIMIT = 65_536
+# The longest physical line the CSV reader takes (DuckDB's max_line_size, passed to it). A file
+# with a longer line is refused whole, saying so, instead of being misread as broken quoting.
+MAX_LINE_BYTES = int(os.environ.get("PSW_LANDING_MAX_LINE_BYTES") or 2_000_000)
+# Control bytes no row may carry into a published copy (tab, LF and CR are CSV's own). A row with
+# one is quarantined whole rather than cleaned: the byte is a sign of a corrupt or binary extract,
+# and a silently altered value would be worse than a visible, counted quarantine.
+CONTROL_BYTES = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Header text shown in a refusal at most (a refusal never shows anything else of a file).
+HEADER_SHOWN_CHARS = 300
+# Landing's temporary files (transcoded copies) live in this folder beside the warehouse file;
+# each landing run empties it first, so a killed run leaves nothing behind for good.
+TEMP_FOLDER_SUFFIX = ".landing-tmp"
 
 
 @dataclass
@@ -98,6 +113,74 @@ class LandingResult:
 file_sha256 = csvfile.file_sha256
 
 
+def landing_temp_root(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """``<warehouse file>.landing-tmp``, where landing writes its temporary files (None for an
+    in-memory database: the system's temporary folder is used)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if not row or not row[0]:
+        return None
+    return Path(row[0] + TEMP_FOLDER_SUFFIX)
+
+
+def clean_landing_temp(con: duckdb.DuckDBPyConnection) -> list[Path]:
+    """Remove what an earlier landing run left in the warehouse's temporary folder (a run killed
+    with SIGKILL cannot clean up after itself); returns what was removed. Safe while this
+    connection holds the warehouse: no other process can be landing into it."""
+    root = landing_temp_root(con)
+    removed = []
+    if root is not None and root.is_dir():
+        for child in root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+            removed.append(child)
+    return removed
+
+
+def shown_name(path: Path, landing_dir: Path | None) -> str:
+    """The file as messages and lineage name it: relative to the landing folder when inside it."""
+    path = Path(path)
+    if landing_dir and path.is_relative_to(landing_dir):
+        return str(path.relative_to(landing_dir))
+    return path.name
+
+
+def check_regular_file(path: Path, landing_dir: Path | None, shown: str) -> None:
+    """Refuse anything but a regular file inside the landing folder: a symbolic link (wherever it
+    points), a path that leaves the folder, a device or a pipe. Nothing of the file is read."""
+    path = Path(path)
+    if landing_dir is not None:
+        folder = Path(landing_dir).absolute()
+        absolute = path.absolute()
+        if not absolute.is_relative_to(folder) or ".." in absolute.relative_to(folder).parts:
+            raise LandingError(f"{path}: refused, not inside the landing folder {folder}")
+        # every folder between the landing folder and the file, and the file itself
+        part = folder
+        for name in absolute.relative_to(folder).parts:
+            part = part / name
+            if part.is_symlink():
+                raise LandingError(
+                    f"{shown}: refused, {part.relative_to(folder)} is a symbolic link (to {os.readlink(part)}); "
+                    f"landing reads only regular files inside the landing folder {folder}"
+                )
+    elif path.is_symlink():
+        raise LandingError(
+            f"{shown}: refused, a symbolic link (to {os.readlink(path)}); landing reads only regular files"
+        )
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        raise LandingError(f"{shown}: refused, cannot be read: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        raise LandingError(f"{shown}: refused, not a regular file; landing reads only regular files")
+
+
+def _header_shown(header: list[str]) -> str:
+    text = ", ".join(header)
+    return text if len(text) <= HEADER_SHOWN_CHARS else text[:HEADER_SHOWN_CHARS] + f" ... ({len(header)} columns)"
+
+
 def land_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -111,7 +194,8 @@ def land_file(
     ``memory_limit`` caps DuckDB while the file lands (restored after); None leaves it to the
     caller, as ``land_files`` does for files landing side by side."""
     path = Path(path)
-    shown = str(path.relative_to(landing_dir)) if landing_dir and path.is_relative_to(landing_dir) else path.name
+    shown = shown_name(path, landing_dir)
+    check_regular_file(path, landing_dir, shown)
     sha = csvfile.file_sha256(path)
     batch_id = f"{profile.name}:{sha[:16]}"
     result = LandingResult(source_file=shown, source_profile=profile.name, batch_id=batch_id)
@@ -121,7 +205,10 @@ def land_file(
         return result
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     size = path.stat().st_size
-    with tempfile.TemporaryDirectory(prefix="psw_landing_") as tmp:
+    temp_root = landing_temp_root(con)
+    if temp_root is not None:
+        temp_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="psw_landing_", dir=temp_root) as tmp:
         layout, readable, encoding, header = None, path, "utf-8", []
         if size == 0:
             result.notes.append("empty file (0 bytes): no header, no rows")
@@ -137,6 +224,13 @@ def land_file(
                 csvfile.normalise_line_endings(readable, normalised)
                 readable = normalised
                 layout = csvfile.scan_layout(readable, profile.csv.delimiter, profile.csv.quote)
+            if layout.longest_line_bytes > MAX_LINE_BYTES:
+                raise LandingError(
+                    f"{shown}: refused, line {layout.longest_line:,} is {layout.longest_line_bytes:,} bytes long, "
+                    f"more than the CSV reader's limit of {MAX_LINE_BYTES:,} bytes (setting "
+                    "PSW_LANDING_MAX_LINE_BYTES). A line that long is usually a file without line breaks "
+                    "or a field that swallowed the rest of the file: fix the file, or raise the setting."
+                )
             if layout.header_line == 0:
                 result.notes.append("only blank lines: no header, no rows")
                 layout = None
@@ -149,7 +243,7 @@ def land_file(
                 _check_dialect(readable, encoding, profile, header, shown)
                 raise LandingError(
                     f"{shown}: refused, required column(s) missing from the header: "
-                    f"{', '.join(plan.missing_required)}. Header found: {', '.join(header)}. "
+                    f"{', '.join(plan.missing_required)}. Header found: {_header_shown(header)}. "
                     f"Fix the file or the profile {profile.path or profile.name}."
                 )
             _check_dialect(readable, encoding, profile, header, shown)
@@ -256,7 +350,7 @@ def _land_rows(
             f"skip={layout.header_line - 1}, delim={quote_literal(profile.csv.delimiter)}, "
             f"quote={quote_literal(quote)}, escape={quote_literal(quote)}, encoding={quote_literal(encoding)}, "
             f"store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan', "
-            "null_padding=false, strict_mode=true)"
+            f"null_padding=false, strict_mode=true, max_line_size={MAX_LINE_BYTES + 2})"
         )
 
     for t in _WORK_TABLES:
@@ -298,6 +392,9 @@ def _land_rows(
         plan.coordinate_flag_sql('"latitude"', '"longitude"') if "latitude" in canonical.fields else "NULL"
     )
     problems_sql = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
+    # A row with a control byte is quarantined for that alone (its other problems would quote it).
+    problems_sql = f"CASE WHEN _control IS NOT NULL THEN [_control] ELSE {problems_sql} END"
+    prepared["_control"] = _control_byte_sql(header, result.source_file)
     prepared_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in prepared.items())
     timed_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in timed.items())
     set_transition_variables(con, profile.timezone)
@@ -347,7 +444,9 @@ def _land_rows(
             f"""
         INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
         SELECT ?, ?, ?, ?, _row_number,
-               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
+               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%: control byte 0x%'))
+                    THEN 'CONTROL BYTE'
+                    WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
                     THEN 'MISSING REQUIRED'
                     WHEN list_bool_or(list_transform(_problems, lambda p: p NOT LIKE '%later than the load time%'))
                     THEN 'INVALID VALUE'
@@ -375,6 +474,21 @@ def _land_rows(
         result.notes.append(
             f"lines with bytes that are not {encoding}: if the file is Windows-1252 or Latin-1, set csv.encoding"
         )
+
+
+def _control_byte_sql(header: list[str], source_file: str) -> str:
+    """SQL: why the row is refused for a control byte (the first column with one), or NULL."""
+    pattern = quote_literal(CONTROL_BYTES)
+    whens = " ".join(
+        f"WHEN regexp_matches(c{i}, {pattern}) THEN {quote_literal(name + ': control byte ')} || "
+        f"printf('0x%02X', ord(regexp_extract(c{i}, {pattern}))) || "
+        f"CASE WHEN ord(regexp_extract(c{i}, {pattern})) = 0 THEN ' (NUL)' ELSE '' END || "
+        f"{quote_literal(f' in column {name}, {source_file} line ')} || CAST(_row_number AS VARCHAR) || "
+        "'; the row is quarantined whole, never landed or published'"
+        for i, name in enumerate(header, 1)
+    )
+    every = " || ".join(f"coalesce(c{i}, '')" for i in range(1, len(header) + 1))
+    return f"(CASE WHEN regexp_matches({every}, {pattern}) THEN (CASE {whens} END) END)"
 
 
 def _quarantine_unreadable(
@@ -439,7 +553,9 @@ def _record_texts(path: Path, encoding: str, ranges: list[tuple[int, int]]) -> d
     texts = {}
     for first, parts in out.items():
         raw = b"".join(parts).rstrip(b"\r\n")
-        texts[first] = raw[:REJECT_TEXT_LIMIT].decode(codec, errors="backslashreplace").lstrip("\ufeff")
+        text = raw[:REJECT_TEXT_LIMIT].decode(codec, errors="backslashreplace").lstrip("\ufeff")
+        # control bytes shown as \xNN: no copy of the warehouse ever receives one
+        texts[first] = re.sub(CONTROL_BYTES, lambda m: f"\\x{ord(m.group()):02x}", text)
     return texts
 
 

@@ -14,6 +14,7 @@ from orchestration.landing.loader import (
     LANDING_MEMORY_LIMIT,
     LANDING_WORKERS,
     LandingResult,
+    clean_landing_temp,
     land_file,
     restore_memory_limit,
 )
@@ -34,11 +35,12 @@ def land_files(
     would. Files of the same size land one after the other in one worker, so that two copies of
     the same content never land side by side: the second sees the first's batch and is a no-op.
     DuckDB's memory cap while landing is ``PSW_LANDING_MEMORY_LIMIT`` per worker, for the stage."""
+    clean_landing_temp(con)  # what a killed run left behind
     for source in {profile.source for _, profile in files}:
         ensure_raw_tables(con, source)  # catalog changes before the workers, never between them
     chains: dict[int, list[int]] = {}
     for i, (path, _) in enumerate(files):
-        chains.setdefault(Path(path).stat().st_size, []).append(i)
+        chains.setdefault(Path(path).lstat().st_size, []).append(i)  # a link is refused, never followed
     workers = max(1, min(workers, len(chains)))
     outcomes: dict[int, Future] = {}
 

@@ -204,7 +204,12 @@ class SourceProfile:
     def matching_files(self, landing_dir: Path) -> list[Path]:
         found: set[Path] = set()
         for pattern in self.files:
-            found.update(p for p in landing_dir.glob(pattern) if p.is_file() and not p.name.startswith("."))
+            # links are kept (landing refuses them, saying so) rather than silently followed or skipped
+            found.update(
+                p
+                for p in landing_dir.glob(pattern)
+                if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
+            )
         return sorted(found)
 
 
