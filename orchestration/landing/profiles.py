@@ -206,9 +206,7 @@ class SourceProfile:
         for pattern in self.files:
             # links are kept (landing refuses them, saying so) rather than silently followed or skipped
             found.update(
-                p
-                for p in landing_dir.glob(pattern)
-                if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
+                p for p in landing_dir.glob(pattern) if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
             )
         return sorted(found)
 
