@@ -70,6 +70,12 @@ def run(regenerate: bool = False) -> int:
     print("\nWarehouse tables")
     for schema, table, n in rows:
         print(f"  {schema + '.' + table:<{width}}  {n:>10,}")
+    from orchestration.serving.refresh_ids import published_refresh_ids, refresh_summary
+
+    ids = published_refresh_ids(settings.warehouse_path)
+    if ids:
+        print("\nPublished refresh")
+        print("\n".join(refresh_summary(ids)))
     print(f"\nwarehouse file : {settings.warehouse_path}")
     print(f"run            : {result.run_id} ({'succeeded' if result.success else 'FAILED'}) in {elapsed:.1f} s")
     print(f"Dagster UI     : make ui   (then open http://127.0.0.1:3000; run history is in {settings.dagster_home})")
