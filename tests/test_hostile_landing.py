@@ -222,3 +222,20 @@ def test_temporary_files_live_beside_the_warehouse_and_a_killed_run_leaves_nothi
     finally:
         con.close()
     assert not copy.exists() and list(temp_root.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "message"),
+    [
+        # found by the property test: each crashed with a bare UnicodeError / csv.Error, naming no file
+        (b"\x00\x00", "utf-16", "found.csv: refused, not utf-16: UTF-16 stream does not start with BOM"),
+        (b'\x00\n1,",1,\r0\n', "utf-8", "found.csv: refused"),
+        ("call_no,received,type,beat\r\x00\n".encode("utf-16-le"), "utf-16-le", "found.csv: refused"),
+    ],
+)
+def test_files_the_property_test_found_are_refused_by_name(con, landing, data, encoding, message):
+    path = landing / "found.csv"
+    path.write_bytes(data)
+    with pytest.raises(LandingError) as refused:
+        land_file(con, path, parse_profile({**PROFILE, "csv": {"encoding": encoding}}), landing)
+    assert str(refused.value).startswith(message), refused.value

@@ -55,6 +55,11 @@ def _cp1252_keep_c1(error: UnicodeDecodeError):
 codecs.register_error("psw_keep_c1", _cp1252_keep_c1)
 
 
+# Python's csv module refuses fields over 128 KiB; a header or sampled record may be as long as
+# the CSV reader's line limit (loader.MAX_LINE_BYTES), so the sniffing helpers take any length.
+csv.field_size_limit(max(csv.field_size_limit(), (1 << 31) - 1))
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
@@ -351,7 +356,7 @@ def scan_layout(path: Path, delimiter: str = ",", quote: str = '"', force_exact:
 def parse_header(header_bytes: bytes, encoding: str, delimiter: str, quote: str) -> list[str]:
     """The header's column names, trimmed."""
     text = header_bytes.decode("latin-1" if encoding == "latin-1" else "utf-8", errors="replace")
-    row = next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote or None), [])
+    row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote or None), [])
     return [c.strip() for c in row]
 
 
@@ -366,7 +371,7 @@ def sample_records(path: Path, encoding: str, limit_bytes: int = 256 << 10) -> s
 
 def dialect_fit(sample: str, delimiter: str, quote: str) -> tuple[int, float]:
     """(columns in the header, share of the sample's records with that many fields) for one dialect."""
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote or None))
+    rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote or None))
     rows = [r for r in rows if r]
     if len(rows) > 1 and rows[-1] and not sample.endswith("\n"):
         rows = rows[:-1]

@@ -70,8 +70,12 @@ def _readable(path: Path, profile: SourceProfile, workdir: Path, notes: list[str
     out = workdir / (path.name + ".utf8.csv")
     try:
         csvfile.transcode_to_utf8(path, encoding, out)
-    except UnicodeDecodeError as exc:
-        raise LandingError(f"{shown}: refused, not {encoding}: {exc.reason}. Set csv.encoding in the profile.") from exc
+    except UnicodeError as exc:  # UnicodeDecodeError, or UTF-16 without a byte-order mark
+        reason = getattr(exc, "reason", None) or str(exc)
+        hint = " (utf-16-le or utf-16-be for a file without one)" if codec_name(encoding) == "utf-16" else ""
+        raise LandingError(
+            f"{shown}: refused, not {encoding}: {reason}. Set csv.encoding in the profile{hint}."
+        ) from exc
     if codec_name(encoding) != "utf-16":
         notes.append(f"transcoded from {encoding} to UTF-8 while streaming")
     return out, "utf-8"
