@@ -239,3 +239,12 @@ def test_files_the_property_test_found_are_refused_by_name(con, landing, data, e
     with pytest.raises(LandingError) as refused:
         land_file(con, path, parse_profile({**PROFILE, "csv": {"encoding": encoding}}), landing)
     assert str(refused.value).startswith(message), refused.value
+
+
+def test_a_refused_header_with_control_bytes_shows_them_escaped(con, landing):
+    path = landing / "calls.csv"
+    path.write_bytes(b"call\x00no,rec\x01eived,type\n1,2,3\n")
+    with pytest.raises(LandingError) as refused:
+        land_file(con, path, parse_profile(PROFILE), landing)
+    assert "Header found: call\\x00no, rec\\x01eived, type." in str(refused.value)
+    assert "\x00" not in str(refused.value) and "\x01" not in str(refused.value)

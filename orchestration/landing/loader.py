@@ -177,7 +177,8 @@ def check_regular_file(path: Path, landing_dir: Path | None, shown: str) -> None
 
 
 def _header_shown(header: list[str]) -> str:
-    text = ", ".join(header)
+    """The header for a refusal: control bytes written \\xNN, cut at HEADER_SHOWN_CHARS."""
+    text = re.sub(CONTROL_BYTES, lambda m: f"\\x{ord(m.group()):02x}", ", ".join(header))
     return text if len(text) <= HEADER_SHOWN_CHARS else text[:HEADER_SHOWN_CHARS] + f" ... ({len(header)} columns)"
 
 
