@@ -52,7 +52,7 @@ unit: install duckdb15
 test: lint unit
 
 ui: install
-	mkdir -p $${DAGSTER_HOME:-$(CURDIR)/.dagster_home}
+	$(BIN)/python -c "import os, pathlib; from orchestration.instance import ensure_dagster_yaml; ensure_dagster_yaml(pathlib.Path(os.environ.get('DAGSTER_HOME') or '$(CURDIR)/.dagster_home'))"
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} $(BIN)/dagster dev -w workspace.yaml
 
 # Figures, not tests: prints stage times, memory and the overhead over the bare engine.

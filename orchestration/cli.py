@@ -2,6 +2,11 @@
 
 run        generate the demo city (if missing), land it, build every model, print a summary
 generate   (re)write the demo city's extracts into the landing folder
+batches    the batch ledger: list, show, release, drop, supersede (``batches --help``)
+
+``run`` exits 0 when everything landed, passed and was published, 2 when the refresh went on but
+held back files or cities (the summary says which and why), 1 when it failed or another refresh
+holds the warehouse.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import time
 
 import duckdb
 
+from orchestration.ledger import commands as batch_commands
+from orchestration.ledger.lock import RefreshBusy, refresh_lock
 from orchestration.settings import Settings, export_for_subprocesses, load_settings
 
 # Only warnings and errors on the console; the full event log is in the Dagster UI.
@@ -45,9 +52,42 @@ def warehouse_summary(path) -> list[tuple[str, str, int]]:
         con.close()
 
 
+def held_back(path, run_id: str) -> list[str]:
+    """Lines for what this warehouse keeps out of the marts: files held, refused or unread, and
+    cities whose published figures are older than this refresh."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        lines = []
+        if con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'batch_states'").fetchone():
+            for file, state, reason in con.execute(
+                "SELECT source_file, state, reason FROM raw.batch_states "
+                "WHERE state IN ('held', 'refused', 'unmatched') ORDER BY state, source_file"
+            ).fetchall():
+                lines.append(f"  {state:<9} {file}: {(reason or '')[:160]}")
+        if con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'city_verdicts'").fetchone():
+            for city, reasons in con.execute(
+                "SELECT city, string_agg(suite || ': ' || coalesce(reason, ''), '; ') FROM raw.city_verdicts "
+                "WHERE run_id = ? AND verdict = 'held' GROUP BY city ORDER BY city",
+                [run_id],
+            ).fetchall():
+                lines.append(f"  city      {city}: not published, its last figures kept ({reasons[:160]})")
+        return lines
+    finally:
+        con.close()
+
+
 def run(regenerate: bool = False) -> int:
     settings = load_settings()
     export_for_subprocesses(settings)
+    try:
+        with refresh_lock(settings.warehouse_path, "make run"):
+            return _run(settings, regenerate)
+    except RefreshBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(settings: Settings, regenerate: bool) -> int:
     started = time.perf_counter()
     ensure_demo_city(settings, regenerate)
 
@@ -87,6 +127,16 @@ def run(regenerate: bool = False) -> int:
                     file=sys.stderr,
                 )
         return 1
+    from orchestration.landing.profiles import load_profiles
+
+    held = [
+        f"  profile   {path.name}: disabled, {str(error).removeprefix(f'{path}: ')[:160]}"
+        for path, error in load_profiles(settings.profiles_dir).errors
+    ] + held_back(settings.warehouse_path, result.run_id)
+    if held:
+        print("\nHeld back (the rest was built and published; `python -m orchestration.cli batches list`):")
+        print("\n".join(held))
+        return 2
     return 0
 
 
@@ -98,9 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     run_p = sub.add_parser("run", help="generate, land, build and test the demo city")
     run_p.add_argument("--regenerate", action="store_true", help="rewrite the demo city even if present")
     sub.add_parser("generate", help="(re)write the demo city's extracts")
+    batch_commands.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.regenerate)
+    if args.command == "batches":
+        return batch_commands.run(args, load_settings())
     if args.command == "generate":
         ensure_demo_city(load_settings(), regenerate=True)
     return 0

@@ -33,7 +33,11 @@ def build_definitions(settings: Settings) -> Definitions:
         sensors=SENSORS,
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
-            "landing": LandingResource(landing_dir=str(settings.landing_dir), profiles_dir=str(settings.profiles_dir)),
+            "landing": LandingResource(
+                landing_dir=str(settings.landing_dir),
+                profiles_dir=str(settings.profiles_dir),
+                warehouse_path=str(settings.warehouse_path),
+            ),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         # One DuckDB file takes one writer at a time: steps run one after another in one process.

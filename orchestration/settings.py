@@ -39,6 +39,16 @@ class Settings:
     def demo_dir(self) -> Path:
         return self.landing_dir / "demo_city"
 
+    @property
+    def rejected_dir(self) -> Path:
+        """Where ``batches drop`` moves a dropped batch's file (beside the landing folder, so no
+        profile pattern can match it again): ``PSW_REJECTED_DIR``, else ``<landing>/../rejected``."""
+        value = os.environ.get("PSW_REJECTED_DIR")
+        if value:
+            path = Path(value)
+            return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+        return self.landing_dir.parent / "rejected"
+
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Settings from the environment; relative paths are taken from the project root."""
@@ -55,7 +65,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 def export_for_subprocesses(settings: Settings) -> None:
     """Make dbt (run as a subprocess by dagster-dbt) see the same absolute paths."""
+    from orchestration.instance import ensure_dagster_yaml
+
     os.environ["PSW_WAREHOUSE"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    ensure_dagster_yaml(settings.dagster_home)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)

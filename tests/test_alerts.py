@@ -173,7 +173,7 @@ def test_a_gate_failure_reaches_the_webhook_slack_and_email(
     (slack,) = [
         r.body for r in http_receiver.received if r.path == "/all-slack" and result.run_id in json.dumps(r.body)
     ]
-    assert slack["text"].startswith("Quality gate failed: raw/stops")
+    assert slack["text"].startswith("Quality gate on raw/stops held 1 file(s): demo_city/stops/")
     (mail,) = smtp_receiver.mails[before:]
     assert "raw/stops" in mail.message["Subject"] and "jailed" in mail.body and result.run_id in mail.body
 
@@ -205,15 +205,36 @@ def evaluate_failure_sensor(result, instance):
     return sensor(context)
 
 
-def test_a_failed_run_is_alerted_with_its_failed_step_and_the_link(tmp_path, clean_env, http_receiver):  # noqa: F811
-    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/runs"))
-    settings = make_settings(tmp_path, scale=SMALL)
-    calls = settings.demo_dir / "calls_for_service"
-    calls.mkdir(parents=True)
-    # the call-type column is missing: landing refuses the file and the run fails
-    (calls / "calls_for_service_2025-01.csv").write_text("incident_number,time_received\nC1,2025-01-01T10:00:00\n")
+@pytest.fixture
+def another_refresh(tmp_path):
+    """Another process holding the warehouse's refresh lock, as a refresh started elsewhere would."""
+    import subprocess
+    import sys
+    import time
 
-    result, instance = run_with_instance(settings)
+    from orchestration.ledger.lock import lock_path
+
+    settings = make_settings(tmp_path, scale=SMALL)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import sys, time; from orchestration.ledger.lock import refresh_lock\n"
+        f"with refresh_lock({str(settings.warehouse_path)!r}, 'a test refresh'):\n"
+        "    print('held', flush=True); time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    assert lock_path(settings.warehouse_path).exists()
+    time.sleep(0.1)
+    yield settings, proc
+    proc.kill()
+    proc.wait()
+
+
+def test_a_failed_run_is_alerted_with_its_failed_step_and_the_link(another_refresh, clean_env, http_receiver):  # noqa: F811
+    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/runs"))
+    settings, holder = another_refresh
+
+    result, instance = run_with_instance(settings)  # another refresh holds the warehouse: this run fails
     try:
         assert not result.success
         assert evaluate_failure_sensor(result, instance) is None
@@ -223,34 +244,45 @@ def test_a_failed_run_is_alerted_with_its_failed_step_and_the_link(tmp_path, cle
     (alert,) = http_receiver.bodies("/runs", run_id=result.run_id)
     assert alert["event"] == "run_failed" and alert["job"] == "refresh_warehouse"
     assert alert["run_url"] == f"http://127.0.0.1:3000/runs/{result.run_id}"
+    assert alert["failures"]  # the step that could not start, and why
+    assert any(f"pid {holder.pid} (a test refresh)" in f["message"] for f in alert["failures"])
+
+
+def test_a_refused_file_is_alerted_once_from_the_run_itself(tmp_path, clean_env, http_receiver):  # noqa: F811
+    """No daemon, no sensor: the run (a CLI run too) alerts about a file it refused, and goes on."""
+    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/refused"))
+    settings = make_settings(tmp_path, scale=SMALL)
+    calls = settings.demo_dir / "calls_for_service"
+    calls.mkdir(parents=True)
+    # the call-type column is missing: landing refuses the file
+    (calls / "calls_for_service_2025-01.csv").write_text("incident_number,time_received\nC1,2025-01-01T10:00:00\n")
+
+    first = run_with_instance(settings)[0]
+    second = run_with_instance(settings)[0]
+
+    assert first.success and second.success  # a refused file holds back nothing else
+    (alert,) = http_receiver.bodies("/refused")  # once, not at every run
+    assert alert["event"] == "files_not_landed" and alert["run_id"] == first.run_id
     (failure,) = alert["failures"]
-    assert failure["step"] == "land_raw_extracts"
-    assert "file(s) refused" in failure["message"]
-    assert "calls_for_service_2025-01.csv" in failure["details"]["refused"]  # which file, and why
-    assert "final_type" in failure["details"]["refused"]
+    assert failure["step"] == "demo_city/calls_for_service/calls_for_service_2025-01.csv"  # which file, and why
+    assert "final_type" in failure["message"]
 
 
-def test_a_run_stopped_by_a_gate_is_not_alerted_twice(small_city, tmp_path, clean_env, http_receiver):  # noqa: F811
+def test_a_held_file_is_alerted_once_by_its_gate_not_again_by_the_run(small_city, tmp_path, clean_env, http_receiver):  # noqa: F811
     clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/once"))
     settings = city_with(small_city, tmp_path, ["stops"])
     unknown_outcome(settings.demo_dir)
 
     result, instance = run_with_instance(settings)
-    try:
-        assert not result.success
-        outcome = evaluate_failure_sensor(result, instance)
-    finally:
-        instance.dispose()
+    instance.dispose()
 
-    assert isinstance(outcome, SkipReason) and "gate" in outcome.skip_message
+    assert result.success  # the file is held; the run goes on
     alerts = http_receiver.bodies("/once", run_id=result.run_id)
-    assert [a["event"] for a in alerts] == ["gate_failed"]
+    assert [a["event"] for a in alerts] == ["gate_held"]
 
 
-def test_the_run_failure_sensor_is_quiet_when_no_channel_is_configured(tmp_path, clean_env):
-    settings = make_settings(tmp_path, scale=SMALL)
-    (settings.demo_dir / "calls_for_service").mkdir(parents=True)
-    (settings.demo_dir / "calls_for_service" / "calls_for_service_2025-01.csv").write_text("incident_number\nC1\n")
+def test_the_run_failure_sensor_is_quiet_when_no_channel_is_configured(another_refresh, clean_env):
+    settings, _ = another_refresh
     result, instance = run_with_instance(settings)
     try:
         outcome = evaluate_failure_sensor(result, instance)

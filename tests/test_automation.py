@@ -193,3 +193,39 @@ def test_several_new_files_at_one_tick_make_one_run(landing):
     (request,) = harness.tick().run_requests
     assert request.tags["psw/new_file_count"] == "7"
     assert request.tags["psw/new_files"].endswith("and 2 more")
+
+
+def test_a_file_the_ledger_knows_requests_no_run(tmp_path):
+    """A lost cursor (a new daemon) or a file touched again: the ledger already has that content
+    (here refused: no profile column for the call type), so no run is started to land nothing."""
+    import duckdb
+
+    from orchestration.landing.loader import file_sha256
+    from orchestration.ledger.landing import record_refusal
+
+    landing_dir = tmp_path / "landing"
+    known = write_extract(landing_dir / "demo_city" / "calls_for_service" / "calls_for_service_2025-05.csv")
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    record_refusal(con, f"demo_city_calls:{file_sha256(known)[:16]}", "refused", "x", "why", None)
+    con.close()
+    harness = SensorHarness(landing_dir)
+    harness.landing = LandingResource(
+        landing_dir=str(landing_dir), profiles_dir=str(PROFILES_DIR), warehouse_path=str(warehouse)
+    )
+    assert harness.tick().run_requests == []  # known content: no run, though the cursor was empty
+    write_extract(landing_dir / "demo_city" / "calls_for_service" / "calls_for_service_2025-06.csv", rows=2)
+    (request,) = harness.tick().run_requests  # a new content is requested as before
+    assert request.tags["psw/new_files"] == "demo_city/calls_for_service/calls_for_service_2025-06.csv"
+
+
+def test_the_run_queue_takes_one_refresh_at_a_time(tmp_path, monkeypatch):
+    from dagster import DagsterInstance
+
+    from orchestration.instance import ensure_dagster_yaml
+
+    ensure_dagster_yaml(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with DagsterInstance.get() as instance:
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert not instance.telemetry_enabled

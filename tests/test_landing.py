@@ -205,33 +205,31 @@ def test_milwaukee_extract_lands_through_its_profile(con):
     assert con.execute("SELECT count(*) FROM raw.calls_for_service WHERE latitude IS NULL").fetchone()[0] == 11
 
 
-def test_a_warehouse_made_anew_beside_old_state_judges_and_builds_everything_again(tmp_path):
-    """The gate and build state files sit beside the warehouse: deleting only the warehouse and
-    landing the same files again must not let the raw gates skip them, nor the build skip its
-    full refresh (and its unit tests)."""
-    from orchestration.checks.gates import landed_batches, passed_batches, record_passed_batches
-    from orchestration.checks.suites import load_suites
+def test_a_warehouse_made_anew_judges_and_builds_everything_again(tmp_path):
+    """The batch ledger lives in the warehouse: deleting only the warehouse and landing the same
+    file again leaves the file unjudged (the raw gates judge it again, staging does not read it
+    until then), and the build does its full refresh."""
+    from orchestration.ledger.store import batch_states, ensure_ledger, record_event
     from orchestration.transform import project
 
-    suite = next(s for s in load_suites() if s.asset_path == ("raw", "calls_for_service"))
     warehouse = tmp_path / "w.duckdb"
     profile = parse_profile(BROKEN_PROFILE)
     con = duckdb.connect(str(warehouse))
     land_file(con, FIXTURES / "broken" / "calls_broken.csv", profile, now=datetime(2025, 6, 1, 12))
-    first = landed_batches(con, suite)
+    ensure_ledger(con)
+    (first,) = batch_states(con)
+    record_event(con, first.batch_id, "passed", actor="gate test")
+    assert batch_states(con)[0].admitted_at is not None
     con.close()
-    (batch,) = first
-    assert first[batch] == "2@2025-06-01 12:00:00"
-    record_passed_batches(suite, warehouse, first)
     project.record_build(warehouse)
-    assert passed_batches(suite, warehouse, first) == {batch}
     assert project.full_refresh_reason(warehouse) is None
 
-    warehouse.unlink()  # made anew, state files left beside it; the same file lands again
+    warehouse.unlink()  # made anew, the build state left beside it; the same file lands again
     con = duckdb.connect(str(warehouse))
     land_file(con, FIXTURES / "broken" / "calls_broken.csv", profile, now=datetime(2025, 6, 2, 12))
-    again = landed_batches(con, suite)
+    ensure_ledger(con)
+    (again,) = batch_states(con)
     con.close()
-    assert set(again) == {batch}
-    assert passed_batches(suite, warehouse, again) == frozenset()
+    assert again.batch_id == first.batch_id
+    assert again.state == "landed" and again.admitted_at is None  # to be judged again
     assert "not the one last built" in project.full_refresh_reason(warehouse)

@@ -1,7 +1,8 @@
 {#-
     Incremental builds of the large facts (calls, incidents, stops, requests and what is built
-    row by row from them). A run reads only the raw rows landed since the last build (by load
-    time, so a late-arriving record for an old day is picked up like any other) and replaces
+    row by row from them). A run reads only the raw rows of batches admitted since the last build
+    (by the time a gate passed or an operator released the batch, so a late-arriving record for
+    an old day, or a file released days after it landed, is picked up like any other) and replaces
     rows by key (delete+insert), so a corrected record (the same id landed again with new
     values) replaces the earlier version. `dbt build --full-refresh` rebuilds from all of raw;
     the Dagster job does that by itself when a reference seed (taxonomy, costs) has changed.
@@ -11,18 +12,11 @@
     {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}
 
-{#- A WHERE clause keeping the rows loaded at or after the newest load already built (the last
-    batch is read again: replacing it by key changes nothing). Empty on a full build. -#}
-{% macro loaded_since_last_build(loaded_at_column, built_column='loaded_at') -%}
+{#- A WHERE clause keeping the rows admitted at or after the newest admission already built (the
+    last batches are read again: replacing them by key changes nothing). Empty on a full build. -#}
+{% macro admitted_since_last_build(admitted_at_column='admitted_at', built_column='admitted_at') -%}
     {%- if is_incremental() %}
-        where {{ loaded_at_column }} >= ({{ last_build_watermark(built_column) }})
-    {%- endif %}
-{%- endmacro %}
-
-{#- The same condition, to follow other conditions of a WHERE clause. -#}
-{% macro and_loaded_since_last_build(loaded_at_column, built_column='loaded_at') -%}
-    {%- if is_incremental() %}
-        and {{ loaded_at_column }} >= ({{ last_build_watermark(built_column) }})
+        where {{ admitted_at_column }} >= ({{ last_build_watermark(built_column) }})
     {%- endif %}
 {%- endmacro %}
 
@@ -31,10 +25,10 @@
 {%- endmacro %}
 
 {#- Month marts (one source profile x month per key) rebuild only the months a new load touched:
-    the month of every version of every id landed since the mart's last build, so a correction
-    that moves a record to another month rebuilds both months. Pairs (source_profile, month);
-    none on a full build (nothing is filtered then). -#}
-{% macro months_touched_since_last_build(raw_table, id_column, time_column, built_column='loaded_through') -%}
+    the month of every version of every id in the batches admitted since the mart's last build, so
+    a correction that moves a record to another month rebuilds both months. Pairs (source_profile,
+    month); none on a full build (nothing is filtered then). -#}
+{% macro months_touched_since_last_build(raw_table, id_column, time_column, built_column='admitted_through') -%}
     {%- if not is_incremental() %}
     select cast(null as {{ dbt.type_string() }}) as source_profile, cast(null as date) as touched_month
     where 1 = 0
@@ -45,9 +39,10 @@
             as touched_month
     from {{ source('raw', raw_table) }} as versions
     inner join (
-        select distinct _source_profile, {{ id_column }}
-        from {{ source('raw', raw_table) }}
-        where _loaded_at >= ({{ last_build_watermark(built_column) }})
+        select distinct loaded._source_profile, loaded.{{ id_column }}
+        from {{ source('raw', raw_table) }} as loaded
+        inner join ({{ admitted_batches() }}) as admitted on loaded._batch_id = admitted.batch_id
+        where admitted.admitted_at >= ({{ last_build_watermark(built_column) }})
     ) as changed
         on versions._source_profile = changed._source_profile and versions.{{ id_column }} = changed.{{ id_column }}
     {%- endif %}

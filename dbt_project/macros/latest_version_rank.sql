@@ -6,47 +6,80 @@
     )
 {%- endmacro %}
 
-{#- CTEs `versions`, `landed_once`, `landed_again` and `source`: the raw rows (those loaded since the
-    last build, for an incremental model), one per id of a source profile, the latest landing
-    winning. Most ids are landed once and pass straight through; only ids landed more than once are
-    ranked (a window over every row of ten million calls costs half the staging build). The raw
-    relation is read in each CTE rather than through a shared one, which engines would materialise
-    with every column of it (the row as received included). -#}
+{#- The batches staging may read: those a raw gate passed or an operator released (the batch
+    ledger, orchestration/ledger). A batch no gate has judged, or one held, never reaches staging. -#}
+{% macro admitted_batches() -%}
+    select batch_id, admitted_at from {{ source('raw', 'batch_states') }}
+    where admitted_at is not null
+{%- endmacro %}
+
+{#- CTEs `admitted`, `changed`, `versions`, `landed_once`, `landed_again` and `source`: the raw rows
+    of admitted batches, one per id of a source profile, the latest landing winning, with the time
+    their batch was admitted (`admitted_at`). An incremental model reads only the ids of batches
+    admitted since its last build (a batch released today is read today, whenever it landed), and
+    ranks each such id against every admitted version of it, so a late release of an older file
+    never replaces a newer version. Most ids are landed once and pass straight through; only ids
+    landed more than once are ranked (a window over every row of ten million calls costs half the
+    staging build). The raw relation is read in each CTE rather than through a shared one, which
+    engines would materialise with every column of it (the row as received included). -#}
 {% macro latest_versions(relation, id_column) -%}
+admitted as (
+    {{ admitted_batches() }}
+),
+
+{%- if is_incremental() %}
+
+changed as (
+    select distinct
+        loaded._source_profile,
+        loaded.{{ id_column }}
+    from {{ relation }} as loaded
+    inner join admitted on loaded._batch_id = admitted.batch_id
+    where admitted.admitted_at >= ({{ last_build_watermark('admitted_at') }})
+),
+{%- endif %}
+
 versions as (
     select
-        _source_profile,
-        {{ id_column }},
+        loaded._source_profile,
+        loaded.{{ id_column }},
         count(*) as landed_versions
-    from {{ relation }}
-    {{ loaded_since_last_build('_loaded_at') }}
-    group by _source_profile, {{ id_column }}
+    from {{ relation }} as loaded
+    inner join admitted on loaded._batch_id = admitted.batch_id
+    {%- if is_incremental() %}
+    inner join changed
+        on
+            loaded._source_profile = changed._source_profile
+            and loaded.{{ id_column }} = changed.{{ id_column }}
+    {%- endif %}
+    group by loaded._source_profile, loaded.{{ id_column }}
 ),
 
 landed_once as (
     select
         loaded.*,
+        admitted.admitted_at,
         1 as version_rank
     from {{ relation }} as loaded
+    inner join admitted on loaded._batch_id = admitted.batch_id
     inner join versions
         on
             loaded._source_profile = versions._source_profile
             and loaded.{{ id_column }} = versions.{{ id_column }}
-    where
-        versions.landed_versions = 1
-        {{ and_loaded_since_last_build('loaded._loaded_at') }}
+    where versions.landed_versions = 1
 ),
 
 landed_again as (
-    select loaded.*
+    select
+        loaded.*,
+        admitted.admitted_at
     from {{ relation }} as loaded
+    inner join admitted on loaded._batch_id = admitted.batch_id
     inner join versions
         on
             loaded._source_profile = versions._source_profile
             and loaded.{{ id_column }} = versions.{{ id_column }}
-    where
-        versions.landed_versions > 1
-        {{ and_loaded_since_last_build('loaded._loaded_at') }}
+    where versions.landed_versions > 1
 ),
 
 source as (

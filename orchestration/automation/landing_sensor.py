@@ -2,8 +2,10 @@
 
 The sensor looks for files matching any source profile's patterns. Its cursor remembers each
 file it has requested a run for (path, size and modification time), so a file triggers one run
-only; a file that changes (same name, new content) triggers again, and landing itself skips a
-content it has landed before. Files modified in the last ``PSW_LANDING_SETTLE_SECONDS`` are left
+only; a file that changes (same name, new content) triggers again. A file whose content the
+batch ledger knows already (landed, held, refused, dropped: its batch id is the profile and the
+content's hash) requests no run either, so a lost cursor or a file touched again does not start
+a refresh that lands nothing. Files modified in the last ``PSW_LANDING_SETTLE_SECONDS`` are left
 for the next tick: they may still be being copied. All files new at one tick go into one run:
 DuckDB takes one writer at a time, so two landing runs side by side would fight over the file.
 """
@@ -27,6 +29,8 @@ from dagster import (
 
 from orchestration.automation.config import AutomationConfig
 from orchestration.automation.schedule import REFRESH_JOB
+from orchestration.landing.loader import file_sha256
+from orchestration.ledger.store import known_batch_ids
 from orchestration.resources import LandingResource
 
 MAX_FILES_IN_TAG = 5
@@ -37,15 +41,15 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def extract_files(landing: LandingResource) -> dict[str, tuple[Path, str]]:
-    """Every file a profile would land: relative path -> (path, source)."""
+def extract_files(landing: LandingResource) -> dict[str, tuple[Path, str, str]]:
+    """Every file a profile would land: relative path -> (path, source, profile name)."""
     root = Path(landing.landing_dir)
-    found: dict[str, tuple[Path, str]] = {}
+    found: dict[str, tuple[Path, str, str]] = {}
     if not root.is_dir():
         return found
     for profile in landing.profiles().values():
         for path in profile.matching_files(root):
-            found.setdefault(str(path.relative_to(root)), (path, profile.source))
+            found.setdefault(str(path.relative_to(root)), (path, profile.source, profile.name))
     return found
 
 
@@ -57,15 +61,20 @@ def new_extracts(
     now = time.time() if now is None else now
     new: list[tuple[str, str]] = []
     updated: dict[str, str] = {}  # files no longer in the folder drop out, so the cursor stays small
-    for rel, (path, source) in sorted(extract_files(landing).items()):
+    known: set[str] | None = None
+    for rel, (path, source, profile) in sorted(extract_files(landing).items()):
         signature = file_signature(path)
         if seen.get(rel) == signature:
             updated[rel] = signature
             continue
         if now - path.stat().st_mtime < settle_seconds:
             continue  # still arriving: look again at the next tick
-        new.append((rel, source))
         updated[rel] = signature
+        if landing.warehouse_path and known is None:
+            known = known_batch_ids(landing.warehouse_path) or set()
+        if known and f"{profile}:{file_sha256(path)[:16]}" in known:
+            continue  # the ledger has this content already: a run would land nothing
+        new.append((rel, source))
     return new, updated
 
 

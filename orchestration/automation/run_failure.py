@@ -23,11 +23,16 @@ def run_failure_alert(context: RunFailureSensorContext, config: AlertConfig) -> 
         # a raised Failure carries its details as metadata (e.g. landing names the refused files)
         user = getattr(data, "user_failure_data", None)
         details = {k: str(getattr(v, "value", v))[:2000] for k, v in (user.metadata if user else {}).items()}
+        message = error.message.strip() if error else event.message or ""
+        cause = error.cause if error else None
+        while cause is not None:  # e.g. a resource that could not start: the reason is in its cause
+            message += f" <- {cause.cls_name}: {cause.message.strip()}"
+            cause = cause.cause
         failures.append(
             {
                 "step": event.step_key,
                 "error": error.cls_name if error else None,
-                "message": (error.message.strip() if error else event.message or "")[:2000],
+                "message": message[:2000],
                 "details": details,
             }
         )

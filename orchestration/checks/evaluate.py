@@ -380,14 +380,14 @@ def evaluate_suite(
     con: duckdb.DuckDBPyConnection,
     suite: Suite,
     sample_size: int = SAMPLE_SIZE,
-    skip_batches: frozenset[str] = frozenset(),
+    batches: frozenset[str] | None = None,
 ) -> SuiteOutcome:
     """Run every expectation of the suite against its table; never raises for bad data.
 
-    ``skip_batches``: batches (values of the suite's ``batch_by``) that passed this suite before.
-    Row-level expectations and ``{batch}`` queries read the other rows only, so a day's refresh
-    judges the day's file, not ten million rows of history; table-level expectations (columns,
-    row counts) and queries that name their tables still read everything."""
+    ``batches``: the batches (values of the suite's ``batch_by``) to judge; None judges every row.
+    Row-level expectations and ``{batch}`` queries read those batches' rows only, so a day's
+    refresh judges the day's file, not ten million rows of history; table-level expectations
+    (columns, row counts) and queries that name their tables still read everything."""
     started = time.perf_counter()
     con.execute("SET enable_progress_bar = false")  # a check's log is not a terminal
     columns = _table_columns(con, suite)
@@ -408,9 +408,9 @@ def evaluate_suite(
     )
     batch_by = suite.batch_by if suite.batch_by in columns else None
     whole = suite
-    if batch_by and skip_batches:
-        skipped = ", ".join(literal(b) for b in sorted(skip_batches))
-        suite = replace(suite, table=f"(SELECT * FROM {suite.table} WHERE {ident(batch_by)} NOT IN ({skipped}))")
+    if batch_by and batches is not None:
+        judged = ", ".join(literal(b) for b in sorted(batches)) or "NULL"
+        suite = replace(suite, table=f"(SELECT * FROM {suite.table} WHERE {ident(batch_by)} IN ({judged}))")
     params = resolve_parameters(con, suite, columns, profiles)
 
     outcomes: dict[int, ExpectationOutcome] = {}
@@ -419,7 +419,7 @@ def evaluate_suite(
         if exp.type in TABLE_LEVEL:
             outcomes[i] = _table_level(con, whole, exp, columns)
         elif exp.type == "unexpected_rows_expectation":
-            outcomes[i] = _unexpected_rows(con, suite, exp, sample_size)
+            outcomes[i] = _unexpected_rows(con, suite, exp, sample_size, batch_by)
         else:
             absent = [c for c in columns_of(exp) if c not in columns]
             if absent:
@@ -465,7 +465,13 @@ def _table_level(con, suite: Suite, exp: Expectation, columns: dict[str, str]) -
     return ExpectationOutcome(exp, success=ok, element_count=n, observed=n)
 
 
-def _unexpected_rows(con, suite: Suite, exp: Expectation, sample_size: int) -> ExpectationOutcome:
+# Columns of an unexpected-rows result that name the batch a row belongs to, besides batch_by.
+BATCH_COLUMNS = ("_batch_id", "batch_id")
+
+
+def _unexpected_rows(
+    con, suite: Suite, exp: Expectation, sample_size: int, batch_by: str | None = None
+) -> ExpectationOutcome:
     query = exp.kwargs["unexpected_rows_query"].replace("{batch}", f"(SELECT * FROM {suite.table})")
     try:
         cursor = con.execute(f"SELECT *, count(*) OVER () AS _unexpected_rows FROM ({query}) AS q LIMIT {sample_size}")
@@ -475,7 +481,19 @@ def _unexpected_rows(con, suite: Suite, exp: Expectation, sample_size: int) -> E
     n = sample[0]["_unexpected_rows"] if sample else 0
     for row in sample:
         row.pop("_unexpected_rows", None)
-    return ExpectationOutcome(exp, success=n == 0, unexpected_count=n, observed=n, sample=sample)
+    failing = []
+    names = [d[0] for d in cursor.description]
+    by = next((c for c in ((batch_by,) if batch_by else ()) + BATCH_COLUMNS if c in names), None)
+    if n and by:  # which batches the unexpected rows belong to: they hold those batches only
+        failing = [
+            {"batch": b, "file": b, "considered": None, "unexpected": k}
+            for b, k in con.execute(
+                f"SELECT {ident(by)}, count(*) FROM ({query}) AS q GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        ]
+    return ExpectationOutcome(
+        exp, success=n == 0, unexpected_count=n, observed=n, sample=sample, failing_batches=failing
+    )
 
 
 def _map_expectations(

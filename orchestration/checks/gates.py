@@ -1,26 +1,27 @@
-"""Quality gates: each suite under ``expectations/`` runs as a blocking Dagster asset check on its asset.
+"""Quality gates: each suite under ``expectations/`` runs as an asset check on its asset.
 
-- A critical expectation that fails makes the check fail with ERROR severity: the step fails and
-  the assets downstream (staging for a raw gate, serving for a mart gate) are not materialised.
-- Only warnings failing: the check fails with WARN severity; the run goes on.
-- The check's metadata carries what the UI needs to act: the expectations evaluated, which
-  failed, unexpected counts, the failing files and a sample of failing rows, the data-docs page.
-- On an ERROR (and on WARN with ``PSW_ALERT_ON_WARN=true``) the alert goes to the configured channels.
+A gate judges **each landed file** (raw) or **each city** (marts) on its own, and holds back only
+what fails; everything else goes on through the build and publishing in the same run.
 
-A raw gate judges each landed file once: the files a suite passed are recorded beside the
-warehouse (``<warehouse>.gate-state.json``, with the suite's own text), and the next run judges the
-new files only, so a day's refresh does not re-read years of history. Editing the suite, or
-``PSW_GATES_FULL=1``, judges every file again; a file that failed or only warned is judged again,
-and so is a file landed again into a warehouse made anew (its landing time is part of the record).
+- Raw gates judge the batches in the ledger that no gate has judged yet (or that another version
+  of the suite judged, or every batch with ``PSW_GATES_FULL=1``), with the source's suite and the
+  quarantine suite together, and write ``passed`` or ``held`` (with the expectations, counts and a
+  sample) to ``raw.batch_ledger``. Staging reads passed and released batches only.
+- Marts gates judge every city in the mart and write each city's verdict to ``raw.city_verdicts``;
+  the serving assets publish the cities that passed and keep the last published figures of a
+  held city.
+- The quarantine suite reports every quarantined row (a warning); it holds nothing itself, the
+  file's own gate does that with the same expectations.
 
-The check opens its own read-only DuckDB connection and closes it before returning, so the dbt
-step that follows can take the file's write lock.
+A check that held something fails with WARN severity (the run goes on, the UI shows it in
+yellow with the files or cities and why), and alerts. A check whose suite could not run at all
+raises, which fails the step: nothing downstream is built on a gate that did not judge.
+
+The check opens its own DuckDB connections and closes them before returning, so the dbt step
+that follows can take the file's write lock.
 """
 
-import hashlib
-import json
 import os
-from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -28,239 +29,251 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
-    MetadataValue,
     asset_check,
 )
 
-from orchestration.automation.alerts import Alert, AlertConfig, send_alert
+from orchestration.automation.alerts import AlertConfig
 from orchestration.checks.data_docs import docs_dir, write_data_docs
-from orchestration.checks.evaluate import ExpectationOutcome, SuiteOutcome, evaluate_suite
+from orchestration.checks.evaluate import SuiteOutcome, evaluate_suite
+from orchestration.checks.gate_report import deliver, hold_alert, suite_metadata, verdicts_markdown, warning_alert
 from orchestration.checks.suites import BOUNDARIES, Suite, load_suites
+from orchestration.checks.verdicts import Verdict, judge, suite_digest
+from orchestration.ledger.store import (
+    batch_states,
+    ensure_ledger,
+    record_city_verdicts,
+    record_event,
+)
 from orchestration.resources import WarehouseResource
 from orchestration.settings import PROJECT_ROOT
 
-SAMPLE_ROWS = 5
+TRUE = ("1", "true", "yes")
 
 
-def outcome_label(o: ExpectationOutcome) -> str:
-    sev = o.expectation.severity
-    return o.expectation.label + ("" if sev == "critical" else f" [{sev}]")
+def _gates_full() -> bool:
+    return os.environ.get("PSW_GATES_FULL", "").lower() in TRUE
 
 
-def failure_summary(o: ExpectationOutcome) -> dict:
-    """One failed expectation, as the alert and the metadata show it."""
-    return {
-        "expectation": outcome_label(o),
-        "severity": o.expectation.severity,
-        "unexpected_count": o.unexpected_count,
-        "considered": o.considered,
-        "unexpected_percent": o.unexpected_percent,
-        "files": [b["file"] for b in o.failing_batches],
-        "sample": o.sample[:SAMPLE_ROWS],
-        "error": o.error,
-    }
+def _write_docs(outcome: SuiteOutcome, warehouse: WarehouseResource, run_id, config: AlertConfig, log):
+    try:
+        return write_data_docs(outcome, docs_dir(warehouse.path), run_id, config.run_url(run_id))
+    except OSError as exc:  # the gate's verdict matters more than its web page
+        if log:
+            log.warning(f"data docs for {outcome.suite.name} not written: {exc}")
+        return None
 
 
-def _md_cell(value) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def gate_metadata(outcome: SuiteOutcome, page: Path | None) -> dict:
-    suite = outcome.suite
-    failed = outcome.failed()
-    evaluated = outcome.evaluated
-    meta: dict = {
-        "suite": suite.name,
-        "suite_file": str(suite.path.relative_to(PROJECT_ROOT)) if suite.path else "",
-        "table": suite.table,
-        "expectations_evaluated": len(evaluated),
-        "expectations_failed": len(failed),
-        "expectations_failed_critical": len(outcome.failed("critical")),
-        "rows_evaluated": outcome.rows,
-        "batches_evaluated": outcome.batches,
-        "elapsed_seconds": round(outcome.elapsed_seconds, 3),
-        "unexpected_counts": MetadataValue.json(
-            {outcome_label(o): o.unexpected_count for o in evaluated if o.unexpected_count or not o.success}
-        ),
-    }
-    if failed:
-        table = "| expectation | severity | unexpected | of | failing files |\n|---|---|---|---|---|\n"
-        for o in failed:
-            files = ", ".join(b["file"] for b in o.failing_batches[:3]) or (o.error or "")
-            table += (
-                f"| {_md_cell(outcome_label(o))} | {o.expectation.severity} | {o.unexpected_count:,} | "
-                f"{o.considered:,} | {_md_cell(files)} |\n"
-            )
-        meta["failed_expectations"] = MetadataValue.md(table)
-        meta["failures"] = MetadataValue.json(
-            {
-                outcome_label(o): {
-                    "severity": o.expectation.severity,
-                    "unexpected": o.unexpected_count,
-                    "of": o.considered,
-                    "files": [b["file"] for b in o.failing_batches],
-                    "error": o.error,
-                }
-                for o in failed
-            }
-        )
-        samples = []
-        for o in failed:
-            if not o.sample:
-                continue
-            cols = list(o.sample[0])
-            samples.append(
-                f"**{_md_cell(outcome_label(o))}**\n\n| {' | '.join(cols)} |\n|{'---|' * len(cols)}\n"
-                + "".join("| " + " | ".join(_md_cell(r.get(c)) for c in cols) + " |\n" for r in o.sample)
-            )
-        if samples:
-            meta["failing_sample"] = MetadataValue.md("\n".join(samples))
-    skipped = [f"- {outcome_label(o)}: {r}" for o in outcome.outcomes for r in o.skipped]
-    if outcome.skipped_reason:
-        skipped.insert(0, f"- whole suite: {outcome.skipped_reason}")
-    if skipped:
-        meta["skipped"] = MetadataValue.md("\n".join(skipped))
-    if outcome.parameters:
-        meta["parameters"] = MetadataValue.json(outcome.parameters)
-    if page is not None:
-        meta["data_docs"] = MetadataValue.path(str(page))
-    return meta
-
-
-def gate_alert(
-    outcome: SuiteOutcome, severity: str, run_id: str | None, config: AlertConfig, page: Path | None
-) -> Alert:
-    suite = outcome.suite
-    asset = "/".join(suite.asset_path)
-    failed = outcome.failed("critical") if severity == "ERROR" else outcome.failed()
-    blocked = "downstream assets were not materialised" if severity == "ERROR" else "the run went on"
-    return Alert(
-        event="gate_failed",
-        title=f"Quality gate failed: {asset} ({suite.check_name}, {severity})",
-        summary=(
-            f"{len(failed)} of {len(outcome.evaluated)} expectations of suite {suite.name} failed on "
-            f"{suite.table} ({outcome.rows:,} rows in {outcome.batches:,} batch(es)); {blocked}."
-        ),
-        run_id=run_id,
-        run_url=config.run_url(run_id),
-        asset=asset,
-        asset_url=config.asset_url(asset),
-        check=suite.check_name,
-        severity=severity,
-        counts={
-            "expectations_evaluated": len(outcome.evaluated),
-            "expectations_failed": len(failed),
-            "unexpected_rows": sum(o.unexpected_count for o in failed),
-            "rows_evaluated": outcome.rows,
-        },
-        failures=[failure_summary(o) for o in failed],
-        data_docs=str(page) if page else None,
+def _result(
+    outcome: SuiteOutcome, held: list[Verdict], metadata: dict, description: str, config: AlertConfig, alert, log
+) -> AssetCheckResult:
+    warned = bool(outcome.failed("warning"))
+    if held:
+        metadata["alerts"] = deliver(alert(), config, log)
+    elif warned and config.alert_on_warn:
+        metadata["alerts"] = deliver(warning_alert(outcome, metadata.get("run_id"), config, None), config, log)
+    return AssetCheckResult(
+        passed=not held and not warned,
+        severity=AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=description[:1000],
     )
 
 
-def gate_state_path(warehouse_path: str | Path) -> Path:
-    """Beside the warehouse: the batches each suite passed, with the suite text it passed."""
-    path = Path(warehouse_path)
-    return path.with_name(path.name + ".gate-state.json")
+def needs_judging(state, digests: dict[str, str], full: bool) -> bool:
+    """A batch no gate judged, or one judged by another version of the suites (or all, when full)."""
+    if state.state == "landed":
+        return True
+    if state.state in ("passed", "held"):
+        return full or state.detail.get("suites") != digests
+    return False  # released (an operator's word), dropped, superseded, refused
 
 
-def _suite_digest(suite: Suite) -> str:
-    text = suite.path.read_bytes() if suite.path and suite.path.exists() else repr(suite).encode()
-    return hashlib.sha256(text).hexdigest()
-
-
-def landed_batches(con, suite: Suite) -> dict[str, str]:
-    """Each batch of the suite's table as '<rows>@<when it landed>': a file landed again into a new
-    warehouse (same content, same batch id) lands at another time, and is judged again there."""
-    if not suite.batch_by or not _has_column(con, suite, suite.batch_by):
-        return {}
-    by = f'"{suite.batch_by}"'
-    landed = "max(_loaded_at)::VARCHAR" if _has_column(con, suite, "_loaded_at") else "''"
-    sql = f"SELECT {by}, count(*) || '@' || coalesce({landed}, '') FROM {suite.table} GROUP BY {by}"
-    return dict(con.execute(sql).fetchall())
-
-
-def passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, str]) -> frozenset[str]:
-    """Batches that passed this very suite (same file content) in an earlier run and still hold
-    the rows they held then: not judged again. A changed suite, or PSW_GATES_FULL=1, judges every
-    batch; so does a batch whose row count changed (raw is append-only: that is an edit), and one
-    landed at another time (the warehouse was made anew beside an old state file)."""
-    state = gate_state_path(warehouse_path)
-    if os.environ.get("PSW_GATES_FULL", "").lower() in ("1", "true", "yes") or not state.exists():
-        return frozenset()
-    entry = json.loads(state.read_text()).get(suite.name, {})
-    if entry.get("suite_sha256") != _suite_digest(suite):
-        return frozenset()
-    return frozenset(b for b, rows in entry.get("batches", {}).items() if present.get(b) == rows)
-
-
-def record_passed_batches(suite: Suite, warehouse_path: str | Path, present: dict[str, str]) -> None:
-    state = gate_state_path(warehouse_path)
-    data = json.loads(state.read_text()) if state.exists() else {}
-    data[suite.name] = {"suite_sha256": _suite_digest(suite), "batches": dict(sorted(present.items()))}
-    state.write_text(json.dumps(data, indent=1))
-
-
-def run_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
-    """Evaluate the suite, write its data docs, alert if it failed, and return the check result.
-    Batched suites (raw tables, by landed file) judge only the files no earlier run passed."""
-    with warehouse.connect(read_only=True) as con:
-        present = landed_batches(con, suite)
-        skip = passed_batches(suite, warehouse.path, present) if present else frozenset()
-        outcome = evaluate_suite(con, suite, skip_batches=skip)
+def run_raw_gate(
+    suite: Suite, quarantine: Suite | None, warehouse: WarehouseResource, run_id: str | None, log=None
+) -> AssetCheckResult:
+    """Judge the source's unjudged batches; record passed/held in the ledger."""
+    source = suite.relation
+    suites = [suite] + ([quarantine] if quarantine else [])
+    digests = {s.name: suite_digest(s) for s in suites}
+    with warehouse.connect() as con:
+        ensure_ledger(con)
+        states = batch_states(con, "source = ? AND loaded_at IS NOT NULL", [source])
+    judged = [s for s in states if needs_judging(s, digests, _gates_full())]
     config = AlertConfig.from_env()
-    page = None
-    try:
-        page = write_data_docs(outcome, docs_dir(warehouse.path), run_id, config.run_url(run_id))
-    except OSError as exc:  # the gate's verdict matters more than its web page
-        if log:
-            log.warning(f"data docs for {suite.name} not written: {exc}")
-    if not outcome.success:
-        passed, severity = False, AssetCheckSeverity.ERROR
-    elif outcome.failed("warning"):
-        passed, severity = False, AssetCheckSeverity.WARN
-    else:
-        passed, severity = True, AssetCheckSeverity.ERROR
-    metadata = gate_metadata(outcome, page)
-    if suite.batch_by and present:
-        metadata["batches_judged_earlier"] = len(skip)
-        if passed:  # warnings too are judged again next time, so they stay in sight
-            record_passed_batches(suite, warehouse.path, present)
-    if not passed and (severity == AssetCheckSeverity.ERROR or config.alert_on_warn):
-        deliveries = send_alert(gate_alert(outcome, severity.value, run_id, config, page), config)
-        metadata["alerts"] = MetadataValue.json(
-            {d.channel: ("delivered" if d.ok else "FAILED: ") + ("" if d.ok else d.detail) for d in deliveries}
+    if not judged:
+        return AssetCheckResult(
+            passed=True,
+            metadata={"files_judged": 0, "files_judged_earlier": len(states), "suite": suite.name},
+            description=f"no new file to judge ({len(states)} judged earlier, see raw.batch_states)",
         )
-        if log:
-            for d in deliveries:
-                (log.info if d.ok else log.warning)(f"alert via {d.channel}: {d.detail}")
+    ids = frozenset(s.batch_id for s in judged)
+    with warehouse.connect(read_only=True) as con:
+        outcomes = [evaluate_suite(con, s, batches=ids) for s in suites]
+    verdicts = judge(outcomes, {s.batch_id: s.source_file for s in judged})
+    with warehouse.connect() as con:
+        for state in judged:
+            v = verdicts[state.batch_id]
+            record_event(
+                con,
+                state.batch_id,
+                "held" if v.held else "passed",
+                actor=f"gate {suite.name}",
+                run_id=run_id,
+                reason=v.reason() or None,
+                detail={"suites": digests, "failures": v.failures},
+            )
+    page = _write_docs(outcomes[0], warehouse, run_id, config, log)
+    for other in outcomes[1:]:
+        _write_docs(other, warehouse, run_id, config, log)
+    held = [v for v in verdicts.values() if v.held]
+    metadata = suite_metadata(outcomes, page)
+    metadata.update(
+        {
+            "run_id": run_id,
+            "files_judged": len(judged),
+            "files_held": len(held),
+            "files_judged_earlier": len(states) - len(judged),
+            "verdicts": verdicts_markdown(list(verdicts.values()), "file"),
+        }
+    )
+    if held:
+        description = f"held {len(held)} of {len(judged)} file(s): " + "; ".join(
+            f"{v.label} ({v.reason()})" for v in held[:3]
+        )
+    else:
+        description = f"passed {len(judged)} file(s)" + (
+            f"; {len(outcomes[0].failed('warning'))} warning(s)" if outcomes[0].failed("warning") else ""
+        )
+    asset = "/".join(suite.asset_path)
+    return _result(
+        outcomes[0],
+        held,
+        metadata,
+        description,
+        config,
+        lambda: hold_alert(
+            suite.name,
+            asset,
+            suite.check_name,
+            held,
+            len(judged),
+            "file(s)",
+            "their rows stay out of staging and every mart; the other files went on "
+            "(release, drop or replace a held file: python -m orchestration.cli batches --help).",
+            run_id,
+            config,
+            page,
+        ),
+        log,
+    )
+
+
+def _cities(con, suite: Suite) -> dict[str, str]:
+    """Each value of the suite's batch column in the mart -> its city (profiles map through the seed)."""
+    by = suite.batch_by
+    values = [r[0] for r in con.execute(f'SELECT DISTINCT "{by}" FROM {suite.table} ORDER BY 1').fetchall()]
+    if by == "city":
+        return {v: v for v in values if v is not None}
+    mapping = {}
+    if con.execute(
+        "SELECT 1 FROM information_schema.tables "
+        "WHERE table_schema = 'reference' AND table_name = 'city_source_profiles'"
+    ).fetchone():
+        mapping = dict(con.execute("SELECT source_profile, city FROM reference.city_source_profiles").fetchall())
+    return {v: mapping.get(v, v) for v in values if v is not None}
+
+
+def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
+    """Judge every city in the mart; record each city's verdict for the serving assets."""
+    config = AlertConfig.from_env()
+    with warehouse.connect(read_only=True) as con:
+        outcome = evaluate_suite(con, suite)
+        cities = _cities(con, suite) if suite.batch_by and not outcome.skipped_reason else {}
+    by_value = judge([outcome], cities)
+    by_city: dict[str, Verdict] = {}
+    for value, v in by_value.items():
+        city = by_city.setdefault(cities[value], Verdict(cities[value], cities[value]))
+        city.failures += v.failures
+    with warehouse.connect() as con:
+        ensure_ledger(con)
+        record_city_verdicts(
+            con,
+            run_id,
+            suite.name,
+            {
+                c: ("held" if v.held else "passed", v.reason() or None, {"failures": v.failures})
+                for c, v in by_city.items()
+            },
+        )
+    page = _write_docs(outcome, warehouse, run_id, config, log)
+    held = [v for v in by_city.values() if v.held]
+    metadata = suite_metadata(outcome, page)
+    metadata.update({"run_id": run_id, "cities_judged": len(by_city), "cities_held": len(held)})
+    if by_city:
+        metadata["verdicts"] = verdicts_markdown(list(by_city.values()), "city")
+    if held:
+        description = f"held {len(held)} of {len(by_city)} city(ies) from publishing: " + "; ".join(
+            f"{v.label} ({v.reason()})" for v in held[:3]
+        )
+    elif outcome.skipped_reason:
+        description = outcome.skipped_reason
+    else:
+        description = f"all {len(by_city)} city(ies) fit to publish" + (
+            f"; {len(outcome.failed('warning'))} warning(s)" if outcome.failed("warning") else ""
+        )
+    asset = "/".join(suite.asset_path)
+    return _result(
+        outcome,
+        held,
+        metadata,
+        description,
+        config,
+        lambda: hold_alert(
+            suite.name,
+            asset,
+            suite.check_name,
+            held,
+            len(by_city),
+            "city(ies)",
+            "each keeps its last published figures; the other cities were published.",
+            run_id,
+            config,
+            page,
+        ),
+        log,
+    )
+
+
+def run_report_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
+    """A suite that reports and holds nothing (the quarantine: each file's own gate holds it)."""
+    config = AlertConfig.from_env()
+    with warehouse.connect(read_only=True) as con:
+        outcome = evaluate_suite(con, suite)
+    page = _write_docs(outcome, warehouse, run_id, config, log)
+    metadata = suite_metadata(outcome, page)
+    metadata["run_id"] = run_id
     failed = outcome.failed()
     description = (
-        f"{len(failed)} of {len(outcome.evaluated)} expectations failed: "
-        + "; ".join(f"{outcome_label(o)} ({o.unexpected_count:,} unexpected)" for o in failed[:3])
+        "; ".join(f"{o.expectation.label} ({o.unexpected_count:,} rows)" for o in failed[:3])
+        + " (each file is held, if at all, by its own source's gate)"
         if failed
         else (outcome.skipped_reason or f"all {len(outcome.evaluated)} expectations passed")
     )
-    return AssetCheckResult(passed=passed, severity=severity, metadata=metadata, description=description[:1000])
+    return _result(outcome, [], metadata, description, config, None, log)
 
 
-def _has_column(con, suite: Suite, column: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = ? AND table_name = ? AND column_name = ?",
-            [suite.schema, suite.relation, column],
-        ).fetchone()
-    )
-
-
-def build_gate(suite: Suite) -> AssetChecksDefinition:
-    """The blocking asset check for one suite."""
+def build_gate(suite: Suite, quarantine: Suite | None) -> AssetChecksDefinition:
+    """The asset check for one suite."""
+    holds = {
+        "raw_to_staging": "holds each failing file out of staging",
+        "marts_to_serving": "holds each failing city out of publishing",
+    }[suite.boundary]
 
     @asset_check(
         asset=AssetKey(list(suite.asset_path)),
         name=suite.check_name,
         blocking=True,
-        description=f"Quality gate ({BOUNDARIES[suite.boundary]}): GX suite {suite.name}, "
+        description=f"Quality gate ({BOUNDARIES[suite.boundary]}; {holds}): GX suite {suite.name}, "
         f"{len(suite.expectations)} expectations. {suite.notes}",
         metadata={
             "suite": suite.name,
@@ -269,13 +282,23 @@ def build_gate(suite: Suite) -> AssetChecksDefinition:
         },
     )
     def _gate(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-        return run_gate(suite, warehouse, context.run.run_id, context.log)
+        run_id = context.run.run_id
+        if suite.boundary == "marts_to_serving":
+            return run_mart_gate(suite, warehouse, run_id, context.log)
+        if suite is quarantine or not suite.batch_by:
+            return run_report_gate(suite, warehouse, run_id, context.log)
+        return run_raw_gate(suite, quarantine, warehouse, run_id, context.log)
 
     return _gate
+
+
+def quarantine_suite(suites: list[Suite]) -> Suite | None:
+    return next((s for s in suites if s.boundary == "raw_to_staging" and s.relation == "quarantine"), None)
 
 
 def build_gates(asset_keys: set[AssetKey], suites: list[Suite] | None = None) -> list[AssetChecksDefinition]:
     """A gate for every suite whose asset is in the graph. A mart suite whose model does not exist
     yet gets its gate as soon as the model is in the dbt project (the next definitions load)."""
     suites = load_suites() if suites is None else suites
-    return [build_gate(s) for s in suites if AssetKey(list(s.asset_path)) in asset_keys]
+    quarantine = quarantine_suite(suites)
+    return [build_gate(s, quarantine) for s in suites if AssetKey(list(s.asset_path)) in asset_keys]

@@ -20,6 +20,7 @@ suite into GX's ``ExpectationSuite`` to prove the files are valid GX suites.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,10 @@ def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None
         if etype not in SUPPORTED:
             raise SuiteError(f"{at}: type {etype!r} is not supported here; supported: {', '.join(SUPPORTED)}")
         kwargs = dict(raw.get("kwargs") or {})
+        if etype == "unexpected_rows_expectation" and isinstance(kwargs.get("unexpected_rows_query"), str):
+            kwargs["unexpected_rows_query"] = _with_parameters(
+                kwargs["unexpected_rows_query"], params.get("defaults") or {}, at
+            )
         missing = [k for k in SUPPORTED[etype] if k not in kwargs]
         if missing:
             raise SuiteError(f"{at} ({etype}): missing kwargs {', '.join(missing)}")
@@ -192,6 +197,25 @@ def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None
         notes=str(data.get("notes") or "").strip(),
         path=path,
     )
+
+
+QUERY_PARAMETER = re.compile(r"\$\{(\w+)\}")
+
+
+def _with_parameters(query: str, defaults: dict[str, Any], at: str) -> str:
+    """``${name}`` in an unexpected-rows query is the suite parameter ``name`` (its default), so a
+    threshold is written once, under ``meta.parameters.defaults``, for queries and kwargs alike."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in defaults:
+            raise SuiteError(f"{at}: query parameter ${{{name}}} is not in meta.parameters.defaults")
+        v = defaults[name]
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            raise SuiteError(f"{at}: query parameter ${{{name}}} must be a number, got {v!r}")
+        return repr(v)
+
+    return QUERY_PARAMETER.sub(value, query)
 
 
 def load_suite(path: Path) -> Suite:

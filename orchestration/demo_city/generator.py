@@ -556,6 +556,10 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
         },
     }
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=2))
+    # the answer key is not an extract: landing's report of files no profile reads leaves it out
+    (out_dir / ".landingignore").write_text(
+        "# the demo city's record of what it planted (not an extract)\ntruth.json\n"
+    )
     progress(
         f"demo city: {sum(truth['rows'].values()):,} rows in {sum(len(f) for f in files.values())} files "
         f"under {out_dir}"

@@ -59,7 +59,7 @@ def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 [table],
             ).fetchall()
             csv_path = Path(tmp) / f"{table}.csv"
-            con.execute(f"COPY raw.{table} TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
+            con.execute(f"COPY (SELECT * FROM raw.{table}) TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
             body = ", ".join(f'"{name}" {PG_TYPES.get(dtype.split("(")[0], "text")}' for name, dtype in columns)
             existing = pg.execute(
                 "SELECT column_name FROM information_schema.columns "
@@ -96,12 +96,13 @@ def export_for_spark(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         # JSON is written as text: Spark has no JSON column type.
-        con.execute(
-            f"COPY (SELECT * REPLACE (CAST(_original AS VARCHAR) AS _original) FROM raw.{table}) "
-            f"TO '{staging / 'part-0.parquet'}' (FORMAT parquet)"
-            if table not in ("quarantine", "batches", "source_profiles")
-            else f"COPY raw.{table} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)"
-        )
+        has_original = con.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+            "AND column_name = '_original'",
+            [table],
+        ).fetchone()
+        replace = " REPLACE (CAST(_original AS VARCHAR) AS _original)" if has_original else ""
+        con.execute(f"COPY (SELECT *{replace} FROM raw.{table}) TO '{staging / 'part-0.parquet'}' (FORMAT parquet)")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
         exported[table] = con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]

@@ -14,22 +14,25 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    Failure,
     MaterializeResult,
     MetadataValue,
     multi_asset,
 )
 
-from orchestration.engines import current_target, hand_raw_to_target
+from orchestration.automation.alerts import Alert, AlertConfig, send_alert
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
-from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables
+from orchestration.landing.discovery import unmatched_files
+from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, refused_batch_id
 from orchestration.landing.parallel import land_files
 from orchestration.landing.socrata import PullError, pull
+from orchestration.ledger.landing import LandingReport, record_landed, record_refusal, shown_path
+from orchestration.ledger.store import ensure_ledger
 from orchestration.resources import LandingResource, WarehouseResource
 
 QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
 SOURCE_PROFILES_KEY = AssetKey(["raw", "source_profiles"])
+BATCH_STATES_KEY = AssetKey(["raw", "batch_states"])
 RAW_SPECS = [
     AssetSpec(
         key=AssetKey(["raw", name]),
@@ -43,6 +46,16 @@ RAW_SPECS = [
     AssetSpec(
         key=QUARANTINE_KEY,
         description="Rows that could not be landed, with file, line, field and reason.",
+        group_name="raw",
+        kinds={"duckdb"},
+        skippable=True,
+    ),
+    AssetSpec(
+        key=BATCH_STATES_KEY,
+        description=(
+            "The batch ledger: every file's state (landed, passed, held, released, dropped, superseded, refused, "
+            "unmatched) with why; staging reads passed and released files only (orchestration/ledger)."
+        ),
         group_name="raw",
         kinds={"duckdb"},
         skippable=True,
@@ -88,16 +101,19 @@ def summarise(results: list[LandingResult]) -> dict:
 
 @multi_asset(specs=RAW_SPECS, can_subset=True, name="land_raw_extracts")
 def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource):
-    """Land every new file in the landing folder through the profile whose pattern it matches."""
+    """Land every new file in the landing folder through the profile whose pattern it matches.
+
+    A file refused whole, or read by no profile, is recorded in the ledger (and alerted the
+    first time) and holds back nothing else: the other files land and the run goes on."""
     landing_dir = Path(landing.landing_dir)
     profiles = landing.profiles()
-    refused: list[str] = []
-    # A profile that does not load is disabled alone: reported here, in every raw asset's
-    # metadata and in the run's failure; the other profiles land.
+    run_id = context.run.run_id
+    report = LandingReport()
+    # A profile that does not load is disabled alone: reported in the log and in every raw
+    # asset's metadata (the CLI summary lists it too); the other profiles land.
     disabled = [f"profile disabled: {error}" for _path, error in profiles.errors]
     for message in disabled:
         context.log.error(message)
-    refused += disabled
     selected = {key.path[1] for key in context.selected_asset_keys}
     for profile in profiles.values():
         if profile.api is not None and profile.source in selected:
@@ -105,7 +121,7 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 pulled = pull(profile, landing_dir)
             except PullError as exc:
                 context.log.error(str(exc))
-                refused.append(f"{profile.name}: pull failed: {exc}")
+                report.refused.append((f"{profile.name} (API pull)", f"pull failed: {exc}", True))
                 continue
             context.log.info(
                 f"{profile.name}: pulled {pulled.rows:,} rows in {len(pulled.pages)} page(s) from {pulled.url}; "
@@ -125,14 +141,24 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
         landed = land_files(con, files, landing_dir)
         for source in sources:
             results: list[LandingResult] = []
+            refused_before = len(report.refused)
             for _ in range(sum(profile.source == source for _, profile in files)):
                 path, profile, outcome = next(landed)
+                shown = shown_path(path, landing_dir)
                 if isinstance(outcome, LandingError):
                     context.log.error(str(outcome))
-                    refused.append(str(outcome))
+                    batch_id = refused_batch_id(path, profile.name)
+                    first = record_refusal(
+                        con, batch_id, "refused", shown, str(outcome), run_id, profile.source, profile.name
+                    )
+                    report.refused.append((shown, str(outcome), first))
                     continue
                 results.append(outcome)
                 if not outcome.already_landed:
+                    report.landed.append(outcome.batch_id)
+                    report.superseded += record_landed(
+                        con, outcome.batch_id, profile.source, profile.name, outcome.source_file, run_id
+                    )
                     context.log.info(
                         f"{outcome.source_file}: read {outcome.rows_read:,}, landed {outcome.rows_landed:,}, "
                         f"quarantined {outcome.rows_quarantined:,}"
@@ -141,6 +167,14 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
             if disabled:
                 metadata["disabled_profiles"] = MetadataValue.md("\n".join(f"- {m}" for m in disabled))
             metadata["rows_in_table"] = con.execute(f"SELECT count(*) FROM raw.{source}").fetchone()[0]
+            refused_here = report.refused[refused_before:]
+            metadata["files_refused"] = len(refused_here)
+            if refused_here:
+                metadata["refused"] = MetadataValue.md("\n".join(f"- **{f}**: {why}" for f, why, _ in refused_here))
+            if report.superseded:
+                metadata["superseded"] = MetadataValue.md(
+                    "\n".join(f"- {f}: held batch {old} superseded by {new}" for old, new, f in report.superseded)
+                )
             yield MaterializeResult(asset_key=AssetKey(["raw", source]), metadata=metadata)
         landed.close()  # every file is done: restores DuckDB's memory cap
         if "quarantine" in selected:
@@ -182,11 +216,63 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                     ),
                 },
             )
-        handed = hand_raw_to_target(con)
-        if handed:
-            context.log.info(f"raw tables handed to the {current_target()} target: {handed}")
-    if refused:
-        raise Failure(
-            description=f"{len(refused)} file(s) or profile(s) refused; the other files were landed.",
-            metadata={"refused": MetadataValue.md("\n".join(f"- {m}" for m in refused))},
-        )
+        if selected >= set(CANONICAL_SOURCES):  # only a whole landing run knows every file a profile reads
+            for path in unmatched_files(landing_dir, (p for p, _ in files)):
+                shown = shown_path(path, landing_dir)
+                reason = "no source profile's files pattern matches it (see orchestration/source_profiles/README.md)"
+                first = record_refusal(con, refused_batch_id(path, "unmatched"), "unmatched", shown, reason, run_id)
+                report.unmatched.append((shown, first))
+                context.log.warning(f"{shown}: not landed, {reason}")
+        if "batch_states" in selected:
+            yield MaterializeResult(asset_key=BATCH_STATES_KEY, metadata=_ledger_metadata(con, report))
+    _alert_refusals(report, run_id)
+
+
+def _ledger_metadata(con, report: LandingReport) -> dict:
+    """What the ledger holds after landing: files per state, and every file kept out, with why."""
+    ensure_ledger(con)
+    counts = dict(con.execute("SELECT state, count(*) FROM raw.batch_states GROUP BY 1 ORDER BY 1").fetchall())
+    out = con.execute(
+        "SELECT source_file, state, coalesce(reason, '') FROM raw.batch_states "
+        "WHERE state IN ('held', 'refused', 'unmatched') ORDER BY state, source_file"
+    ).fetchall()
+    return {
+        "files_by_state": MetadataValue.json(counts),
+        "files_landed_now": len(report.landed),
+        "files_kept_out": MetadataValue.md(
+            "| file | state | why |\n|---|---|---|\n"
+            + "".join(f"| {f} | {st} | {why[:300].replace('|', '/')} |\n" for f, st, why in out)
+            if out
+            else "None: every file in the landing folder landed (and is judged by its raw gate)."
+        ),
+    }
+
+
+def _alert_refusals(report: LandingReport, run_id: str | None) -> None:
+    """One alert for files refused or unread that no earlier run has alerted about."""
+    refused = [(f, why) for f, why, first in report.refused if first]
+    unmatched = [f for f, first in report.unmatched if first]
+    if not refused and not unmatched:
+        return
+    config = AlertConfig.from_env()
+    if not config.channels:
+        return
+    failures = [{"step": f, "message": why} for f, why in refused] + [
+        {"step": f, "message": "no source profile reads this file"} for f in unmatched
+    ]
+    send_alert(
+        Alert(
+            event="files_not_landed",
+            title=f"{len(refused) + len(unmatched)} file(s) in the landing folder were not landed",
+            summary=(
+                f"{len(refused)} refused, {len(unmatched)} read by no profile; every other file landed and the "
+                "refresh went on. Fix the file or its profile, or drop it: python -m orchestration.cli batches drop"
+            ),
+            run_id=run_id,
+            run_url=config.run_url(run_id),
+            asset="raw",
+            counts={"refused": len(refused), "unmatched": len(unmatched)},
+            failures=failures,
+        ),
+        config,
+    )

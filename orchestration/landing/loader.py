@@ -27,6 +27,7 @@ file's landing transaction) and ``parallel.py`` (many files side by side, ``land
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -111,6 +112,19 @@ class LandingResult:
 
 
 file_sha256 = csvfile.file_sha256
+
+
+def refused_batch_id(path: Path, prefix: str) -> str:
+    """``<prefix>:<content hash>`` of a file kept out; a link, a device or a pipe is never read
+    (a link to /dev/zero would never end): its path is hashed instead."""
+    path = Path(path)
+    try:
+        regular = not path.is_symlink() and stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        regular = False
+    if regular:
+        return f"{prefix}:{csvfile.file_sha256(path)[:16]}"
+    return f"{prefix}:path-{hashlib.sha256(str(path).encode()).hexdigest()[:11]}"
 
 
 def landing_temp_root(con: duckdb.DuckDBPyConnection) -> Path | None:

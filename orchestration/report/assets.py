@@ -5,12 +5,17 @@ blocking checks: a failing gate stops it and the previous report stays as it was
 that ran in the same refresh are summarised in its data-quality section.
 """
 
+from pathlib import Path
+
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
 from orchestration.report.config import load_report_config
 from orchestration.report.context import CheckSummary
+from orchestration.report.published import published_connection
 from orchestration.report.site import build_report
 from orchestration.resources import WarehouseResource
+from orchestration.serving.assets import WAREHOUSE_SERVING_KEY
+from orchestration.serving.config import load_serving_config
 from orchestration.transform.dbt_assets import warehouse_dbt_assets
 from orchestration.transform.project import dbt_project
 
@@ -32,7 +37,11 @@ READS = (
     ("reference", "city_source_profiles"),
     ("reference", "kpi_targets"),
 )
-REPORT_DEPS = [AssetKey(list(path)) for path in READS if AssetKey(list(path)) in warehouse_dbt_assets.keys]
+# After the serving copy: the report shows what was published (a city held by a marts gate keeps
+# its last published figures there too).
+REPORT_DEPS = [AssetKey(list(path)) for path in READS if AssetKey(list(path)) in warehouse_dbt_assets.keys] + [
+    WAREHOUSE_SERVING_KEY
+]
 
 
 def checks_in_run(context: AssetExecutionContext) -> list[CheckSummary]:
@@ -65,7 +74,8 @@ def checks_in_run(context: AssetExecutionContext) -> list[CheckSummary]:
 )
 def transparency_report(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     config = load_report_config(warehouse.path)
-    with warehouse.connect() as con:
+    serving_file = load_serving_config(warehouse.path).serving_file
+    with published_connection(Path(warehouse.path), serving_file) as con:
         result = build_report(con, config, dbt_project.manifest_path, checks_in_run(context), context.run.run_id)
     return MaterializeResult(
         metadata={

@@ -50,6 +50,49 @@ def _quarantine(ctx: ReportContext) -> str:
     )
 
 
+STATE_WORDS = {
+    "held": "held by a quality gate",
+    "refused": "refused: it could not be read as its profile says",
+    "unmatched": "not read: no source profile matches it",
+}
+
+
+def _held(ctx: ReportContext) -> str:
+    """Files kept out of these figures (held, refused, unread) and cities whose figures are older."""
+    parts = []
+    if ctx.has_table("raw", "batch_states"):
+        rows = ctx.rows(
+            "SELECT source_file, coalesce(source_profile, '') AS source_profile, state, coalesce(reason, '') AS reason "
+            "FROM raw.batch_states WHERE state IN ('held', 'refused', 'unmatched') ORDER BY state, source_file"
+        )
+        if rows:
+            body = [
+                [escape(r["source_file"]), escape(r["source_profile"]), STATE_WORDS[r["state"]], escape(r["reason"])]
+                for r in rows
+            ]
+            parts.append(
+                f"<p>{len(rows)} file(s) in the landing folder are not in these figures until an operator "
+                "releases, replaces or drops them:</p>"
+                + '<div class="table"><h4>Files kept out of this refresh</h4><table><thead><tr>'
+                + "".join(f"<th>{h}</th>" for h in ("File", "Source profile", "Why", "Detail"))
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in body)
+                + '</tbody></table><p class="source">From the batch ledger (<code>raw.batch_states</code>); '
+                "operators list it with <code>python -m orchestration.cli batches list</code>.</p></div>"
+            )
+        else:
+            parts.append("<p>Every file in the landing folder passed its quality gate.</p>")
+    if ctx.has_table("serving", "city_publication"):
+        cities = ctx.rows("SELECT city, status, figures_from_refresh, reason FROM serving.city_publication ORDER BY 1")
+        for c in cities:
+            since = f" (figures of refresh {escape(c['figures_from_refresh'])})" if c["figures_from_refresh"] else ""
+            parts.append(
+                f"<p><strong>{escape(ctx.city_name(c['city']))}</strong>: {escape(c['status'])}{since}; "
+                f"why: {escape(c['reason'] or '')}</p>"
+            )
+    return "".join(parts)
+
+
 def _coverage(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_classification_coverage"):
         return not_available("Classification coverage is not yet available.")
@@ -111,7 +154,9 @@ def _data_docs(ctx: ReportContext) -> str:
 
 def data_quality(ctx: ReportContext, checks: list[CheckSummary] | None) -> str:
     body = (
-        "<h3>What was quarantined</h3>"
+        "<h3>Files held back</h3>"
+        + _held(ctx)
+        + "<h3>What was quarantined</h3>"
         + _quarantine(ctx)
         + "<h3>What the quality gates said</h3>"
         + _checks(checks)

@@ -7,6 +7,7 @@ stops them and the previous published copies stay as they were.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from orchestration.ledger.store import ensure_ledger, held_cities
 from orchestration.resources import WarehouseResource
 from orchestration.serving.catalog import MARTS_SCHEMA, REFERENCE_SCHEMA, Table, load_dbt_descriptions
 from orchestration.serving.config import RefreshStamp, load_serving_config
@@ -51,7 +52,11 @@ def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResour
     config = load_serving_config(warehouse.path)
     stamp = RefreshStamp.new(context.run.run_id)
     with warehouse.connect() as con:
-        tables = publish_serving_copy(con, config, stamp, load_dbt_descriptions(dbt_project.manifest_path))
+        ensure_ledger(con)
+        held = held_cities(con, context.run.run_id)  # the marts gates of this run, city by city
+        tables = publish_serving_copy(con, config, stamp, load_dbt_descriptions(dbt_project.manifest_path), held)
+    for city, reasons in held.items():
+        context.log.warning(f"city {city} held by the marts gates, its last published figures kept: {reasons}")
     marts = [t for t in tables if t.schema == MARTS_SCHEMA]
     if not marts:
         context.log.warning("schema marts holds no tables yet: the serving copy carries only the reference tables")
@@ -64,6 +69,9 @@ def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResour
             "marts": len(marts),
             "bytes": config.serving_file.stat().st_size,
             "tables": _tables_markdown(tables),
+            "cities_held": MetadataValue.md(
+                "\n".join(f"- **{c}**: {'; '.join(r)}" for c, r in held.items()) or "none: every city is current"
+            ),
         }
     )
 

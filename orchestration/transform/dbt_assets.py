@@ -12,6 +12,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.engines import current_target, hand_raw_to_target
+from orchestration.ledger.store import ensure_ledger, mark_rebuilt, now, pending_rebuilds
 from orchestration.resources import WarehouseResource
 from orchestration.transform.project import build_args, dbt_project, ensure_manifest, full_refresh_reason, record_build
 
@@ -39,7 +41,16 @@ def warehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, wa
     raw when the seeds, models or macros changed since then (or PSW_FULL_REFRESH=1). dbt's unit
     tests run with every full build: an incremental one runs the code they passed for last time."""
     warehouse_path = Path(warehouse.path)
-    reason = full_refresh_reason(warehouse_path)
+    started = now()
+    with warehouse.connect() as con:
+        ensure_ledger(con)
+        left = pending_rebuilds(con)  # batches that left the admitted set took rows from the built tables
+        handed = hand_raw_to_target(con)  # after the gates: the other engine sees their verdicts too
+    if handed:
+        context.log.info(f"raw tables and batch states handed to the {current_target()} target: {handed}")
+    reason = full_refresh_reason(warehouse_path) or (
+        f"{len(left)} batch(es) left the admitted set since the last build: {left[0]}" if left else None
+    )
     if reason:
         context.log.info(f"dbt build --full-refresh (unit tests included): {reason}")
     else:
@@ -48,3 +59,6 @@ def warehouse_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, wa
     yield from dbt.cli(build_args(full_refresh=full, unit_tests=full), context=context).stream()
     if not context.is_subset:  # a partial build leaves other models on the old inputs
         record_build(warehouse_path)
+        if full:
+            with warehouse.connect() as con:
+                mark_rebuilt(con, started)

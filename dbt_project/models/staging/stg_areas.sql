@@ -21,7 +21,8 @@ renamed as (
         -- lineage
         _batch_id as batch_id,
         _source_file as source_file,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        admitted_at
     from source
 )
 

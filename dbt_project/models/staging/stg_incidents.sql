@@ -41,7 +41,8 @@ renamed as (
         _batch_id as batch_id,
         _source_file as source_file,
         _row_number as source_row_number,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        admitted_at
     from source
 )
 

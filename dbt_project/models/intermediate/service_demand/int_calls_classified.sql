@@ -15,7 +15,7 @@
 
 with calls as (
     select * from {{ ref('stg_calls_for_service') }}
-    {{ loaded_since_last_build('loaded_at') }}
+    {{ admitted_since_last_build() }}
 ),
 
 taxonomy as (
@@ -153,7 +153,8 @@ final as (
         costed.batch_id,
         costed.source_file,
         costed.source_row_number,
-        costed.loaded_at
+        costed.loaded_at,
+        costed.admitted_at
     from costed
     cross join officer_cost
     left join alternative_cost

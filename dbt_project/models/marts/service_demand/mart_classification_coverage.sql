@@ -26,7 +26,8 @@ grouped as (
         count(distinct case when is_in_taxonomy then null else call_type end) as call_types_not_in_taxonomy,
         sum(officer_hours) as officer_hours,
         sum(case when is_classified then 0 else officer_hours end) as unclassified_officer_hours,
-        max(loaded_at) as loaded_through
+        max(loaded_at) as loaded_through,
+        max(admitted_at) as admitted_through
     from calls
     group by source_profile, call_month
 )

@@ -55,7 +55,8 @@ events as (
         0 as citations,
         0 as warnings,
         0 as no_enforcement_stops,
-        max(loaded_at) as loaded_through
+        max(loaded_at) as loaded_through,
+        max(admitted_at) as admitted_through
     from officer_calls
     group by source_profile, call_month, area_id, district, lower(call_type), hour_of_week
 ),
@@ -78,7 +79,8 @@ stops as (
         sum(case when outcome in ('citation', 'summons') then 1 else 0 end) as citations,
         sum(case when outcome = 'warning' then 1 else 0 end) as warnings,
         sum(case when outcome = 'none' or outcome is null then 1 else 0 end) as no_enforcement_stops,
-        max(loaded_at) as loaded_through
+        max(loaded_at) as loaded_through,
+        max(admitted_at) as admitted_through
     from stops_in_scope
     group by
         source_profile,

@@ -36,7 +36,8 @@ grouped as (
         sum(case when is_alternative_eligible then estimated_cost else 0 end) as alternative_eligible_cost,
         sum(alternative_cost) as alternative_responder_cost,
         sum(case when time_on_call_method = 'measured' then 1 else 0 end) as calls_with_measured_time,
-        max(loaded_at) as loaded_through
+        max(loaded_at) as loaded_through,
+        max(admitted_at) as admitted_through
     from calls
     group by source_profile, call_month, area_id, area_level, district, service_category, call_source
 )
