@@ -21,6 +21,7 @@ The check opens its own DuckDB connections and closes them before returning, so 
 that follows can take the file's write lock.
 """
 
+
 import os
 
 from dagster import (
