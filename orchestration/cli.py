@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -52,6 +53,17 @@ def warehouse_summary(path) -> list[tuple[str, str, int]]:
         con.close()
 
 
+def failing_rows(detail: str | None, most: int = 2) -> list[str]:
+    """'line 6, call_id = 9900004 (expect_...)' for the first failing rows a gate kept as a sample."""
+    shown = []
+    for failure in (json.loads(detail) if detail else {}).get("failures", []):
+        for row in (failure.get("sample") or [])[:most]:
+            line = row.get("_row_number") or row.get("row_number")
+            fields = ", ".join(f"{k} = {v}" for k, v in row.items() if not k.startswith("_") and k != "row_number")
+            shown.append(f"{'line ' + str(line) + ': ' if line else ''}{fields} ({failure.get('expectation')})"[:150])
+    return shown[:most]
+
+
 def held_back(path, run_id: str) -> list[str]:
     """Lines for what this warehouse keeps out of the marts: files held, refused or unread, and
     cities whose published figures are older than this refresh."""
@@ -59,11 +71,12 @@ def held_back(path, run_id: str) -> list[str]:
     try:
         lines = []
         if con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'batch_states'").fetchone():
-            for file, state, reason in con.execute(
-                "SELECT source_file, state, reason FROM raw.batch_states "
+            for file, state, reason, detail in con.execute(
+                "SELECT source_file, state, reason, detail FROM raw.batch_states "
                 "WHERE state IN ('held', 'refused', 'unmatched') ORDER BY state, source_file"
             ).fetchall():
                 lines.append(f"  {state:<9} {file}: {(reason or '')[:160]}")
+                lines += [f"            {where}" for where in failing_rows(detail)]
         if con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'city_verdicts'").fetchone():
             for city, reasons in con.execute(
                 "SELECT city, string_agg(suite || ': ' || coalesce(reason, ''), '; ') FROM raw.city_verdicts "
@@ -80,7 +93,8 @@ def run(regenerate: bool = False) -> int:
     settings = load_settings()
     export_for_subprocesses(settings)
     try:
-        with refresh_lock(settings.warehouse_path, "make run"):
+        wait = float(os.environ.get("PSW_REFRESH_LOCK_WAIT_SECONDS") or 0)
+        with refresh_lock(settings.warehouse_path, "make run", wait):
             return _run(settings, regenerate)
     except RefreshBusy as exc:
         print(f"error: {exc}", file=sys.stderr)

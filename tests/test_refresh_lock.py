@@ -73,6 +73,7 @@ def test_two_refreshes_started_together_make_one_run_and_one_refusal(tmp_path):
     assert "Held back" in out
     assert "held      demo_city/calls_for_service/calls_for_service_2026-01.csv" in out
     assert "expect_column_values_to_be_unique(call_id)" in out
+    assert "line 2: call_id = Z0" in out  # the file, the line and the field
 
 
 def test_the_lock_is_reentrant_in_its_process_and_refuses_another(tmp_path):

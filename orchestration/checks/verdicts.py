@@ -44,10 +44,13 @@ class Verdict:
         """One line: what failed, how often (the ledger's and the alert's reason)."""
         parts = []
         for f in self.failures:
-            count = f" ({f['unexpected']:,} unexpected" + (f" of {f['considered']:,})" if f.get("considered") else ")")
-            parts.append(f"{f['expectation']}{count if f.get('unexpected') is not None else ''}")
+            text = f["expectation"]
+            if f.get("unexpected") is not None:
+                of = f" of {f['considered']:,}" if f.get("considered") else ""
+                text += f" ({f['unexpected']:,} unexpected{of})"
             if f.get("error"):
-                parts[-1] += f": {f['error']}"
+                text += f": {f['error']}"
+            parts.append(text)
         return "; ".join(parts)[:1000]
 
 
