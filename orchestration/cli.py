@@ -124,6 +124,12 @@ def _run(settings: Settings, regenerate: bool) -> int:
     print("\nWarehouse tables")
     for schema, table, n in rows:
         print(f"  {schema + '.' + table:<{width}}  {n:>10,}")
+    from orchestration.serving.refresh_ids import published_refresh_ids, refresh_summary
+
+    ids = published_refresh_ids(settings.warehouse_path)
+    if ids:
+        print("\nPublished refresh")
+        print("\n".join(refresh_summary(ids)))
     print(f"\nwarehouse file : {settings.warehouse_path}")
     print(f"run            : {result.run_id} ({'succeeded' if result.success else 'FAILED'}) in {elapsed:.1f} s")
     print(f"Dagster UI     : make ui   (then open http://127.0.0.1:3000; run history is in {settings.dagster_home})")
@@ -135,7 +141,12 @@ def _run(settings: Settings, regenerate: bool) -> int:
                     file=sys.stderr,
                 )
         return 1
-    held = held_back(settings.warehouse_path, result.run_id)
+    from orchestration.landing.profiles import load_profiles
+
+    held = [
+        f"  profile   {path.name}: disabled, {str(error).removeprefix(f'{path}: ')[:160]}"
+        for path, error in load_profiles(settings.profiles_dir).errors
+    ] + held_back(settings.warehouse_path, result.run_id)
     if held:
         print("\nHeld back (the rest was built and published; `python -m orchestration.cli batches list`):")
         print("\n".join(held))

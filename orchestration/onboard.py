@@ -28,7 +28,6 @@ the filled rows into seeds/call_type_taxonomy.csv when they are right (README: "
 from __future__ import annotations
 
 import argparse
-import codecs
 import csv
 import difflib
 import json
@@ -44,9 +43,11 @@ import yaml
 
 from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
-from orchestration.landing.loader import CANDIDATE_DELIMITERS, CANDIDATE_QUOTES, LandingError, land_file
+from orchestration.landing.dialect import sniff_dialect, sniff_encoding
+from orchestration.landing.loader import LandingError, land_file
 from orchestration.landing.profiles import DEFAULT_FALSE, DEFAULT_TRUE, ProfileError, load_profiles, parse_profile
 from orchestration.settings import PROJECT_ROOT
+from orchestration.sql import quote_ident, quote_literal
 
 TAXONOMY = PROJECT_ROOT / "seeds" / "call_type_taxonomy.csv"
 TAXONOMY_COLUMNS = [
@@ -248,29 +249,6 @@ class Report:
 # -- sniffing -------------------------------------------------------------------------------------
 
 
-def sniff_encoding(path: Path) -> str:
-    bom = csvfile.sniff_bom(path)
-    if bom:
-        return bom
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        # bytes 0x80-0x9f are printable in Windows-1252 (curly quotes, the euro) and controls in Latin-1
-        return "cp1252" if re.search(rb"[\x80-\x9f]", head) else "latin-1"
-
-
-def sniff_dialect(sample: str) -> tuple[str, str]:
-    fits = {(d, q): csvfile.dialect_fit(sample, d, q) for d in CANDIDATE_DELIMITERS for q in CANDIDATE_QUOTES}
-    # the most records with the header's width, then the most columns, then the usual ',' and '"'
-    (delimiter, quote), _ = max(
-        fits.items(), key=lambda kv: (kv[1][1], kv[1][0] > 1, kv[1][0], kv[0] == (",", '"'), kv[0][1] == '"')
-    )
-    return delimiter, quote
-
-
 def known_aliases(source: str) -> dict[str, dict[str, str]]:
     """canonical field -> {normalised column name: profile that reads it} over the shipped profiles."""
     aliases: dict[str, dict[str, str]] = {}
@@ -317,7 +295,7 @@ def name_candidates(source: str, header: list[str]) -> list[Match]:
 
 def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str]) -> str | None:
     """Why the column's values do not fit the field (None if they do); records the timestamp format."""
-    col = '"' + m.column.replace('"', '""') + '"'
+    col = quote_ident(m.column)
     values = [r[0] for r in con.execute(f"SELECT trim({col}) FROM sample WHERE trim({col}) <> ''").fetchall()]
     if not values:
         m.note = "empty in the sample"
@@ -461,9 +439,9 @@ def new_call_types(con, r: Report) -> list[tuple[str, int, str]]:
     if TAXONOMY.exists():
         with TAXONOMY.open(encoding="utf-8", newline="") as fh:
             known = {row["call_type"] for row in csv.DictReader(fh) if row["source_profile"] == r.profile_name}
-    col = '"' + m.column.replace('"', '""') + '"'
+    col = quote_ident(m.column)
     desc = r.matched.get("call_type_description")
-    desc_sql = f'any_value(trim("{desc.column}"))' if desc else "NULL"
+    desc_sql = f"any_value(trim({quote_ident(desc.column)}))" if desc else "NULL"
     rows = con.execute(
         f"SELECT upper(trim({col})) AS t, count(*) AS n, {desc_sql} FROM sample "
         f"WHERE trim({col}) <> '' GROUP BY 1 ORDER BY n DESC, t"
@@ -522,7 +500,7 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
             readable = Path(tmp) / "sample_utf8.csv"
             csvfile.transcode_to_utf8(path, encoding, readable)
         duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
-        columns = "{" + ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header) + "}"
+        columns = "{" + ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header) + "}"
         con.execute(
             f"CREATE TABLE sample AS SELECT * FROM read_csv(?, header=true, auto_detect=false, columns={columns}, "
             f"delim=?, quote=?, escape=?, encoding='{duck_encoding}', ignore_errors=true, null_padding=true) "

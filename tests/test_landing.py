@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -118,7 +119,8 @@ def test_files_landed_side_by_side_land_as_one_at_a_time_would(con, tmp_path):
     shutil.copy(good[-1], copy)
     refused = tmp_path / "calls_renamed.csv"
     refused.write_text("call_number,received,type\nX1,2025-03-01 10:00:00,NOISE\n")
-    files = [(p, profile) for p in [*good, refused, copy, FIXTURES / "broken" / "calls_broken.csv"]]
+    broken = shutil.copy(FIXTURES / "broken" / "calls_broken.csv", tmp_path)  # inside the landing folder
+    files = [(p, profile) for p in [*good, refused, copy, Path(broken)]]
     limit_before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 
     outcomes = list(land_files(con, files, tmp_path, workers=3))

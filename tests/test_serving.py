@@ -122,7 +122,8 @@ def test_parquet_exports_every_mart_with_a_manifest(warehouse):
     con = duckdb.connect()
     for entry in manifest["tables"]:
         path = config.parquet_dir / entry["file"]
-        assert path.name == f"{entry['table']}.parquet"
+        assert path.name == f"{entry['table']}.{manifest['version']}.parquet"  # versioned, named by the manifest
+        assert path.samefile(config.parquet_dir / entry["stable_file"])  # the fixed name is the same file
         assert con.execute(f"SELECT count(*) FROM '{path}'").fetchone()[0] == entry["rows"]
         described = con.execute(f"DESCRIBE SELECT * FROM '{path}'").fetchall()
         assert [(c["name"], c["type"]) for c in entry["columns"]] == [(d[0], d[1]) for d in described]

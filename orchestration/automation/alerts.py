@@ -20,11 +20,17 @@ so a broken alert channel never hides the gate's own result.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
 import os
 import smtplib
-import urllib.request
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -154,14 +160,55 @@ class Delivery:
 
 
 def _post_json(url: str, body: dict[str, Any], timeout: float, headers: dict[str, str] | None = None) -> str:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body, default=str).encode("utf-8"),
-        headers={"Content-Type": "application/json", "User-Agent": "psw-alerts", **(headers or {})},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL from the operator's env)
-        return f"HTTP {response.status}"
+    """POST ``body`` as JSON; ``timeout`` is one deadline for the whole request (connect, send,
+    the answer's every byte), not per socket read: an endpoint that trickles a byte a second is
+    cut when the deadline passes (a watchdog shuts the socket down)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {parts.scheme}://{parts.hostname or ''}")
+    deadline = time.monotonic() + timeout
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname, parts.port, timeout=timeout)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, cut)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        conn.connect()
+        if expired.is_set():
+            raise TimeoutError
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        payload = json.dumps(body, default=str).encode("utf-8")
+        conn.request(
+            "POST",
+            path,
+            body=payload,
+            headers={"Content-Type": "application/json", "User-Agent": "psw-alerts", **(headers or {})},
+        )
+        response = conn.getresponse()
+        response.read()
+        if expired.is_set() or time.monotonic() > deadline:
+            raise TimeoutError
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise TimeoutError(f"no complete answer within {timeout} s from {parts.hostname}") from None
+        raise urllib.error.URLError(exc) from exc
+    finally:
+        watchdog.cancel()
+        conn.close()
+    if response.status >= 400:
+        raise urllib.error.HTTPError(url, response.status, response.reason, response.headers, None)
+    return f"HTTP {response.status}"
 
 
 def send_webhook(alert: Alert, config: AlertConfig) -> str:

@@ -23,7 +23,8 @@ from orchestration.automation.alerts import Alert, AlertConfig, send_alert
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
 from orchestration.landing.discovery import unmatched_files
-from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, file_sha256, land_files
+from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, refused_batch_id
+from orchestration.landing.parallel import land_files
 from orchestration.landing.socrata import PullError, pull
 from orchestration.ledger.landing import LandingReport, record_landed, record_refusal, shown_path
 from orchestration.ledger.store import ensure_ledger
@@ -108,6 +109,11 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
     profiles = landing.profiles()
     run_id = context.run.run_id
     report = LandingReport()
+    # A profile that does not load is disabled alone: reported in the log and in every raw
+    # asset's metadata (the CLI summary lists it too); the other profiles land.
+    disabled = [f"profile disabled: {error}" for _path, error in profiles.errors]
+    for message in disabled:
+        context.log.error(message)
     selected = {key.path[1] for key in context.selected_asset_keys}
     for profile in profiles.values():
         if profile.api is not None and profile.source in selected:
@@ -141,7 +147,7 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 shown = shown_path(path, landing_dir)
                 if isinstance(outcome, LandingError):
                     context.log.error(str(outcome))
-                    batch_id = f"{profile.name}:{file_sha256(path)[:16]}"
+                    batch_id = refused_batch_id(path, profile.name)
                     first = record_refusal(
                         con, batch_id, "refused", shown, str(outcome), run_id, profile.source, profile.name
                     )
@@ -158,6 +164,8 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                         f"quarantined {outcome.rows_quarantined:,}"
                     )
             metadata = summarise(results)
+            if disabled:
+                metadata["disabled_profiles"] = MetadataValue.md("\n".join(f"- {m}" for m in disabled))
             metadata["rows_in_table"] = con.execute(f"SELECT count(*) FROM raw.{source}").fetchone()[0]
             refused_here = report.refused[refused_before:]
             metadata["files_refused"] = len(refused_here)
@@ -212,7 +220,7 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
             for path in unmatched_files(landing_dir, (p for p, _ in files)):
                 shown = shown_path(path, landing_dir)
                 reason = "no source profile's files pattern matches it (see orchestration/source_profiles/README.md)"
-                first = record_refusal(con, f"unmatched:{file_sha256(path)[:16]}", "unmatched", shown, reason, run_id)
+                first = record_refusal(con, refused_batch_id(path, "unmatched"), "unmatched", shown, reason, run_id)
                 report.unmatched.append((shown, first))
                 context.log.warning(f"{shown}: not landed, {reason}")
         if "batch_states" in selected:

@@ -24,6 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from orchestration.sql import quote_literal
+
 FIRST_YEAR, LAST_YEAR = 1970, 2040
 
 
@@ -108,7 +110,7 @@ def transition_index_sql(naive_sql: str) -> str:
 def local_to_utc_sql(naive_sql: str, index_sql: str, tz_name: str) -> tuple[str, str]:
     """(UTC TIMESTAMP expression, flag expression) for a naive local TIMESTAMP expression, where
     ``index_sql`` is its transition (transition_index_sql; NULL on an ordinary day)."""
-    tz_literal = "'" + tz_name.replace("'", "''") + "'"
+    tz_literal = quote_literal(tz_name)
     icu = f"timezone('UTC', timezone({tz_literal}, {naive_sql}))"
 
     def of(variable: str) -> str:

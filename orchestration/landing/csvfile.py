@@ -55,6 +55,11 @@ def _cp1252_keep_c1(error: UnicodeDecodeError):
 codecs.register_error("psw_keep_c1", _cp1252_keep_c1)
 
 
+# Python's csv module refuses fields over 128 KiB; a header or sampled record may be as long as
+# the CSV reader's line limit (loader.MAX_LINE_BYTES), so the sniffing helpers take any length.
+csv.field_size_limit(max(csv.field_size_limit(), (1 << 31) - 1))
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
@@ -68,6 +73,22 @@ def sniff_bom(path: Path) -> str | None:
     with Path(path).open("rb") as fh:
         head = fh.read(4)
     return next((enc for bom, enc in BOMS if head.startswith(bom)), None)
+
+
+def utf16_without_bom(path: Path) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the file's start looks like UTF-16 text without a
+    byte-order mark (most characters ASCII: every other byte 0), else None."""
+    with Path(path).open("rb") as fh:
+        head = fh.read(4096)
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd >= 0.4 and zeros_even < 0.1:
+        return "utf-16-le"
+    if zeros_even >= 0.4 and zeros_odd < 0.1:
+        return "utf-16-be"
+    return None
 
 
 def needs_transcoding(encoding: str) -> bool:
@@ -125,6 +146,8 @@ class Layout:
     physical_breaks: list[tuple[int, int]] = field(default_factory=list)
     logical_breaks: list[tuple[int, int]] = field(default_factory=list)
     exact_scan: bool = False  # True when the character-by-character scan was used throughout
+    longest_line_bytes: int = 0  # the longest physical line, line break excluded
+    longest_line: int = 0  # its physical line number
 
     def physical_line(self, index: int) -> int:
         """Physical line of data record ``index`` (a slow reference, for tests)."""
@@ -190,6 +213,12 @@ class _Scanner:
     def chunk(self, buf: bytes) -> None:
         arr = np.frombuffer(buf, dtype=np.uint8)
         nl = np.flatnonzero(arr == 10)
+        if len(nl):
+            lengths = np.diff(nl, prepend=-1) - 1
+            k = int(lengths.argmax())
+            if lengths[k] > self.layout.longest_line_bytes:
+                self.layout.longest_line_bytes = int(lengths[k])
+                self.layout.longest_line = self.lines_before + k + 1
         if self.layout.header_line == 0 and self.index < 0:
             self._keep_header(buf, nl)
         if self.force_exact or (self.quote is not None and self._has_literal_quote(arr)):
@@ -327,7 +356,7 @@ def scan_layout(path: Path, delimiter: str = ",", quote: str = '"', force_exact:
 def parse_header(header_bytes: bytes, encoding: str, delimiter: str, quote: str) -> list[str]:
     """The header's column names, trimmed."""
     text = header_bytes.decode("latin-1" if encoding == "latin-1" else "utf-8", errors="replace")
-    row = next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote or None), [])
+    row = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote or None), [])
     return [c.strip() for c in row]
 
 
@@ -342,7 +371,7 @@ def sample_records(path: Path, encoding: str, limit_bytes: int = 256 << 10) -> s
 
 def dialect_fit(sample: str, delimiter: str, quote: str) -> tuple[int, float]:
     """(columns in the header, share of the sample's records with that many fields) for one dialect."""
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote or None))
+    rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote or None))
     rows = [r for r in rows if r]
     if len(rows) > 1 and rows[-1] and not sample.endswith("\n"):
         rows = rows[:-1]

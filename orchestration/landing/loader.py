@@ -11,7 +11,7 @@ What happens to a file, in order (rows are never handled one by one in Python):
    quote character that is not the file's, or quoting so broken that records cannot be told apart.
 5. DuckDB's CSV reader reads every field as text and keeps the lines it cannot read (wrong
    column count, bytes not in the encoding) in a rejects table instead of failing.
-6. Each good row is mapped onto the canonical fields (see ``_FieldSql``). A row with a missing
+6. Each good row is mapped onto the canonical fields (see ``field_sql.py``). A row with a missing
    required value, a value that does not parse, or a timestamp more than a day after the load
    is quarantined with the field, the column and the reason. Rows that land but look wrong
    (daylight-saving edge, coordinates outside the city or swapped) are kept and flagged in
@@ -19,70 +19,62 @@ What happens to a file, in order (rows are never handled one by one in Python):
 7. Good rows go to ``raw.<source>`` with lineage and the row as received (``_original``); bad
    rows and unreadable records go to ``raw.quarantine``; one row per file to ``raw.batches``.
    Rows read = rows landed + rows quarantined is checked before the transaction commits.
+
+Where the parts live: ``raw_tables.py`` (DDL), ``dialect.py`` (encoding, delimiter, quote),
+``field_sql.py`` (the mapping compiler), ``line_numbers.py`` (physical lines), this module (one
+file's landing transaction) and ``parallel.py`` (many files side by side, ``land_files``).
 """
 
 from __future__ import annotations
 
-import bisect
-import codecs
-import csv
+import hashlib
 import os
+import re
+import shutil
+import stat
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
-from orchestration.landing.clock import local_to_utc_sql, set_transition_variables, transition_index_sql
-from orchestration.landing.profiles import KEEP, FieldSource, SourceProfile
-from orchestration.landing.projection import PROJECTIONS
+from orchestration.landing.clock import set_transition_variables
+from orchestration.landing.dialect import (  # noqa: F401  (re-exported for importers)
+    CANDIDATE_DELIMITERS,
+    CANDIDATE_QUOTES,
+    _check_dialect,
+    _dedupe,
+    _readable,
+    codec_name,
+)
+from orchestration.landing.errors import LandingError
+from orchestration.landing.field_sql import _Plan
+from orchestration.landing.line_numbers import _breaks_lookup, _check_layout, _row_number_sql
+from orchestration.landing.profiles import SourceProfile
+from orchestration.landing.raw_tables import (  # noqa: F401  (re-exported for importers)
+    BATCH_COLUMNS,
+    BATCH_EXTRA_COLUMNS,
+    FLAG_COLUMNS,
+    LINEAGE_COLUMNS,
+    QUARANTINE_COLUMNS,
+    RAW_SCHEMA,
+    ensure_raw_tables,
+)
+from orchestration.sql import quote_ident, quote_literal
 
-RAW_SCHEMA = "raw"
-LINEAGE_COLUMNS = {
-    "_batch_id": "VARCHAR",
-    "_source_file": "VARCHAR",
-    "_row_number": "BIGINT",
-    "_loaded_at": "TIMESTAMP",
-    "_source_profile": "VARCHAR",
-    "_timezone": "VARCHAR",
-    "_original": "JSON",
-}
-# Added after the first release: appended with ALTER TABLE so older warehouses keep working.
-FLAG_COLUMNS = {"_flags": "VARCHAR"}
-QUARANTINE_COLUMNS = {
-    "batch_id": "VARCHAR",
-    "source": "VARCHAR",
-    "source_profile": "VARCHAR",
-    "source_file": "VARCHAR",
-    "row_number": "BIGINT",
-    "error_type": "VARCHAR",
-    "field": "VARCHAR",
-    "reason": "VARCHAR",
-    "record": "VARCHAR",
-    "loaded_at": "TIMESTAMP",
-}
-BATCH_COLUMNS = {
-    "batch_id": "VARCHAR PRIMARY KEY",
-    "source": "VARCHAR",
-    "source_profile": "VARCHAR",
-    "source_file": "VARCHAR",
-    "file_sha256": "VARCHAR",
-    "file_bytes": "BIGINT",
-    "rows_read": "BIGINT",
-    "rows_landed": "BIGINT",
-    "rows_quarantined": "BIGINT",
-    "loaded_at": "TIMESTAMP",
-}
-BATCH_EXTRA_COLUMNS = {"notes": "VARCHAR"}
-# A timestamp later than the load time plus this is quarantined (clocks and time zones can put
-# a genuine event a few hours ahead; a day is not a clock error any more).
-FUTURE_TOLERANCE = timedelta(days=1)
+__all__ = [
+    "LandingError",
+    "LandingResult",
+    "RAW_SCHEMA",
+    "ensure_raw_tables",
+    "file_sha256",
+    "land_file",
+]
+
 # DuckDB keeps to this much memory while landing and spills the rest to disk, so a file of any
 # size streams through (measured in tests/test_robustness.py and orchestration/landing/benchmark.py).
 LANDING_MEMORY_LIMIT = os.environ.get("PSW_LANDING_MEMORY_LIMIT", "1GB")
@@ -90,12 +82,18 @@ LANDING_MEMORY_LIMIT = os.environ.get("PSW_LANDING_MEMORY_LIMIT", "1GB")
 # order is a streaming window, one core per file, so files in parallel use the other cores.
 LANDING_WORKERS = int(os.environ.get("PSW_LANDING_WORKERS") or 0) or min(os.cpu_count() or 1, 4)
 REJECT_TEXT_LIMIT = 65_536
-CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
-CANDIDATE_QUOTES = ('"', "'")
-
-
-class LandingError(ValueError):
-    """A file refused as a whole (e.g. a required column is missing); nothing of it is landed."""
+# The longest physical line the CSV reader takes (DuckDB's max_line_size, passed to it). A file
+# with a longer line is refused whole, saying so, instead of being misread as broken quoting.
+MAX_LINE_BYTES = int(os.environ.get("PSW_LANDING_MAX_LINE_BYTES") or 2_000_000)
+# Control bytes no row may carry into a published copy (tab, LF and CR are CSV's own). A row with
+# one is quarantined whole rather than cleaned: the byte is a sign of a corrupt or binary extract,
+# and a silently altered value would be worse than a visible, counted quarantine.
+CONTROL_BYTES = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Header text shown in a refusal at most (a refusal never shows anything else of a file).
+HEADER_SHOWN_CHARS = 300
+# Landing's temporary files (transcoded copies) live in this folder beside the warehouse file;
+# each landing run empties it first, so a killed run leaves nothing behind for good.
+TEMP_FOLDER_SUFFIX = ".landing-tmp"
 
 
 @dataclass
@@ -113,369 +111,91 @@ class LandingResult:
     notes: list[str] = field(default_factory=list)
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _sql_list(values) -> str:
-    return "[" + ", ".join(quote_literal(v) for v in values) + "]"
-
-
-def _sql_tuple(values) -> str:
-    return "(" + ", ".join(quote_literal(v) for v in values) + ")"
-
-
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Create ``raw.<source>``, ``raw.quarantine`` and ``raw.batches`` if they are missing."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-    canonical = CANONICAL_SOURCES[source]
-    cols = [f"{quote_ident(f)} VARCHAR" for f in canonical.fields]
-    cols += [f"{c} {t}" for c, t in LINEAGE_COLUMNS.items()]
-    con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{source} ({', '.join(cols)})")
-    for c, t in FLAG_COLUMNS.items():
-        con.execute(f"ALTER TABLE {RAW_SCHEMA}.{source} ADD COLUMN IF NOT EXISTS {c} {t}")
-    for table, spec in (("quarantine", QUARANTINE_COLUMNS), ("batches", BATCH_COLUMNS)):
-        body = ", ".join(f"{c} {t}" for c, t in spec.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({body})")
-    for c, t in BATCH_EXTRA_COLUMNS.items():
-        con.execute(f"ALTER TABLE {RAW_SCHEMA}.batches ADD COLUMN IF NOT EXISTS {c} {t}")
-
-
 file_sha256 = csvfile.file_sha256
 
 
-# --------------------------------------------------------------------------------------------
-# How each canonical field is computed, in SQL
-# --------------------------------------------------------------------------------------------
-@dataclass
-class _FieldSql:
-    """SQL for one canonical field, in steps: ``prepared`` columns (computed once from the
-    file's columns), ``timed`` columns (local timestamps to UTC, with the day's daylight-saving
-    transition found by date, see clock.py), then the canonical ``value``, ``problems`` and ``flags``."""
-
-    prepared: dict[str, str]
-    value: str
-    problems: list[str]
-    flags: list[str]
-    timed: dict[str, str] = field(default_factory=dict)
-    joins: list[str] = field(default_factory=list)
-
-
-WKT_POINT = r"POINT\s*\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)"  # longitude latitude
-GEOJSON_POINT = r'"coordinates"\s*:\s*\[\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)'  # longitude, latitude
-PAREN_LAT_LON = r"^\(\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*\)$"  # (latitude, longitude)
-EMPTY = "CAST(NULL AS VARCHAR)"
-
-
-def _problem_text(fld: str, value_sql: str, column: str, what: str) -> str:
-    """SQL for: <field>: '<value>' (column <c>) <what>."""
-    where = f" (column {column})" if column else ""
-    return f"{quote_literal(fld + ': ' + chr(39))} || {value_sql} || {quote_literal(chr(39) + where + ' ' + what)}"
-
-
-class _Plan:
-    """The profile resolved against one file's header: which column feeds which field."""
-
-    def __init__(self, profile: SourceProfile, header: list[str], now: datetime, source_file: str = ""):
-        self.profile = profile
-        self.source_file = source_file
-        self.header = set(header)
-        self.now = now
-        # The file's columns are read as c1..cN (no clash with the names used here); the first
-        # column of a repeated name is the one a profile reads.
-        self.position = {}
-        for i, name in enumerate(header, 1):
-            self.position.setdefault(name, f"c{i}")
-        self.used: dict[str, tuple[str, ...]] = {}
-        self.missing_required: list[str] = []
-        self.missing_optional: list[str] = []
-        for fld, spec in profile.columns.items():
-            found = spec.resolve(self.header)
-            if found is not None:
-                self.used[fld] = found
-            elif fld in profile.canonical.required:
-                self.missing_required.append(f"{spec.wanted()} (for {fld})")
-            else:
-                self.missing_optional.append(f"{spec.wanted()} (for {fld})")
-        coords = profile.coordinates
-        self.coordinate_columns: dict[str, str] = {}
-        if coords:
-            parts = {"point": coords.point} if coords.point else {"x": coords.x, "y": coords.y}
-            for part, spec in parts.items():
-                found = spec.resolve(self.header)
-                if found:
-                    self.coordinate_columns[part] = found[0]
-                else:
-                    self.missing_optional.append(f"{spec.wanted()} (for latitude/longitude)")
-            if len(self.coordinate_columns) != len(parts):
-                self.coordinate_columns = {}
-
-    def used_columns(self) -> set[str]:
-        return {c for found in self.used.values() for c in found} | set(self.coordinate_columns.values())
-
-    def _clean(self, column: str, extra_nulls: tuple[str, ...] = ()) -> str:
-        nulls = _sql_tuple(("",) + self.profile.null_values + extra_nulls)
-        col = self.position[column]
-        return f"(CASE WHEN trim({col}) IN {nulls} THEN NULL ELSE trim({col}) END)"
-
-    def _source_value(self, fld: str) -> tuple[str, str]:
-        """(SQL of the field's text before its kind is checked, the column(s) it came from)."""
-        if fld in self.used:
-            spec: FieldSource = self.profile.columns[fld]
-            cols = self.used[fld]
-            if spec.line_number:
-                # _row_number is computed earlier in the same SELECT (DuckDB reads the alias)
-                return f"{quote_literal(self.source_file + ':')} || CAST(_row_number AS VARCHAR)", "line number"
-            value = (" || " + quote_literal(spec.separator) + " || ").join(self._clean(c) for c in cols)
-            mapping = spec.values if spec.values is not None else self.profile.values.get(fld)
-            if mapping:
-                whens = " ".join(
-                    f"WHEN {quote_literal(k)} THEN {'NULL' if v is None else quote_literal(v)}"
-                    for k, v in mapping.items()
-                )
-                if spec.otherwise == KEEP:
-                    other = value
-                else:
-                    other = "NULL" if spec.otherwise is None else quote_literal(spec.otherwise)
-                value = f"(CASE WHEN ({value}) IS NULL THEN NULL ELSE (CASE {value} {whens} ELSE {other} END) END)"
-            return value, " + ".join(cols)
-        if fld in self.profile.constants:
-            return quote_literal(self.profile.constants[fld]), ""
-        return EMPTY, ""
-
-    def field_sql(self, fld: str, kind: str) -> _FieldSql:
-        source, column = self._source_value(fld)
-        if source == EMPTY:  # the file does not have it: NULL, nothing to check
-            return _FieldSql({}, EMPTY, [], [])
-        v = quote_ident(f"_v_{fld}")
-        prepared = {f"_v_{fld}": source}
-        problems: list[str] = []
-        flags: list[str] = []
-        if fld in self.profile.canonical.required:
-            where = f" (column {column})" if column else ""
-            problems.append(f"CASE WHEN {v} IS NULL THEN {quote_literal(f'{fld}: missing required value{where}')} END")
-        if kind == "timestamp":
-            formats = self.profile.formats_for(fld)
-            naive = [f for f in formats if "%z" not in f and "%Z" not in f]
-            aware = [f for f in formats if f not in naive]
-            parts, timed, joins = [], {}, []
-            if naive:
-                local = quote_ident(f"_l_{fld}")
-                prepared[f"_l_{fld}"] = f"try_strptime({v}, {_sql_list(naive)})"
-                index = quote_ident(f"_i_{fld}")
-                prepared[f"_i_{fld}"] = transition_index_sql(local)
-                utc_local, dst_flag = local_to_utc_sql(local, index, self.profile.timezone)
-                parts.append(utc_local)
-                timed[f"_d_{fld}"] = dst_flag
-                flags.append(
-                    f"CASE WHEN {quote_ident(f'_d_{fld}')} IS NOT NULL THEN '{fld}: ' || {quote_ident(f'_d_{fld}')} END"
-                )
-            if aware:
-                # DuckDB's %z reads +hh:mm and +hhmm; an ISO 8601 'Z' means +00:00.
-                zoned = f"regexp_replace({v}, '([0-9])Z$', '\\1+00:00')"
-                parts.append(f"timezone('UTC', try_strptime({zoned}, {_sql_list(aware)}))")
-            timed[f"_t_{fld}"] = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-            t = quote_ident(f"_t_{fld}")
-            limit = self.now + FUTURE_TOLERANCE
-            listed = ", ".join(formats)
-            late = f"is later than the load time {self.now:%Y-%m-%d %H:%M} UTC + 1 day (read as "
-            problems.append(
-                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
-                f"{_problem_text(fld, v, column, 'does not match ' + listed)} "
-                f"WHEN {t} > TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}' THEN "
-                f"{_problem_text(fld, v, column, late)} || strftime({t}, '%Y-%m-%d %H:%M:%S') || ' UTC)' END"
-            )
-            return _FieldSql(prepared, f"strftime({t}, '%Y-%m-%d %H:%M:%S')", problems, flags, timed, joins)
-        if kind == "date":
-            prepared[f"_t_{fld}"] = f"CAST(try_strptime({v}, {_sql_list(self.profile.formats_for(fld))}) AS DATE)"
-            t = quote_ident(f"_t_{fld}")
-            problems.append(
-                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {_problem_text(fld, v, column, 'is not a date')} END"
-            )
-            return _FieldSql(prepared, f"strftime({t}, '%Y-%m-%d')", problems, flags)
-        if kind in ("number", "integer"):
-            target = "DOUBLE" if kind == "number" else "BIGINT"
-            what = "is not an integer" if kind == "integer" else "is not a number"
-            problems.append(
-                f"CASE WHEN {v} IS NOT NULL AND try_cast({v} AS {target}) IS NULL THEN "
-                f"{_problem_text(fld, v, column, what)} END"
-            )
-            return _FieldSql(prepared, v, problems, flags)
-        if kind == "boolean":
-            normalised = (
-                f"CASE WHEN lower({v}) IN {_sql_tuple(self.profile.true_values)} THEN 'true' "
-                f"WHEN lower({v}) IN {_sql_tuple(self.profile.false_values)} THEN 'false' END"
-            )
-            problems.append(
-                f"CASE WHEN {v} IS NOT NULL AND ({normalised}) IS NULL THEN "
-                f"{_problem_text(fld, v, column, 'is not a yes/no value')} END"
-            )
-            return _FieldSql(prepared, normalised, problems, flags)
-        return _FieldSql(prepared, v, problems, flags)
-
-    def coordinates_sql(self) -> tuple[_FieldSql, _FieldSql]:
-        """Latitude and longitude derived from projected x/y or from a point column."""
-        coords = self.profile.coordinates
-        if not self.coordinate_columns:
-            return _FieldSql({}, EMPTY, [], []), _FieldSql({}, EMPTY, [], [])
-        if coords.point:
-            col = self.coordinate_columns["point"]
-            prepared = {"_v_point": self._clean(col, coords.missing)}
-            p = quote_ident("_v_point")
-
-            def part(group_lon_first: int, group_lat_first: int) -> str:
-                return (
-                    f"coalesce(nullif(regexp_extract({p}, {quote_literal(WKT_POINT)}, {group_lon_first}), ''), "
-                    f"nullif(regexp_extract({p}, {quote_literal(GEOJSON_POINT)}, {group_lon_first}), ''), "
-                    f"nullif(regexp_extract({p}, {quote_literal(PAREN_LAT_LON)}, {group_lat_first}), ''))"
-                )
-
-            lat, lon = part(2, 1), part(1, 2)
-            what = "is not a point: POINT (lon lat), GeoJSON or (lat, lon)"
-            problem = (
-                f"CASE WHEN {p} IS NOT NULL AND ({lat}) IS NULL THEN {_problem_text('latitude', p, col, what)} END"
-            )
-            return _FieldSql(prepared, lat, [problem], []), _FieldSql({}, lon, [], [])
-        xcol, ycol = self.coordinate_columns["x"], self.coordinate_columns["y"]
-        prepared = {"_v_x": self._clean(xcol, coords.missing), "_v_y": self._clean(ycol, coords.missing)}
-        x, y = quote_ident("_v_x"), quote_ident("_v_y")
-        lat, lon = PROJECTIONS[coords.projection].to_wgs84_sql(f"try_cast({x} AS DOUBLE)", f"try_cast({y} AS DOUBLE)")
-        problems = [
-            f"CASE WHEN {v} IS NOT NULL AND try_cast({v} AS DOUBLE) IS NULL THEN "
-            f"{_problem_text('latitude', v, c, 'is not a number')} END"
-            for v, c in ((x, xcol), (y, ycol))
-        ]
-        return (
-            _FieldSql(prepared, f"CAST(round({lat}, 7) AS VARCHAR)", problems, []),
-            _FieldSql({}, f"CAST(round({lon}, 7) AS VARCHAR)", [], []),
-        )
-
-    def coordinate_flag_sql(self, lat: str, lon: str) -> str:
-        """A flag for coordinates outside the city (swapped ones named as such), or impossible ones."""
-        la, lo = f"try_cast({lat} AS DOUBLE)", f"try_cast({lon} AS DOUBLE)"
-        b = self.profile.bounds
-        impossible = f"WHEN abs({la}) > 90 OR abs({lo}) > 180 THEN 'latitude/longitude: impossible (not on Earth)'"
-        if b is None:
-            return f"CASE WHEN {la} IS NULL OR {lo} IS NULL THEN NULL {impossible} END"
-        lat_range = f"BETWEEN {b.min_latitude} AND {b.max_latitude}"
-        lon_range = f"BETWEEN {b.min_longitude} AND {b.max_longitude}"
-        return (
-            f"CASE WHEN {la} IS NULL OR {lo} IS NULL THEN NULL "
-            f"WHEN {la} {lat_range} AND {lo} {lon_range} THEN NULL "
-            f"WHEN {lo} {lat_range} AND {la} {lon_range} "
-            "THEN 'latitude/longitude: swapped (the values fit the city the other way round)' "
-            f"{impossible} ELSE 'latitude/longitude: outside the city bounds' END"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Reading the file
-# --------------------------------------------------------------------------------------------
-def _readable(path: Path, profile: SourceProfile, workdir: Path, notes: list[str], shown: str) -> tuple[Path, str]:
-    """(file DuckDB reads, DuckDB encoding name): the file itself, or a UTF-8 transcoded copy."""
-    declared = profile.csv.encoding
-    bom = csvfile.sniff_bom(path)
-    encoding = declared
-    if bom and codec_name(bom) != codec_name(declared) and not (bom == "utf-8" and codec_name(declared) == "utf-8"):
-        notes.append(f"byte-order mark says {bom}; read as {bom} (the profile says {declared})")
-        encoding = bom
-    if not csvfile.needs_transcoding(encoding):
-        return path, csvfile.NATIVE_ENCODINGS[encoding.lower()]
-    out = workdir / (path.name + ".utf8.csv")
+def refused_batch_id(path: Path, prefix: str) -> str:
+    """``<prefix>:<content hash>`` of a file kept out; a link, a device or a pipe is never read
+    (a link to /dev/zero would never end): its path is hashed instead."""
+    path = Path(path)
     try:
-        csvfile.transcode_to_utf8(path, encoding, out)
-    except UnicodeDecodeError as exc:
-        raise LandingError(f"{shown}: refused, not {encoding}: {exc.reason}. Set csv.encoding in the profile.") from exc
-    if codec_name(encoding) != "utf-16":
-        notes.append(f"transcoded from {encoding} to UTF-8 while streaming")
-    return out, "utf-8"
+        regular = not path.is_symlink() and stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        regular = False
+    if regular:
+        return f"{prefix}:{csvfile.file_sha256(path)[:16]}"
+    return f"{prefix}:path-{hashlib.sha256(str(path).encode()).hexdigest()[:11]}"
 
 
-def codec_name(encoding: str) -> str:
-    return codecs.lookup(encoding).name
+def landing_temp_root(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """``<warehouse file>.landing-tmp``, where landing writes its temporary files (None for an
+    in-memory database: the system's temporary folder is used)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if not row or not row[0]:
+        return None
+    return Path(row[0] + TEMP_FOLDER_SUFFIX)
 
 
-def _dedupe(header: list[str]) -> list[str]:
-    """Column names DuckDB can take: empty names numbered, repeated names suffixed _2, _3, ..."""
-    seen: Counter = Counter()
-    out = []
-    for i, name in enumerate(header, 1):
-        name = name or f"column_{i}"
-        seen[name] += 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return out
+def clean_landing_temp(con: duckdb.DuckDBPyConnection) -> list[Path]:
+    """Remove what an earlier landing run left in the warehouse's temporary folder (a run killed
+    with SIGKILL cannot clean up after itself); returns what was removed. Safe while this
+    connection holds the warehouse: no other process can be landing into it."""
+    root = landing_temp_root(con)
+    removed = []
+    if root is not None and root.is_dir():
+        for child in root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+            removed.append(child)
+    return removed
 
 
-def _check_dialect(readable: Path, encoding: str, profile: SourceProfile, header: list[str], shown: str) -> None:
-    """Refuse a file whose delimiter or quote character is not the profile's, naming what was found."""
-    sample = csvfile.sample_records(readable, "latin-1" if encoding == "latin-1" else "utf-8")
-    delim, quote = profile.csv.delimiter, profile.csv.quote
-    width, fit = csvfile.dialect_fit(sample, delim, quote)
-    fits = {(d, q): csvfile.dialect_fit(sample, d, q) for d in CANDIDATE_DELIMITERS for q in CANDIDATE_QUOTES}
-    wanted = profile.source_columns()
-    if width <= 1 or not (set(header) & wanted):
-        for (d, _q), (w, f) in sorted(fits.items(), key=lambda kv: (-kv[1][1], -kv[1][0])):
-            split = next(iter(csv.reader([sample.splitlines()[0]], delimiter=d)), []) if sample else []
-            if d != delim and w > 1 and f >= 0.9 and set(c.strip() for c in split) & wanted:
-                shown_cols = ", ".join(c.strip() for c in split[:8]) + (", ..." if len(split) > 8 else "")
+def shown_name(path: Path, landing_dir: Path | None) -> str:
+    """The file as messages and lineage name it: relative to the landing folder when inside it."""
+    path = Path(path)
+    if landing_dir and path.is_relative_to(landing_dir):
+        return str(path.relative_to(landing_dir))
+    return path.name
+
+
+def check_regular_file(path: Path, landing_dir: Path | None, shown: str) -> None:
+    """Refuse anything but a regular file inside the landing folder: a symbolic link (wherever it
+    points), a path that leaves the folder, a device or a pipe. Nothing of the file is read."""
+    path = Path(path)
+    if landing_dir is not None:
+        folder = Path(landing_dir).absolute()
+        absolute = path.absolute()
+        if not absolute.is_relative_to(folder) or ".." in absolute.relative_to(folder).parts:
+            raise LandingError(f"{path}: refused, not inside the landing folder {folder}")
+        # every folder between the landing folder and the file, and the file itself
+        part = folder
+        for name in absolute.relative_to(folder).parts:
+            part = part / name
+            if part.is_symlink():
                 raise LandingError(
-                    f"{shown}: refused, wrong delimiter: the header has no {delim!r} (the profile's csv.delimiter) "
-                    f"but splits on {d!r} into {w} columns ({shown_cols}). Set csv.delimiter: {d!r} in "
-                    f"{profile.path or profile.name}, or re-export the file with {delim!r}."
+                    f"{shown}: refused, {part.relative_to(folder)} is a symbolic link (to {os.readlink(part)}); "
+                    f"landing reads only regular files inside the landing folder {folder}"
                 )
-    if fit < 0.5:
-        best = max(((q, f) for (d, q), (w, f) in fits.items() if d == delim and w == width), key=lambda x: x[1])
-        if best[0] != quote and best[1] >= 0.9:
-            raise LandingError(
-                f"{shown}: refused, wrong quote character: only {fit:.0%} of the first records have {width} fields "
-                f"when quoted with {quote!r} (the profile's csv.quote), {best[1]:.0%} with {best[0]!r}. "
-                f"Set csv.quote: {best[0]!r} in {profile.path or profile.name}."
-            )
+    elif path.is_symlink():
+        raise LandingError(
+            f"{shown}: refused, a symbolic link (to {os.readlink(path)}); landing reads only regular files"
+        )
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        raise LandingError(f"{shown}: refused, cannot be read: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        raise LandingError(f"{shown}: refused, not a regular file; landing reads only regular files")
 
 
-def _record_texts(path: Path, encoding: str, ranges: list[tuple[int, int]]) -> dict[int, str]:
-    """Text of physical lines [first, last] for each range (rejected records, as received)."""
-    wanted = sorted(ranges)
-    out: dict[int, list[bytes]] = {}
-    if not wanted:
-        return {}
-    k = 0
-    with Path(path).open("rb") as fh:
-        for line_no, line in enumerate(fh, 1):
-            while k < len(wanted) and wanted[k][1] < line_no:
-                k += 1
-            if k >= len(wanted):
-                break
-            first, last = wanted[k]
-            if first <= line_no <= last:
-                buf = out.setdefault(first, [])
-                if sum(map(len, buf)) < REJECT_TEXT_LIMIT:
-                    buf.append(line)
-    codec = "latin-1" if encoding == "latin-1" else "utf-8"
-    texts = {}
-    for first, parts in out.items():
-        raw = b"".join(parts).rstrip(b"\r\n")
-        texts[first] = raw[:REJECT_TEXT_LIMIT].decode(codec, errors="backslashreplace").lstrip("\ufeff")
-    return texts
+def _header_shown(header: list[str]) -> str:
+    """The header for a refusal: control bytes written \\xNN, cut at HEADER_SHOWN_CHARS."""
+    text = re.sub(CONTROL_BYTES, lambda m: f"\\x{ord(m.group()):02x}", ", ".join(header))
+    return text if len(text) <= HEADER_SHOWN_CHARS else text[:HEADER_SHOWN_CHARS] + f" ... ({len(header)} columns)"
 
 
-def _breaks_lookup(breaks: list[tuple[int, int]]):
-    starts = [s for s, _ in breaks]
-
-    def offset(index: int) -> int:
-        k = bisect.bisect_right(starts, index) - 1
-        return breaks[k][1] if k >= 0 else 0
-
-    return offset
-
-
-# --------------------------------------------------------------------------------------------
-# Landing
-# --------------------------------------------------------------------------------------------
 def land_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -489,7 +209,8 @@ def land_file(
     ``memory_limit`` caps DuckDB while the file lands (restored after); None leaves it to the
     caller, as ``land_files`` does for files landing side by side."""
     path = Path(path)
-    shown = str(path.relative_to(landing_dir)) if landing_dir and path.is_relative_to(landing_dir) else path.name
+    shown = shown_name(path, landing_dir)
+    check_regular_file(path, landing_dir, shown)
     sha = csvfile.file_sha256(path)
     batch_id = f"{profile.name}:{sha[:16]}"
     result = LandingResult(source_file=shown, source_profile=profile.name, batch_id=batch_id)
@@ -499,7 +220,10 @@ def land_file(
         return result
     now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
     size = path.stat().st_size
-    with tempfile.TemporaryDirectory(prefix="psw_landing_") as tmp:
+    temp_root = landing_temp_root(con)
+    if temp_root is not None:
+        temp_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="psw_landing_", dir=temp_root) as tmp:
         layout, readable, encoding, header = None, path, "utf-8", []
         if size == 0:
             result.notes.append("empty file (0 bytes): no header, no rows")
@@ -515,6 +239,13 @@ def land_file(
                 csvfile.normalise_line_endings(readable, normalised)
                 readable = normalised
                 layout = csvfile.scan_layout(readable, profile.csv.delimiter, profile.csv.quote)
+            if layout.longest_line_bytes > MAX_LINE_BYTES:
+                raise LandingError(
+                    f"{shown}: refused, line {layout.longest_line:,} is {layout.longest_line_bytes:,} bytes long, "
+                    f"more than the CSV reader's limit of {MAX_LINE_BYTES:,} bytes (setting "
+                    "PSW_LANDING_MAX_LINE_BYTES). A line that long is usually a file without line breaks "
+                    "or a field that swallowed the rest of the file: fix the file, or raise the setting."
+                )
             if layout.header_line == 0:
                 result.notes.append("only blank lines: no header, no rows")
                 layout = None
@@ -527,7 +258,7 @@ def land_file(
                 _check_dialect(readable, encoding, profile, header, shown)
                 raise LandingError(
                     f"{shown}: refused, required column(s) missing from the header: "
-                    f"{', '.join(plan.missing_required)}. Header found: {', '.join(header)}. "
+                    f"{', '.join(plan.missing_required)}. Header found: {_header_shown(header)}. "
                     f"Fix the file or the profile {profile.path or profile.name}."
                 )
             _check_dialect(readable, encoding, profile, header, shown)
@@ -583,73 +314,12 @@ def land_file(
     return result
 
 
-def land_files(
-    con: duckdb.DuckDBPyConnection,
-    files: list[tuple[Path, SourceProfile]],
-    landing_dir: Path | None = None,
-    workers: int = LANDING_WORKERS,
-) -> Iterator[tuple[Path, SourceProfile, LandingResult | LandingError]]:
-    """Land many files, ``workers`` at a time; yields each file's result (or the LandingError that
-    refused it) in the order given, as soon as it and those before it are done.
-
-    Each file lands through its own cursor in its own transaction, exactly as ``land_file`` alone
-    would. Files of the same size land one after the other in one worker, so that two copies of
-    the same content never land side by side: the second sees the first's batch and is a no-op.
-    DuckDB's memory cap while landing is ``PSW_LANDING_MEMORY_LIMIT`` per worker, for the stage."""
-    for source in {profile.source for _, profile in files}:
-        ensure_raw_tables(con, source)  # catalog changes before the workers, never between them
-    chains: dict[int, list[int]] = {}
-    for i, (path, _) in enumerate(files):
-        chains.setdefault(Path(path).stat().st_size, []).append(i)
-    workers = max(1, min(workers, len(chains)))
-    outcomes: dict[int, Future] = {}
-
-    def land_chain(indexes: list[int], cursor: duckdb.DuckDBPyConnection) -> None:
-        try:
-            for i in indexes:
-                path, profile = files[i]
-                try:
-                    outcomes[i].set_result(land_file(cursor, path, profile, landing_dir, memory_limit=None))
-                except LandingError as exc:
-                    outcomes[i].set_result(exc)
-        except BaseException as exc:  # the machine, not the file: every file not done yet fails with it
-            for i in indexes:
-                if not outcomes[i].done():
-                    outcomes[i].set_exception(exc)
-        finally:
-            cursor.close()
-
-    outcomes.update((i, Future()) for i in range(len(files)))
-    previous_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{_scaled_size(LANDING_MEMORY_LIMIT, workers)}'")
-    try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="psw-landing") as pool:
-            # the most bytes first, so that a big file does not start last
-            for _, indexes in sorted(chains.items(), key=lambda c: c[0] * len(c[1]), reverse=True):
-                pool.submit(land_chain, indexes, con.cursor())  # cursors made here: con is not thread-safe
-            for i, (path, profile) in enumerate(files):
-                yield path, profile, outcomes[i].result()
-    finally:
-        restore_memory_limit(con, previous_limit)
-
-
 def restore_memory_limit(con: duckdb.DuckDBPyConnection, previous: str) -> None:
     """Put DuckDB's memory cap back as it was: its default exactly when it was the default (the
     setting reads back rounded, '18.7 GiB', so setting the text again would change it)."""
     con.execute("RESET memory_limit")
     if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != previous:
         con.execute(f"SET memory_limit = {quote_literal(previous)}")
-
-
-def _scaled_size(size: str, factor: int) -> str:
-    """'1GB' x 2 -> '2048MB' (DuckDB's size units: KB, MB, GB, TB, KiB, MiB, GiB, TiB)."""
-    number = "".join(ch for ch in size if ch.isdigit() or ch == ".")
-    unit = size[len(number) :].strip() or "B"
-    factors = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 1 << 10, "MIB": 1 << 20}
-    factors.update({"GIB": 1 << 30, "TIB": 1 << 40})
-    if unit.upper() not in factors:
-        raise ValueError(f"PSW_LANDING_MEMORY_LIMIT={size!r}: not a size DuckDB reads (e.g. 1GB, 512MB)")
-    return f"{int(float(number) * factors[unit.upper()] * factor / 1e6)}MB"
 
 
 _WORK_TABLES = tuple(
@@ -695,7 +365,7 @@ def _land_rows(
             f"skip={layout.header_line - 1}, delim={quote_literal(profile.csv.delimiter)}, "
             f"quote={quote_literal(quote)}, escape={quote_literal(quote)}, encoding={quote_literal(encoding)}, "
             f"store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan', "
-            "null_padding=false, strict_mode=true)"
+            f"null_padding=false, strict_mode=true, max_line_size={MAX_LINE_BYTES + 2})"
         )
 
     for t in _WORK_TABLES:
@@ -737,6 +407,9 @@ def _land_rows(
         plan.coordinate_flag_sql('"latitude"', '"longitude"') if "latitude" in canonical.fields else "NULL"
     )
     problems_sql = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
+    # A row with a control byte is quarantined for that alone (its other problems would quote it).
+    problems_sql = f"CASE WHEN _control IS NOT NULL THEN [_control] ELSE {problems_sql} END"
+    prepared["_control"] = _control_byte_sql(header, result.source_file)
     prepared_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in prepared.items())
     timed_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in timed.items())
     set_transition_variables(con, profile.timezone)
@@ -786,7 +459,9 @@ def _land_rows(
             f"""
         INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
         SELECT ?, ?, ?, ?, _row_number,
-               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
+               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%: control byte 0x%'))
+                    THEN 'CONTROL BYTE'
+                    WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
                     THEN 'MISSING REQUIRED'
                     WHEN list_bool_or(list_transform(_problems, lambda p: p NOT LIKE '%later than the load time%'))
                     THEN 'INVALID VALUE'
@@ -816,77 +491,19 @@ def _land_rows(
         )
 
 
-def _check_layout(layout: csvfile.Layout, good: int, reject_lines: list[int], shown: str) -> list[int]:
-    """Record index of each rejected record; refuses the file if the scan and the reader disagree."""
-    logical = sorted((start + off, off) for start, off in layout.logical_breaks)
-    starts = [s for s, _ in logical]
-    indices = []
-    for line in reject_lines:
-        k = bisect.bisect_right(starts, line) - 1
-        index = line - (logical[k][1] if k >= 0 else 0)
-        if not (1 <= index <= layout.records) or layout.logical_line(index) != line:
-            indices = None
-            break
-        indices.append(index)
-    if indices is None or layout.records != good + len(reject_lines):
-        first = f" (the reader's first error is near line {reject_lines[0]})" if reject_lines else ""
-        raise LandingError(
-            f"{shown}: refused, broken quoting: the CSV reader found {good + len(reject_lines)} records where the line "
-            f"scan found {layout.records}{first}. A quote character opens a field that does not close where "
-            "the reader expects; fix the quoting there (or set csv.quote) and land the file again."
-        )
-    return indices
-
-
-# Step functions with at most this many steps are written into the SQL (a balanced CASE tree,
-# log2(steps) comparisons a row); longer ones (a file where most records span several lines,
-# or thousands of rejects) become a small table joined with ASOF, which sorts the rows first.
-INLINE_STEPS = 4096
-
-
-def _step_sql(con, expr: str, steps: list[tuple[int, int]], name: str) -> tuple[str, str]:
-    """(SQL of the step function's value at ``expr``, join clause it needs or '')."""
-    if not steps:
-        return "0", ""
-    if len(steps) <= INLINE_STEPS:
-        return _case_tree(expr, steps, 0), ""
-    table = f"_landing_steps_{name}"
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT unnest(?::BIGINT[]) AS start, unnest(?::BIGINT[]) AS value",
-        [[s for s, _ in steps], [v for _, v in steps]],
+def _control_byte_sql(header: list[str], source_file: str) -> str:
+    """SQL: why the row is refused for a control byte (the first column with one), or NULL."""
+    pattern = quote_literal(CONTROL_BYTES)
+    whens = " ".join(
+        f"WHEN regexp_matches(c{i}, {pattern}) THEN {quote_literal(name + ': control byte ')} || "
+        f"printf('0x%02X', ord(regexp_extract(c{i}, {pattern}))) || "
+        f"CASE WHEN ord(regexp_extract(c{i}, {pattern})) = 0 THEN ' (NUL)' ELSE '' END || "
+        f"{quote_literal(f' in column {name}, {source_file} line ')} || CAST(_row_number AS VARCHAR) || "
+        "'; the row is quarantined whole, never landed or published'"
+        for i, name in enumerate(header, 1)
     )
-    return f"coalesce({name}.value, 0)", f"ASOF LEFT JOIN {table} {name} ON {expr} >= {name}.start"
-
-
-def _case_tree(expr: str, steps: list[tuple[int, int]], below: int) -> str:
-    """Value of the step function over ``steps`` (sorted starts), ``below`` before the first start."""
-    if len(steps) == 1:
-        start, value = steps[0]
-        return f"(CASE WHEN {expr} >= {start} THEN {value} ELSE {below} END)"
-    mid = len(steps) // 2
-    left = _case_tree(expr, steps[:mid], below)
-    right = _case_tree(expr, steps[mid:], steps[mid - 1][1])
-    return f"(CASE WHEN {expr} >= {steps[mid][0]} THEN {right} ELSE {left} END)"
-
-
-def _row_number_sql(con, layout: csvfile.Layout, reject_index: list[int]) -> tuple[str, str, str, str]:
-    """SQL for the physical line of the good row ``_good_ordinal``: (record index expression and
-    its join, line expression over ``_record_index`` and its join).
-
-    The k-th good row is record index k + (rejected records before it); a record's physical
-    line is its index + the offset of its step in ``layout.physical_breaks`` (see csvfile.py).
-    """
-    good_from, shift = [], []
-    for k, j in enumerate(sorted(reject_index), 1):
-        g = j - k + 1
-        if good_from and good_from[-1] == g:
-            shift[-1] = k
-        else:
-            good_from.append(g)
-            shift.append(k)
-    index_shift, index_join = _step_sql(con, "n._good_ordinal", list(zip(good_from, shift, strict=True)), "g")
-    line_offset, line_join = _step_sql(con, "i._record_index", layout.physical_breaks, "p")
-    return f"n._good_ordinal + {index_shift}", index_join, f"i._record_index + {line_offset}", line_join
+    every = " || ".join(f"coalesce(c{i}, '')" for i in range(1, len(header) + 1))
+    return f"(CASE WHEN regexp_matches({every}, {pattern}) THEN (CASE {whens} END) END)"
 
 
 def _quarantine_unreadable(
@@ -927,3 +544,40 @@ def _quarantine_unreadable(
             [texts.get(by_line[line], "") for line in lines],
         ],
     )
+
+
+def _record_texts(path: Path, encoding: str, ranges: list[tuple[int, int]]) -> dict[int, str]:
+    """Text of physical lines [first, last] for each range (rejected records, as received)."""
+    wanted = sorted(ranges)
+    out: dict[int, list[bytes]] = {}
+    if not wanted:
+        return {}
+    k = 0
+    with Path(path).open("rb") as fh:
+        for line_no, line in enumerate(fh, 1):
+            while k < len(wanted) and wanted[k][1] < line_no:
+                k += 1
+            if k >= len(wanted):
+                break
+            first, last = wanted[k]
+            if first <= line_no <= last:
+                buf = out.setdefault(first, [])
+                if sum(map(len, buf)) < REJECT_TEXT_LIMIT:
+                    buf.append(line)
+    codec = "latin-1" if encoding == "latin-1" else "utf-8"
+    texts = {}
+    for first, parts in out.items():
+        raw = b"".join(parts).rstrip(b"\r\n")
+        text = raw[:REJECT_TEXT_LIMIT].decode(codec, errors="backslashreplace").lstrip("\ufeff")
+        # control bytes shown as \xNN: no copy of the warehouse ever receives one
+        texts[first] = re.sub(CONTROL_BYTES, lambda m: f"\\x{ord(m.group()):02x}", text)
+    return texts
+
+
+def __getattr__(name: str):
+    # land_files lives in parallel.py (which imports this module); importable from here too.
+    if name == "land_files":
+        from orchestration.landing.parallel import land_files
+
+        return land_files
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

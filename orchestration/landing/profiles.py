@@ -10,11 +10,25 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from orchestration.landing.canonical import CANONICAL_SOURCES, CanonicalSource
 from orchestration.landing.projection import PROJECTIONS
@@ -190,199 +204,338 @@ class SourceProfile:
     def matching_files(self, landing_dir: Path) -> list[Path]:
         found: set[Path] = set()
         for pattern in self.files:
-            found.update(p for p in landing_dir.glob(pattern) if p.is_file() and not p.name.startswith("."))
+            # links are kept (landing refuses them, saying so) rather than silently followed or skipped
+            found.update(
+                p for p in landing_dir.glob(pattern) if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
+            )
         return sorted(found)
 
 
-def _as_tuple(value, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ProfileError(f"{where}: expected a string or a list of strings, got {value!r}")
-
-
-def _mapping(raw, where: str) -> dict[str, str | None]:
-    if not isinstance(raw, dict):
-        raise ProfileError(f"{where}: expected a mapping of source value to canonical value, got {raw!r}")
-    return {str(k): (None if v is None else _text(v)) for k, v in raw.items()}
-
-
-def _text(v) -> str:
-    """YAML scalars as the text landing compares with (YAML's true/false are spelled true/false)."""
+# --------------------------------------------------------------------------------------------
+# The schema: what a profile file may contain (pydantic), then the checks across keys
+# --------------------------------------------------------------------------------------------
+def _scalar(v):
+    """A YAML scalar as the text landing compares with (YAML's true/false are spelled true/false)."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    return str(v)
+    if isinstance(v, str | int | float):
+        return str(v)
+    raise ValueError("expected a single value (text, a number or yes/no)")
 
 
-def _text_or_none(v) -> str | None:
-    return None if v is None else _text(v)
+def _names(v):
+    """One column name or a non-empty list of them (a YAML string is one name, never its letters)."""
+    if isinstance(v, str):
+        return (v,)
+    if isinstance(v, list | tuple) and v and all(isinstance(x, str) for x in v):
+        return tuple(v)
+    raise ValueError("expected a string or a list of strings")
 
 
-def _field_source(spec, where: str) -> FieldSource:
-    """A ``columns`` entry: "Col", ["Alias1", "Alias2"], {join: [...]} or {column: ..., values: ...}."""
-    if isinstance(spec, str | list):
-        return FieldSource(candidates=_as_tuple(spec, where))
-    if not isinstance(spec, dict):
-        raise ProfileError(f"{where}: expected a column name, a list of aliases or a mapping, got {spec!r}")
-    unknown = set(spec) - {"column", "join", "separator", "values", "otherwise", "line_number"}
-    if unknown:
-        raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    if spec.get("line_number") is True:
-        if len(spec) > 1:
-            raise ProfileError(f"{where}: line_number stands alone (no column, join or values)")
-        return FieldSource(line_number=True)
-    if ("column" in spec) == ("join" in spec):
-        raise ProfileError(f"{where}: give either 'column' (one column or its aliases) or 'join' (several columns)")
-    join = _as_tuple(spec["join"], f"{where}.join") if "join" in spec else ()
-    if "join" in spec and len(join) < 2:
-        raise ProfileError(f"{where}.join: list at least two columns to join")
-    return FieldSource(
-        candidates=_as_tuple(spec["column"], f"{where}.column") if "column" in spec else (),
-        join=join,
-        separator=str(spec.get("separator", " ")),
-        values=_mapping(spec["values"], f"{where}.values") if "values" in spec else None,
-        otherwise=KEEP if "otherwise" not in spec else _text_or_none(spec["otherwise"]),
-    )
+Text = Annotated[str, BeforeValidator(_scalar)]
+Key = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, str | int | float | bool) else v)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
+TextList = tuple[Text, ...]  # a YAML list: a plain string is refused, not split into characters
 
 
-def _coordinates(raw, where: str) -> Coordinates:
-    if not isinstance(raw, dict):
-        raise ProfileError(f"{where}: expected a mapping")
-    missing = tuple(_text(v) for v in raw.get("missing", []) or [])
-    if "point" in raw:
-        return Coordinates(point=_field_source(raw["point"], f"{where}.point"), missing=missing)
-    for key in ("x", "y", "projection"):
-        if key not in raw:
-            raise ProfileError(f"{where}: give 'point' (a WKT/GeoJSON point column) or 'x', 'y' and 'projection'")
-    if raw["projection"] not in PROJECTIONS:
-        raise ProfileError(f"{where}.projection: {raw['projection']!r} is not one of {sorted(PROJECTIONS)}")
-    return Coordinates(
-        x=_field_source(raw["x"], f"{where}.x"),
-        y=_field_source(raw["y"], f"{where}.y"),
-        projection=raw["projection"],
-        missing=missing,
-    )
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _bounds(raw, where: str) -> Bounds:
-    keys = ("min_latitude", "max_latitude", "min_longitude", "max_longitude")
-    if not isinstance(raw, dict) or set(raw) != set(keys):
-        raise ProfileError(f"{where}: give exactly {', '.join(keys)}")
+class ColumnSpec(_Schema):
+    column: Names | None = None
+    join: Annotated[tuple[str, ...], Field(min_length=2)] | None = None
+    separator: Text = " "
+    values: dict[Key, Text | None] | None = None
+    otherwise: Text | None = None
+    line_number: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if self.line_number:
+            if self.model_fields_set - {"line_number"}:
+                raise ValueError("line_number stands alone (no column, join or values)")
+            return self
+        if (self.column is None) == (self.join is None):
+            raise ValueError("give either 'column' (one column or its aliases) or 'join' (several columns)")
+        return self
+
+
+def _column_kind(v) -> str | None:
+    if isinstance(v, dict):
+        return "<mapping>"
+    if isinstance(v, str | list):
+        return "<names>"
+    return None
+
+
+Column = Annotated[
+    Annotated[Names, Tag("<names>")] | Annotated[ColumnSpec, Tag("<mapping>")],
+    Discriminator(
+        _column_kind,
+        custom_error_type="column",
+        custom_error_message="expected a column name, a list of aliases or a mapping (column/join/values)",
+    ),
+]
+_TAGS = {"<names>", "<mapping>"}
+
+
+class CsvSchema(_Schema):
+    delimiter: str = ","
+    quote: str = '"'
+    encoding: str = "utf-8"
+
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_character(cls, v: str) -> str:
+        if len(v) != 1:
+            raise ValueError("must be exactly one character")
+        if v in "\r\n":
+            raise ValueError("a line break cannot separate or quote fields")
+        return v
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError("is not an encoding Python knows (e.g. utf-8, cp1252, latin-1, utf-16)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.delimiter == self.quote:
+            raise ValueError("csv.delimiter and csv.quote must differ")
+        return self
+
+
+class CoordinatesSchema(_Schema):
+    x: Column | None = None
+    y: Column | None = None
+    projection: str | None = None
+    point: Column | None = None
+    missing: TextList = ()
+
+    @model_validator(mode="after")
+    def _point_or_xy(self):
+        if self.point is None and (self.x is None or self.y is None or self.projection is None):
+            raise ValueError("give 'point' (a WKT/GeoJSON point column) or 'x', 'y' and 'projection'")
+        if self.point is None and self.projection not in PROJECTIONS:
+            raise ValueError(f"projection {self.projection!r} is not one of {sorted(PROJECTIONS)}")
+        return self
+
+
+class BoundsSchema(_Schema):
+    min_latitude: float
+    max_latitude: float
+    min_longitude: float
+    max_longitude: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (self.min_latitude < self.max_latitude and self.min_longitude < self.max_longitude):
+            raise ValueError("each min must be below its max")
+        return self
+
+
+class BooleansSchema(_Schema):
+    true: TextList = DEFAULT_TRUE
+    false: TextList = DEFAULT_FALSE
+
+
+class ApiSchema(_Schema):
+    url: Annotated[str, Field(min_length=1)]
+    folder: Annotated[str, Field(min_length=1)]
+    updated_field: Annotated[str, Field(min_length=1)]
+    id_field: Annotated[str, Field(min_length=1)]
+    page_size: Annotated[int, Field(ge=1)] = 1000
+    app_token_env: str | None = None
+
+
+def _formats(v):
+    return v if isinstance(v, dict) else {"default": v}
+
+
+class ProfileSchema(_Schema):
+    """A source profile file, key by key (orchestration/source_profiles/README.md)."""
+
+    name: Annotated[str, Field(pattern=_NAME.pattern)]
+    source: str
+    description: Text = ""
+    files: Names
+    columns: dict[str, Column] | None
+    timezone: str = "UTC"
+    csv: CsvSchema | None = None
+    null_values: TextList | None = None
+    timestamp_formats: Annotated[dict[str, Names], BeforeValidator(_formats)] | None = None
+    values: dict[str, dict[Key, Text | None]] | None = None
+    constants: dict[str, Text] | None = None
+    booleans: BooleansSchema | None = None
+    coordinates: CoordinatesSchema | None = None
+    bounds: BoundsSchema | None = None
+    notes: dict[str, Text] | None = None
+    api: ApiSchema | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _canonical_source(cls, v: str) -> str:
+        if v not in CANONICAL_SOURCES:
+            raise ValueError(f"is not one of {sorted(CANONICAL_SOURCES)}")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone name (e.g. America/Chicago)") from None
+        return v
+
+    @field_validator("files")
+    @classmethod
+    def _inside_landing_folder(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in v:
+            if pattern.startswith(("/", "~")) or ".." in Path(pattern).parts:
+                raise ValueError(f"{pattern!r} leaves the landing folder: give a pattern relative to it, without '..'")
+        return v
+
+    @field_validator("timestamp_formats")
+    @classmethod
+    def _strptime(cls, v):
+        for formats in (v or {}).values():
+            for fmt in formats:
+                problem = strptime_problem(fmt)
+                if problem:
+                    raise ValueError(f"{fmt!r} is not a strptime format DuckDB reads: {problem}")
+        return v
+
+    @model_validator(mode="after")
+    def _fits_the_source(self):
+        source = self.source
+        canonical = CANONICAL_SOURCES[source]
+        columns, constants = self.columns or {}, self.constants or {}
+        for key in list(columns) + list(constants):
+            if key not in canonical.fields:
+                raise ValueError(
+                    f"'{key}' is not a canonical field of {source}; known fields: {', '.join(canonical.fields)}"
+                )
+        if self.coordinates is not None:
+            if not all(f in canonical.fields for f in COORDINATE_FIELDS):
+                raise ValueError(f"coordinates: {source} has no latitude/longitude")
+            clash = [f for f in COORDINATE_FIELDS if f in columns or f in constants]
+            if clash:
+                raise ValueError(f"coordinates: {', '.join(clash)} also mapped under columns; keep one")
+        missing_required = [f for f in canonical.required if f not in columns and f not in constants]
+        if missing_required:
+            raise ValueError(f"required canonical field(s) not mapped: {', '.join(missing_required)}")
+        for fld in self.values or {}:
+            if fld not in canonical.fields:
+                raise ValueError(f"values.{fld}: not a canonical field of {source}")
+            spec = columns.get(fld)
+            if isinstance(spec, ColumnSpec) and spec.values is not None:
+                raise ValueError(f"values.{fld}: the column mapping already has its own values; keep one")
+        for fld in self.notes or {}:
+            if fld not in canonical.fields:
+                raise ValueError(f"notes.{fld}: not a canonical field of {source}")
+        return self
+
+
+_strptime_con = threading.local()
+
+
+def strptime_problem(fmt: str) -> str | None:
+    """Why DuckDB's strptime (what landing uses) refuses the format, or None."""
+    con = getattr(_strptime_con, "con", None)
+    if con is None:
+        con = _strptime_con.con = duckdb.connect()
     try:
-        b = Bounds(**{k: float(raw[k]) for k in keys})
-    except (TypeError, ValueError) as exc:
-        raise ProfileError(f"{where}: bounds must be numbers") from exc
-    if not (b.min_latitude < b.max_latitude and b.min_longitude < b.max_longitude):
-        raise ProfileError(f"{where}: each min must be below its max")
-    return b
+        con.execute("SELECT try_strptime('', ?)", [fmt]).fetchone()
+    except duckdb.Error as exc:
+        return str(exc).split("Error: ", 1)[-1].strip().splitlines()[0]
+    return None
 
 
-def _api(raw, where: str) -> ApiSource:
-    if not isinstance(raw, dict):
-        raise ProfileError(f"{where}: expected a mapping")
-    for key in ("url", "folder", "updated_field", "id_field"):
-        if not raw.get(key):
-            raise ProfileError(f"{where}: missing key '{key}'")
-    page_size = raw.get("page_size", 1000)
-    if not isinstance(page_size, int) or page_size < 1:
-        raise ProfileError(f"{where}.page_size: a positive integer, got {page_size!r}")
-    return ApiSource(
-        url=str(raw["url"]),
-        folder=str(raw["folder"]).strip("/"),
-        updated_field=str(raw["updated_field"]),
-        id_field=str(raw["id_field"]),
-        page_size=page_size,
-        app_token_env=raw.get("app_token_env"),
+def _describe_error(error: dict) -> str:
+    """One pydantic error as 'key: what is wrong (got ...)'."""
+    loc = ".".join(str(part) for part in error["loc"] if part not in _TAGS)
+    kind, message, value = error["type"], error["msg"], error.get("input")
+    if kind == "extra_forbidden":
+        return f"unknown key '{loc}'"
+    if kind == "missing":
+        return f"missing key '{loc}'"
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+        if isinstance(value, str | int | float | bool):
+            return f"{loc} {value!r}: {message}" if loc else message
+        return f"{loc}: {message}" if loc else message
+    message = re.sub(r"a valid dictionary( or instance of \w+)?", "a mapping (key: value)", message)
+    message = message.replace("a valid tuple", "a list ([...]), not a single value")
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return f"{loc or '(the file)'}: {message[0].lower() + message[1:]}, got {shown}"
+
+
+def _field_source(spec) -> FieldSource:
+    if isinstance(spec, tuple):
+        return FieldSource(candidates=spec)
+    if spec.line_number:
+        return FieldSource(line_number=True)
+    return FieldSource(
+        candidates=spec.column or (),
+        join=spec.join or (),
+        separator=spec.separator,
+        values=dict(spec.values) if spec.values is not None else None,
+        otherwise=KEEP if "otherwise" not in spec.model_fields_set else spec.otherwise,
     )
 
 
 def parse_profile(data: dict, path: Path | None = None) -> SourceProfile:
-    """Check a profile's content and build it; every error names the file and the key."""
+    """Check a profile's content against the schema and build it; every error names the file,
+    the key and what was expected."""
     where = str(path) if path else "<profile>"
     if not isinstance(data, dict):
-        raise ProfileError(f"{where}: a profile is a mapping of keys to values")
-    for key in ("name", "source", "files", "columns"):
-        if key not in data:
-            raise ProfileError(f"{where}: missing key '{key}'")
-    unknown = set(data) - TOP_LEVEL_KEYS
-    if unknown:
-        known = ", ".join(sorted(TOP_LEVEL_KEYS))
-        raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known keys: {known}")
-    name, source = data["name"], data["source"]
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ProfileError(f"{where}: name {name!r} must be lower_snake_case")
-    if source not in CANONICAL_SOURCES:
-        raise ProfileError(f"{where}: source {source!r} is not one of {sorted(CANONICAL_SOURCES)}")
-    canonical = CANONICAL_SOURCES[source]
-    columns = {k: _field_source(v, f"{where}: columns.{k}") for k, v in (data["columns"] or {}).items()}
-    constants = {k: _text(v) for k, v in (data.get("constants") or {}).items()}
-    coordinates = _coordinates(data["coordinates"], f"{where}: coordinates") if data.get("coordinates") else None
-    for key in list(columns) + list(constants):
-        if key not in canonical.fields:
-            raise ProfileError(
-                f"{where}: '{key}' is not a canonical field of {source}; known fields: {', '.join(canonical.fields)}"
-            )
-    if coordinates is not None:
-        if not all(f in canonical.fields for f in COORDINATE_FIELDS):
-            raise ProfileError(f"{where}: coordinates: {source} has no latitude/longitude")
-        clash = [f for f in COORDINATE_FIELDS if f in columns or f in constants]
-        if clash:
-            raise ProfileError(f"{where}: coordinates: {', '.join(clash)} also mapped under columns; keep one")
-    missing_required = [f for f in canonical.required if f not in columns and f not in constants]
-    if missing_required:
-        raise ProfileError(f"{where}: required canonical field(s) not mapped: {', '.join(missing_required)}")
-    tz = data.get("timezone", "UTC")
+        raise ProfileError(f"{where}: a profile is a mapping of keys to values, got {type(data).__name__}")
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ProfileError(f"{where}: timezone {tz!r} is not an IANA time zone name") from exc
-    raw_formats = data.get("timestamp_formats") or {}
-    if not isinstance(raw_formats, dict):
-        raw_formats = {"default": raw_formats}
-    formats = {k: _as_tuple(v, f"{where}: timestamp_formats.{k}") for k, v in raw_formats.items()}
-    values = {}
-    for fld, mapping in (data.get("values") or {}).items():
-        if fld not in canonical.fields:
-            raise ProfileError(f"{where}: values.{fld}: not a canonical field of {source}")
-        if fld in columns and columns[fld].values is not None:
-            raise ProfileError(f"{where}: values.{fld}: the column mapping already has its own values; keep one")
-        values[fld] = _mapping(mapping, f"{where}: values.{fld}")
-    notes = {str(k): str(v).strip() for k, v in (data.get("notes") or {}).items()}
-    for fld in notes:
-        if fld not in canonical.fields:
-            raise ProfileError(f"{where}: notes.{fld}: not a canonical field of {source}")
-    csv_cfg = data.get("csv") or {}
-    unknown_csv = set(csv_cfg) - {"delimiter", "quote", "encoding"}
-    if unknown_csv:
-        raise ProfileError(f"{where}: csv: unknown key(s) {', '.join(sorted(unknown_csv))}")
-    encoding = str(csv_cfg.get("encoding", "utf-8"))
-    try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise ProfileError(f"{where}: csv.encoding {encoding!r} is not an encoding Python knows") from exc
-    delimiter = str(csv_cfg.get("delimiter", ","))
-    if len(delimiter) != 1:
-        raise ProfileError(f"{where}: csv.delimiter must be one character, got {delimiter!r}")
-    booleans = data.get("booleans") or {}
+        schema = ProfileSchema.model_validate(data)
+    except ValidationError as exc:
+        errors = [_describe_error(e) for e in exc.errors(include_url=False)]
+        if any(e.startswith("unknown key") for e in errors) and not any(
+            e.startswith("unknown key '") and "." in e.split("'")[1] for e in errors
+        ):
+            errors.append("known keys: " + ", ".join(sorted(TOP_LEVEL_KEYS)))
+        raise ProfileError(f"{where}: " + "; ".join(errors)) from None
+    coords = schema.coordinates
+    csv_cfg = schema.csv or CsvSchema()
+    booleans = schema.booleans or BooleansSchema()
+    bounds, api = schema.bounds, schema.api
     return SourceProfile(
-        name=name,
-        source=source,
-        description=str(data.get("description", "")).strip(),
-        files=_as_tuple(data["files"], f"{where}: files"),
-        columns=columns,
-        timezone=tz,
-        csv=CsvFormat(delimiter=delimiter, quote=str(csv_cfg.get("quote", '"')), encoding=encoding),
-        timestamp_formats=formats,
-        values=values,
-        constants=constants,
-        true_values=tuple(_text(v).lower() for v in booleans.get("true", DEFAULT_TRUE)),
-        false_values=tuple(_text(v).lower() for v in booleans.get("false", DEFAULT_FALSE)),
-        null_values=tuple(_text(v) for v in data.get("null_values", []) or []),
-        coordinates=coordinates,
-        bounds=_bounds(data["bounds"], f"{where}: bounds") if data.get("bounds") else None,
-        notes=notes,
-        api=_api(data["api"], f"{where}: api") if data.get("api") else None,
+        name=schema.name,
+        source=schema.source,
+        description=schema.description.strip(),
+        files=schema.files,
+        columns={k: _field_source(v) for k, v in (schema.columns or {}).items()},
+        timezone=schema.timezone,
+        csv=CsvFormat(delimiter=csv_cfg.delimiter, quote=csv_cfg.quote, encoding=csv_cfg.encoding),
+        timestamp_formats=dict(schema.timestamp_formats or {}),
+        values={k: dict(v) for k, v in (schema.values or {}).items()},
+        constants=dict(schema.constants or {}),
+        true_values=tuple(v.lower() for v in booleans.true),
+        false_values=tuple(v.lower() for v in booleans.false),
+        null_values=tuple(schema.null_values or ()),
+        coordinates=None
+        if coords is None
+        else Coordinates(
+            x=_field_source(coords.x) if coords.x is not None and coords.point is None else None,
+            y=_field_source(coords.y) if coords.y is not None and coords.point is None else None,
+            projection=coords.projection if coords.point is None else None,
+            point=_field_source(coords.point) if coords.point is not None else None,
+            missing=coords.missing,
+        ),
+        bounds=None if bounds is None else Bounds(**bounds.model_dump()),
+        notes={k: v.strip() for k, v in (schema.notes or {}).items()},
+        api=None if api is None else ApiSource(**{**api.model_dump(), "folder": api.folder.strip("/")}),
         path=path,
     )
 
@@ -392,17 +545,35 @@ def load_profile(path: Path) -> SourceProfile:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot be read as UTF-8 text: {exc}") from exc
     return parse_profile(data, path)
 
 
-def load_profiles(profiles_dir: Path) -> dict[str, SourceProfile]:
-    """Every ``*.yaml`` profile in the folder, by name; two files with one name is an error."""
-    profiles: dict[str, SourceProfile] = {}
-    for path in sorted(profiles_dir.glob("*.yaml")):
-        profile = load_profile(path)
+class Profiles(dict):
+    """The profiles that loaded, by name, and ``errors``: (profile file, ProfileError) for each one
+    that did not. A bad profile disables only itself."""
+
+    def __init__(self, *args, errors: list[tuple[Path, ProfileError]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.errors: list[tuple[Path, ProfileError]] = list(errors or [])
+
+
+def load_profiles(profiles_dir: Path) -> Profiles:
+    """Every ``*.yaml`` profile in the folder, by name, and the files that could not be used (a
+    second file with a name already taken is one of them)."""
+    profiles = Profiles()
+    for path in sorted(Path(profiles_dir).glob("*.yaml")):
+        try:
+            profile = load_profile(path)
+        except ProfileError as exc:
+            profiles.errors.append((path, exc))
+            continue
         if profile.name in profiles:
-            raise ProfileError(
+            error = ProfileError(
                 f"{path}: profile name {profile.name!r} is already used by {profiles[profile.name].path}"
             )
+            profiles.errors.append((path, error))
+            continue
         profiles[profile.name] = profile
     return profiles

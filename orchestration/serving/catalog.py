@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.sql import quote_ident, quote_literal
+
 MARTS_SCHEMA = "marts"
 # The serving DuckDB copy also carries the seeds (taxonomy, targets, ...) dashboards label with.
 REFERENCE_SCHEMA = "reference"
@@ -39,12 +41,12 @@ class Table:
 
 def quote(identifier: str) -> str:
     """A DuckDB (and PostgreSQL) quoted identifier."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return quote_ident(identifier)
 
 
 def literal(text: str) -> str:
     """A SQL string literal (for statements that take no parameters, such as COMMENT ON)."""
-    return "'" + text.replace("'", "''") + "'"
+    return quote_literal(text)
 
 
 def list_tables(con: duckdb.DuckDBPyConnection, database: str, schemas: tuple[str, ...]) -> list[Table]:

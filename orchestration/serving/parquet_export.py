@@ -1,9 +1,13 @@
-"""Parquet exports: every mart as ``parquet/<table>.parquet`` with a ``manifest.json``.
+"""Parquet exports: every mart as ``parquet/<table>.<version>.parquet`` (also reachable as
+``parquet/<table>.parquet``, the same file) with a ``manifest.json`` that names the versioned files.
 
 Each export is written into its own version folder and made current by replacing the
 ``parquet`` symlink in one rename, so a reader never sees a folder with some files of one
-refresh and some of another. The previous version is kept for readers still in the middle of
-reading it; older ones are removed.
+refresh and some of another. Every file carries its refresh id in its Parquet key-value
+metadata (``psw_refresh_id``), and the manifest names the files by their versioned names, so a
+reader that follows the manifest opens files of the manifest's refresh or none (the reading rule
+is in docs/serving.md). The previous version is kept for readers still in the middle of reading
+it; older ones are removed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from orchestration.serving.serving_copy import open_serving, read_refresh
 VERSIONS_DIR = "parquet_versions"
 BUILDING_PREFIX = ".building-"
 MANIFEST_NAME = "manifest.json"
+REFRESH_ID_KEY = "psw_refresh_id"  # in every file's Parquet key-value metadata
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
@@ -44,12 +49,15 @@ def publish_parquet(config: ServingConfig) -> dict:
             for table in list_tables(con, "warehouse_serving", (MARTS_SCHEMA,)):
                 if not _SAFE_NAME.fullmatch(table.name):
                     raise ValueError(f"marts.{table.name}: not a safe file name for a Parquet export")
-                path = building / f"{table.name}.parquet"
+                path = building / f"{table.name}.{version}.parquet"
+                metadata = f"{{{REFRESH_ID_KEY}: {literal(stamp.refresh_id)}, psw_version: {literal(version)}}}"
                 con.execute(
                     f"COPY (SELECT {_parquet_columns(table.columns)} FROM {quote(MARTS_SCHEMA)}.{quote(table.name)}) "
-                    f"TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+                    f"TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {metadata})"
                 )
                 fsync_file(path)
+                # the stable name, for tools that open a fixed path: the same file (a hard link)
+                os.link(path, building / f"{table.name}.parquet")
                 # The types a Parquet reader gets, read back from the file.
                 written = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})").fetchall()
                 docs = {c.name: c.description for c in table.columns}
@@ -57,6 +65,7 @@ def publish_parquet(config: ServingConfig) -> dict:
                     {
                         "table": table.name,
                         "file": path.name,
+                        "stable_file": f"{table.name}.parquet",
                         "rows": table.rows,
                         "description": table.description,
                         "columns": [{"name": n, "type": t, "description": docs.get(n)} for n, t, *_ in written],
@@ -67,6 +76,8 @@ def publish_parquet(config: ServingConfig) -> dict:
             con.close()
         manifest = {
             "refresh_id": stamp.refresh_id,
+            "version": version,
+            "folder": f"{VERSIONS_DIR}/{version}",
             "refreshed_at": stamp.refreshed_at.astimezone(UTC).isoformat(),
             "exported_at": datetime.now(UTC).isoformat(),
             "git_revision": stamp.git_revision,
@@ -112,3 +123,30 @@ def _point_link_at(link: Path, target: str) -> None:
 
 def read_manifest(parquet_dir: Path) -> dict:
     return json.loads((parquet_dir / MANIFEST_NAME).read_text())
+
+
+def file_refresh_id(path: Path) -> str | None:
+    """The refresh id a Parquet file carries in its key-value metadata (None if it has none)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        row = con.execute(
+            "SELECT decode(value) FROM parquet_kv_metadata(?) WHERE decode(key) = ?", [str(path), REFRESH_ID_KEY]
+        ).fetchone()
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+def parquet_refresh_id(parquet_dir: Path) -> str | None:
+    """The refresh the current export holds: its manifest's, checked against every file it names
+    (a file of another refresh is reported as 'mixed: ...'); None when there is no export."""
+    folder = Path(parquet_dir).resolve()
+    if not (folder / MANIFEST_NAME).exists():
+        return None
+    manifest = read_manifest(folder)
+    found = {file_refresh_id(folder / t["file"]) for t in manifest["tables"]} - {manifest["refresh_id"]}
+    if found:
+        return f"mixed: manifest {manifest['refresh_id']}, files {', '.join(sorted(map(str, found)))}"
+    return manifest["refresh_id"]

@@ -193,7 +193,26 @@ def _ensure_readonly_role(pg: psycopg.Connection, role: str, password: str | Non
         pg.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(password)))
     if not pg.execute("SELECT has_database_privilege(%s, current_database(), 'CONNECT')", [role]).fetchone()[0]:
         pg.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident))
+    _close_public_creation(pg, database)
     return created
+
+
+# What PostgreSQL lets every role (PUBLIC) create by default, even in a transaction opened READ
+# WRITE: temporary tables, and large objects through these functions. Privileges add up, so they
+# are revoked from PUBLIC in the BI database (the publisher's own rights and the owner's are not
+# PUBLIC's); a publisher that may not do so is refused by the role check, which names what is left.
+LARGE_OBJECT_CREATORS = ("lo_create(oid)", "lo_creat(integer)", "lo_from_bytea(oid,bytea)", "lo_import(text)")
+LARGE_OBJECT_CREATORS += ("lo_import(text,oid)",)
+
+
+def _close_public_creation(pg: psycopg.Connection, database: str) -> None:
+    try:
+        with pg.transaction():  # a savepoint: a publisher without the right leaves it to the check
+            pg.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
+            for function in LARGE_OBJECT_CREATORS:
+                pg.execute(sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(sql.SQL(function)))
+    except psycopg.errors.InsufficientPrivilege:
+        pass
 
 
 def _load_table(duck, pg: psycopg.Connection, table: Table, tmp: Path) -> None:
@@ -265,6 +284,13 @@ def readonly_role_problems(pg: psycopg.Connection, role: str) -> list[str]:
     ]
     if pg.execute("SELECT has_database_privilege(%s, current_database(), 'CREATE')", [role]).fetchone()[0]:
         problems.append("it may create schemas in the database")
+    if pg.execute("SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')", [role]).fetchone()[0]:
+        problems.append("it may create temporary tables in the database")
+    problems += [
+        f"it may create large objects ({function})"
+        for function in LARGE_OBJECT_CREATORS
+        if pg.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", [role, function]).fetchone()[0]
+    ]
     problems += [
         f"it may create objects in schema {s}"
         for (s,) in pg.execute(

@@ -126,7 +126,9 @@ def ensure_manifest(force: bool = False) -> Path:
     """Write target/manifest.json with ``dbt parse`` if it is missing (or when forced)."""
     manifest = dbt_project.manifest_path
     stamp = manifest.with_name("manifest.parsed-with.json")
-    parsed_with = json.dumps({"inputs": newest_input_mtime(), "target": dbt_target(), "env": _parse_env()})
+    # The environment is stored as a hash: its values include tokens, passwords and DSNs.
+    env_hash = hashlib.sha256(json.dumps(_parse_env(), sort_keys=True).encode("utf-8")).hexdigest()
+    parsed_with = json.dumps({"inputs": newest_input_mtime(), "target": dbt_target(), "env_sha256": env_hash})
     if force and manifest.exists() and stamp.exists() and stamp.read_text() == parsed_with:
         force = False  # nothing dbt reads changed since this manifest was written: parsing again gives it back
     if force or not manifest.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):

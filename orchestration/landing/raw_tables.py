@@ -1,0 +1,59 @@
+"""The landing tables of schema ``raw``: one per canonical source, ``raw.quarantine`` and
+``raw.batches``. Each is created with all its columns, no ALTER TABLE migrations: a warehouse
+from before ``_flags`` and ``batches.notes`` existed is made anew from its landing folder."""
+
+from __future__ import annotations
+
+import duckdb
+
+from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.sql import quote_ident
+
+RAW_SCHEMA = "raw"
+LINEAGE_COLUMNS = {
+    "_batch_id": "VARCHAR",
+    "_source_file": "VARCHAR",
+    "_row_number": "BIGINT",
+    "_loaded_at": "TIMESTAMP",
+    "_source_profile": "VARCHAR",
+    "_timezone": "VARCHAR",
+    "_original": "JSON",
+}
+FLAG_COLUMNS = {"_flags": "VARCHAR"}
+QUARANTINE_COLUMNS = {
+    "batch_id": "VARCHAR",
+    "source": "VARCHAR",
+    "source_profile": "VARCHAR",
+    "source_file": "VARCHAR",
+    "row_number": "BIGINT",
+    "error_type": "VARCHAR",
+    "field": "VARCHAR",
+    "reason": "VARCHAR",
+    "record": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+}
+BATCH_COLUMNS = {
+    "batch_id": "VARCHAR PRIMARY KEY",
+    "source": "VARCHAR",
+    "source_profile": "VARCHAR",
+    "source_file": "VARCHAR",
+    "file_sha256": "VARCHAR",
+    "file_bytes": "BIGINT",
+    "rows_read": "BIGINT",
+    "rows_landed": "BIGINT",
+    "rows_quarantined": "BIGINT",
+    "loaded_at": "TIMESTAMP",
+}
+BATCH_EXTRA_COLUMNS = {"notes": "VARCHAR"}
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Create ``raw.<source>``, ``raw.quarantine`` and ``raw.batches`` if they are missing."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    canonical = CANONICAL_SOURCES[source]
+    cols = [f"{quote_ident(f)} VARCHAR" for f in canonical.fields]
+    cols += [f"{c} {t}" for c, t in {**LINEAGE_COLUMNS, **FLAG_COLUMNS}.items()]
+    con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{source} ({', '.join(cols)})")
+    for table, spec in (("quarantine", QUARANTINE_COLUMNS), ("batches", {**BATCH_COLUMNS, **BATCH_EXTRA_COLUMNS})):
+        body = ", ".join(f"{c} {t}" for c, t in spec.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({body})")
