@@ -136,3 +136,14 @@ def test_held_rows_are_in_no_mart(several_cities):
             assert n == 0, table
     finally:
         con.close()
+
+
+def test_the_report_lists_the_files_kept_out(several_cities):
+    from orchestration.report.config import load_report_config
+
+    settings, _, _ = several_cities
+    page = (load_report_config(settings.warehouse_path).report_dir / "index.html").read_text()
+    kept_out = page[page.index("Files held back") :]
+    for file in (DUPLICATE_IDS, MISSING_COLUMN, UNMATCHED):
+        assert file in kept_out
+    assert "held by a quality gate" in kept_out and "no source profile matches it" in kept_out
