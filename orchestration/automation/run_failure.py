@@ -12,6 +12,16 @@ from orchestration.automation.config import AutomationConfig
 GATE_FAILURE = "DagsterAssetCheckFailedError"
 
 
+def _chain(error) -> str:
+    """An error's message and the messages of its causes (a resource that could not start says why there)."""
+    message = error.message.strip()
+    cause = error.cause
+    while cause is not None:
+        message += f" <- {cause.cls_name}: {cause.message.strip()}"
+        cause = cause.cause
+    return message[:2000]
+
+
 def run_failure_alert(context: RunFailureSensorContext, config: AlertConfig) -> Alert | None:
     """The alert for a failed run, or None when only gates failed (they sent their own)."""
     run = context.dagster_run
@@ -23,21 +33,19 @@ def run_failure_alert(context: RunFailureSensorContext, config: AlertConfig) -> 
         # a raised Failure carries its details as metadata (e.g. landing names the refused files)
         user = getattr(data, "user_failure_data", None)
         details = {k: str(getattr(v, "value", v))[:2000] for k, v in (user.metadata if user else {}).items()}
-        message = error.message.strip() if error else event.message or ""
-        cause = error.cause if error else None
-        while cause is not None:  # e.g. a resource that could not start: the reason is in its cause
-            message += f" <- {cause.cls_name}: {cause.message.strip()}"
-            cause = cause.cause
         failures.append(
             {
                 "step": event.step_key,
                 "error": error.cls_name if error else None,
-                "message": message[:2000],
+                "message": _chain(error) if error else (event.message or "")[:2000],
                 "details": details,
             }
         )
     if failures and all(f["error"] == GATE_FAILURE for f in failures):
         return None
+    run_error = getattr(context.failure_event.event_specific_data, "error", None)
+    if not failures and run_error is not None:  # the run failed before any step (a resource could not start)
+        failures.append({"step": None, "error": run_error.cls_name, "message": _chain(run_error), "details": {}})
     assets = sorted({k.to_user_string() for k in (run.asset_selection or [])})
     return Alert(
         event="run_failed",

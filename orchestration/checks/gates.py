@@ -48,8 +48,6 @@ from orchestration.resources import WarehouseResource
 from orchestration.settings import PROJECT_ROOT
 
 TRUE = ("1", "true", "yes")
-# A marts gate that fails with no city to name (an empty mart, a missing column) holds every city.
-ALL_CITIES = "*"
 
 
 def _gates_full() -> bool:
@@ -68,7 +66,7 @@ def _write_docs(outcome: SuiteOutcome, warehouse: WarehouseResource, run_id, con
 def _result(
     outcome: SuiteOutcome, held: list[Verdict], metadata: dict, description: str, config: AlertConfig, alert, log
 ) -> AssetCheckResult:
-    warned = bool(outcome.failed("warning"))
+    warned = bool(outcome.failed())  # warnings, or critical failures that named nothing to hold
     if held:
         metadata["alerts"] = deliver(alert(), config, log)
     elif warned and config.alert_on_warn:
@@ -191,13 +189,12 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
     with warehouse.connect(read_only=True) as con:
         outcome = evaluate_suite(con, suite)
         cities = _cities(con, suite) if suite.batch_by and not outcome.skipped_reason else {}
-    by_value = judge([outcome], cities or {ALL_CITIES: "every city"})
+    # an empty mart holds no city (there is nothing of any city to publish from it): its failed
+    # expectations still show on the check, as a warning
+    by_value = judge([outcome], cities)
     by_city: dict[str, Verdict] = {}
     for value, v in by_value.items():
-        city = cities.get(value, ALL_CITIES)
-        by_city.setdefault(city, Verdict(city, v.label)).failures += v.failures
-    if not cities and not by_city[ALL_CITIES].held:
-        by_city = {}  # an empty mart that the suite allows: nothing to judge
+        by_city.setdefault(cities[value], Verdict(cities[value], cities[value])).failures += v.failures
     with warehouse.connect() as con:
         ensure_ledger(con)
         record_city_verdicts(
@@ -221,6 +218,10 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
         )
     elif outcome.skipped_reason:
         description = outcome.skipped_reason
+    elif not by_city and outcome.failed("critical"):
+        description = "the mart is empty, so no city is published from it: " + "; ".join(
+            o.expectation.label for o in outcome.failed("critical")
+        )
     else:
         description = f"all {len(by_city)} city(ies) fit to publish" + (
             f"; {len(outcome.failed('warning'))} warning(s)" if outcome.failed("warning") else ""

@@ -34,8 +34,6 @@ PUBLISHED_SCHEMAS = (MARTS_SCHEMA, REFERENCE_SCHEMA)
 TEMPORARY_PREFIX = f"{SERVING_FILE_NAME}.tmp-"
 _NEW = "psw_serving_new"
 _OLD = "psw_serving_previous"
-# The city a marts gate names when it holds every city (orchestration/checks/gates.py).
-ALL_CITIES = "*"
 
 
 def open_serving(path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -142,13 +140,12 @@ def _copy_table(con, working: str, table: Table, target: str, held: dict, previo
     else:
         held_list = "(" + ", ".join(literal(c) for c in sorted(held)) + ")"
         current, city = by_city
-        every = ALL_CITIES in held  # a gate held every city: nothing new is published
-        new_rows = "FALSE" if every else f"{city} NOT IN {held_list}"
+        new_rows = f"{city} NOT IN {held_list}"
         con.execute(f"CREATE TABLE {target} AS SELECT t.* FROM {current} WHERE {new_rows}")
         expected = con.execute(f"SELECT count(*) FROM {current} WHERE {new_rows}").fetchone()[0]
         if previous and _same_columns(con, table):
             kept, old_city = _city_rows(con, _OLD, table, working)
-            old_rows = "TRUE" if every else f"{old_city} IN {held_list}"
+            old_rows = f"{old_city} IN {held_list}"
             con.execute(f"INSERT INTO {target} SELECT t.* FROM {kept} WHERE {old_rows}")
             expected += con.execute(f"SELECT count(*) FROM {kept} WHERE {old_rows}").fetchone()[0]
     copied = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
