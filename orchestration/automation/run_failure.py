@@ -45,7 +45,9 @@ def run_failure_alert(context: RunFailureSensorContext, config: AlertConfig) -> 
         return None
     run_error = getattr(context.failure_event.event_specific_data, "error", None)
     if not failures and run_error is not None:  # the run failed before any step (a resource could not start)
-        failures.append({"step": None, "error": run_error.cls_name, "message": _chain(run_error), "details": {}})
+        failures.append(
+            {"step": "(before any step)", "error": run_error.cls_name, "message": _chain(run_error), "details": {}}
+        )
     assets = sorted({k.to_user_string() for k in (run.asset_selection or [])})
     return Alert(
         event="run_failed",
