@@ -79,6 +79,18 @@ def _result(
     )
 
 
+def _held_result(
+    suite: Suite, outcome, held, judged: int, what: str, consequence: str, metadata, description, run_id, page, log
+) -> AssetCheckResult:
+    """The check's result for a gate that judged files or cities; the alert names what it held."""
+    config = AlertConfig.from_env()
+    asset = "/".join(suite.asset_path)
+    alert = lambda: hold_alert(  # noqa: E731 (built only when something was held)
+        suite.name, asset, suite.check_name, held, judged, what, consequence, run_id, config, page
+    )
+    return _result(outcome, held, metadata, description, config, alert, log)
+
+
 def needs_judging(state, digests: dict[str, str], full: bool) -> bool:
     """A batch no gate judged, or one judged by another version of the suites (or all, when full)."""
     if state.state == "landed":
@@ -144,26 +156,18 @@ def run_raw_gate(
         description = f"passed {len(judged)} file(s)" + (
             f"; {len(outcomes[0].failed('warning'))} warning(s)" if outcomes[0].failed("warning") else ""
         )
-    asset = "/".join(suite.asset_path)
-    return _result(
+    return _held_result(
+        suite,
         outcomes[0],
         held,
+        len(judged),
+        "file(s)",
+        "their rows stay out of staging and every mart; the other files went on "
+        "(release, drop or replace a held file: python -m orchestration.cli batches --help).",
         metadata,
         description,
-        config,
-        lambda: hold_alert(
-            suite.name,
-            asset,
-            suite.check_name,
-            held,
-            len(judged),
-            "file(s)",
-            "their rows stay out of staging and every mart; the other files went on "
-            "(release, drop or replace a held file: python -m orchestration.cli batches --help).",
-            run_id,
-            config,
-            page,
-        ),
+        run_id,
+        page,
         log,
     )
 
@@ -226,25 +230,17 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
         description = f"all {len(by_city)} city(ies) fit to publish" + (
             f"; {len(outcome.failed('warning'))} warning(s)" if outcome.failed("warning") else ""
         )
-    asset = "/".join(suite.asset_path)
-    return _result(
+    return _held_result(
+        suite,
         outcome,
         held,
+        len(by_city),
+        "city(ies)",
+        "each keeps its last published figures; the other cities were published.",
         metadata,
         description,
-        config,
-        lambda: hold_alert(
-            suite.name,
-            asset,
-            suite.check_name,
-            held,
-            len(by_city),
-            "city(ies)",
-            "each keeps its last published figures; the other cities were published.",
-            run_id,
-            config,
-            page,
-        ),
+        run_id,
+        page,
         log,
     )
 

@@ -23,7 +23,7 @@ import duckdb
 
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.loader import file_sha256
-from orchestration.ledger.store import BatchState, current, ensure_ledger, find, record_event
+from orchestration.ledger.store import BatchState, current, ensure_ledger, find, record_event, table_exists
 
 
 class LedgerError(ValueError):
@@ -86,7 +86,7 @@ def drop(
     rows = quarantined = 0
     con.execute("BEGIN TRANSACTION")
     try:
-        if batch.source in CANONICAL_SOURCES and _has_table(con, batch.source):
+        if batch.source in CANONICAL_SOURCES and table_exists(con, batch.source):
             rows = con.execute(f"DELETE FROM raw.{batch.source} WHERE _batch_id = ?", [batch.batch_id]).fetchone()[0]
         quarantined = con.execute("DELETE FROM raw.quarantine WHERE batch_id = ?", [batch.batch_id]).fetchone()[0]
         record_event(
@@ -139,11 +139,3 @@ def _move_file(batch: BatchState, landing_dir: Path, rejected_dir: Path) -> Path
         target = target.with_name(f"{target.name}.{digest}")
     shutil.move(str(path), target)
     return target
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = ?", [table]
-        ).fetchone()
-    )

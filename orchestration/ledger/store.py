@@ -207,7 +207,7 @@ def request_full_rebuild(con: duckdb.DuckDBPyConnection, reason: str, at: dateti
 
 def pending_rebuilds(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Why the next build must be a full one (batches that left the admitted set), oldest first."""
-    if not _exists(con, "refresh_requests"):
+    if not table_exists(con, "refresh_requests"):
         return []
     return [
         r[0]
@@ -219,7 +219,7 @@ def pending_rebuilds(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def mark_rebuilt(con: duckdb.DuckDBPyConnection, started_at: datetime) -> None:
     """A full build that started at ``started_at`` answered every request made before it."""
-    if _exists(con, "refresh_requests"):
+    if table_exists(con, "refresh_requests"):
         con.execute(
             "UPDATE raw.refresh_requests SET done_at = ? WHERE done_at IS NULL AND requested_at <= ?",
             [now(), started_at],
@@ -242,7 +242,7 @@ def record_city_verdicts(con: duckdb.DuckDBPyConnection, run_id: str | None, sui
 
 def held_cities(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, list[str]]:
     """City -> the reasons the marts gates of this run held it (every suite that held it)."""
-    if not _exists(con, "city_verdicts"):
+    if not table_exists(con, "city_verdicts"):
         return {}
     held: dict[str, list[str]] = {}
     for city, suite, reason in con.execute(
@@ -254,7 +254,7 @@ def held_cities(con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str,
     return held
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         con.execute(
             "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = ?", [table]
@@ -276,7 +276,7 @@ def known_batch_ids(warehouse_path) -> set[str] | None:
         with refresh_lock(warehouse_path, "landing sensor: reading the ledger"):
             con = duckdb.connect(str(warehouse_path), read_only=True)
             try:
-                if not _exists(con, "batch_states"):
+                if not table_exists(con, "batch_states"):
                     return set()
                 return {r[0] for r in con.execute("SELECT batch_id FROM raw.batch_states").fetchall()}
             finally:
