@@ -7,11 +7,12 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from dagster_dbt import DbtCliResource
 
 from orchestration.automation import SCHEDULES, SENSORS, with_source_freshness
+from orchestration.boundaries.assets import area_boundaries, boundaries_gate
 from orchestration.checks import ASSET_CHECKS
 from orchestration.landing.assets import land_raw_extracts
 from orchestration.resources import LandingResource, WarehouseResource
 from orchestration.serving import SERVING_ASSETS
-from orchestration.settings import Settings, export_for_subprocesses, load_settings
+from orchestration.settings import Settings, load_settings
 from orchestration.transform.dbt_assets import warehouse_dbt_assets
 from orchestration.transform.project import dbt_executable, dbt_project
 
@@ -23,11 +24,11 @@ refresh_warehouse = define_asset_job(
 
 
 def build_definitions(settings: Settings) -> Definitions:
-    """All definitions, wired to the given paths (exported for the dbt subprocess too)."""
-    export_for_subprocesses(settings)
+    """All definitions, wired to the given paths (the resources carry them; nothing is written to
+    the process's environment: the dbt asset names the warehouse to its subprocess when it runs)."""
     return Definitions(
-        assets=[with_source_freshness(land_raw_extracts), warehouse_dbt_assets, *SERVING_ASSETS],
-        asset_checks=ASSET_CHECKS,
+        assets=[with_source_freshness(land_raw_extracts), area_boundaries, warehouse_dbt_assets, *SERVING_ASSETS],
+        asset_checks=[*ASSET_CHECKS, boundaries_gate],
         jobs=[refresh_warehouse],
         schedules=SCHEDULES,
         sensors=SENSORS,

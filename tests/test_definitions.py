@@ -11,7 +11,17 @@ from orchestration.transform.project import build_args
 
 def test_each_staging_model_depends_on_its_raw_asset():
     graph = defs.resolve_asset_graph()
-    raw_keys = {AssetKey(["raw", s]) for s in [*CANONICAL_SOURCES, "quarantine", "source_profiles"]}
+    raw_keys = {
+        AssetKey(["raw", s])
+        for s in [
+            *CANONICAL_SOURCES,
+            "quarantine",
+            "source_profiles",
+            "area_boundaries",
+            "record_placement_batches",
+            "area_crosswalk",
+        ]
+    }
     assert raw_keys <= set(graph.get_all_asset_keys())
     staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
     assert len(staging) == len(raw_keys)
@@ -22,6 +32,8 @@ def test_each_staging_model_depends_on_its_raw_asset():
         expected = AssetKey(["raw", key.path[-1].removeprefix("stg_")])
         # a landed source is read through the batch ledger: only the files a gate passed
         wanted = {expected, ledger} if expected.path[-1] in CANONICAL_SOURCES else {expected}
+        if expected.path[-1] == "area_boundaries":  # boundary files keep their own ledger of gate verdicts
+            wanted = {expected, AssetKey(["raw", "area_boundary_batches"])}
         assert parents == wanted, f"{key.to_user_string()} should read {expected.to_user_string()}"
         # and the raw asset is materialisable here, not an external source
         assert graph.get(expected).is_materializable
@@ -43,3 +55,56 @@ def test_dbt_build_arguments():
     assert build_args() == ["build"]
     assert build_args(["tag:marts", "stg_stops"]) == ["build", "--select", "tag:marts", "stg_stops"]
     assert build_args(full_refresh=False, unit_tests=False) == ["build", "--exclude-resource-type", "unit_test"]
+
+
+def test_every_check_has_a_description_and_every_dbt_asset_an_owner():
+    """The catalog is worth browsing: a sentence on each check, an owner on each model and seed."""
+    checks = [spec for a in defs.assets if hasattr(a, "check_specs") for spec in a.check_specs]
+    checks += [spec for check in defs.asset_checks or [] for spec in check.check_specs]
+    assert len(checks) > 100
+    undescribed = [c.name for c in checks if not (c.description or "").strip()]
+    assert undescribed == []
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        if key.path[0] in ("staging", "intermediate", "marts", "reference"):
+            owners = graph.get(key).owners
+            assert owners, f"{key.to_user_string()} has no owner"
+            team = "team:analytics" if key.path[0] in ("marts", "reference") else "team:data-engineering"
+            assert owners == [team]
+
+
+def test_dbt_tests_are_described_in_words():
+    from orchestration.transform.translator import describe_test
+
+    not_null = {"test_metadata": {"name": "not_null", "kwargs": {"column_name": "call_id"}}}
+    assert describe_test(not_null) == "`call_id` is never empty."
+    accepted = {
+        "test_metadata": {"name": "accepted_values", "kwargs": {"column_name": "kind", "values": list("abcdefgh")}},
+        "config": {"severity": "warn", "where": "city = 'x'"},
+    }
+    assert describe_test(accepted) == (
+        "`kind` takes only these values: a, b, c, d, e, f (and 2 more). Only rows where city = 'x'."
+        " A failure warns; it does not block."
+    )
+    combo = {"test_metadata": {"name": "unique_combination", "kwargs": {"columns": ["city", "month"]}}}
+    assert describe_test(combo) == "One row per city × month."
+    assert describe_test({**combo, "description": "Said in the yml."}) == "Said in the yml."
+
+
+def test_loading_the_definitions_writes_nothing_to_the_environment(tmp_path):
+    """The paths travel in the resources; the dbt asset names the warehouse to its subprocess
+    only while it starts it (orchestration.settings.dbt_environment)."""
+    import os
+
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import dbt_environment
+
+    from .conftest import make_settings
+
+    before = dict(os.environ)
+    build_definitions(make_settings(tmp_path)).resolve_asset_graph()
+    assert dict(os.environ) == before
+    assert not (tmp_path / "dagster_home").exists() and not list(tmp_path.iterdir())  # nor to disk
+    with dbt_environment(tmp_path / "w.duckdb"):
+        assert os.environ["PSW_WAREHOUSE"] == str(tmp_path / "w.duckdb")
+    assert dict(os.environ) == before

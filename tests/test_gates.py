@@ -9,6 +9,7 @@ fails stops the run before dbt, so each break costs landing plus the gates, a fe
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ from .support.ledger import SEATTLE_FILE
 from .test_alerts_support import http_receiver  # noqa: F401 (fixture)
 
 SMALL = 0.02
+# how GX's Data Docs mark a failed validation: on its page, and on a row of the index
+GX_PAGE_FAILED = re.compile(r"Status:</span>\s*<i [^>]*></i>\s*Failed")
+GX_INDEX_FAILED = "'_validation_success_text': 'Failed'"
 WEBHOOK = "/gates"
 RAW_KEYS = [AssetKey(["raw", s]) for s in CANONICAL_SOURCES] + [AssetKey(["raw", "quarantine"])]
 SOURCE_PATHS = {
@@ -438,9 +442,9 @@ def test_a_raw_gate_holds_the_broken_file_and_alerts(case: Break, small_city, tm
     assert alert["counts"]["held"] == len(held)
     if broken_file:
         assert any(broken_file in f for a in alert["failures"] for f in a["files"])
-    # the data docs page of the failed suite says so
+    # GX's Data Docs page of the failed validation says so
     page = Path(gate.metadata["data_docs"].value)
-    assert page.exists() and "FAILED" in page.read_text()
+    assert page.exists() and GX_PAGE_FAILED.search(page.read_text())
 
 
 def test_the_raw_breaks_cover_every_raw_gate():
@@ -488,7 +492,7 @@ def test_every_gate_passes_on_the_small_demo_city_and_serving_is_published(small
     assert "serving/warehouse_serving" in materialised(result)
     assert http_receiver.bodies("/clean") == []  # nothing failed, nobody was paged
     index = (settings.warehouse_path.parent / "data_docs" / "index.html").read_text()
-    assert "FAILED" not in index and "raw_to_staging.calls_for_service" in index
+    assert GX_INDEX_FAILED not in index and "raw_to_staging.calls_for_service" in index
 
 
 def test_every_gate_passes_on_the_demo_city_at_test_scale(demo_city):
@@ -508,11 +512,15 @@ def test_every_gate_passes_on_the_demo_city_at_test_scale(demo_city):
         }
 
 
-def test_the_coordinate_gate_warns_but_does_not_block_milwaukee(tmp_path, alerts_on):
+@pytest.mark.parametrize("alert_on_warn", [False, True], ids=["warnings-quiet", "PSW_ALERT_ON_WARN"])
+def test_the_coordinate_gate_warns_but_does_not_block_milwaukee(tmp_path, alerts_on, monkeypatch, alert_on_warn):
     """Milwaukee's real file has ~1.5 % of calls geocoded far outside the city (id 1211471 in Idaho):
-    the strict expectation warns with the strays, the 95 % one holds, and staging is built."""
+    the strict expectation warns with the strays, the 95 % one holds, and staging is built. A warning
+    pages nobody, unless PSW_ALERT_ON_WARN asks for it: then one alert names the warning."""
     from .conftest import FIXTURES
 
+    if alert_on_warn:
+        monkeypatch.setenv("PSW_ALERT_ON_WARN", "yes")
     settings = make_settings(tmp_path, scale=SMALL)
     (settings.landing_dir / "milwaukee").mkdir(parents=True)
     shutil.copy(FIXTURES / "milwaukee" / "milwaukee_calls_for_service_2018-05.csv", settings.landing_dir / "milwaukee")
@@ -528,7 +536,13 @@ def test_the_coordinate_gate_warns_but_does_not_block_milwaukee(tmp_path, alerts
     sample = gate.metadata["failing_sample"].value
     assert "1211471" in sample and "47.3744541" in sample
     assert "staging/stg_calls_for_service" in materialised(result)
-    assert alerts_on.bodies(WEBHOOK, run_id=result.run_id) == []  # a warning does not page anyone by default
+    sent = alerts_on.bodies(WEBHOOK, run_id=result.run_id)
+    if not alert_on_warn:
+        assert sent == []  # a warning does not page anyone by default
+        return
+    assert [(b["event"], b["severity"], b["asset"]) for b in sent] == [("gate_warned", "WARN", "raw/calls_for_service")]
+    failure = {f["expectation"]: f for f in sent[0]["failures"]}
+    assert failure["expect_column_values_to_be_between(latitude) [warning]"]["unexpected_count"] > 400
 
 
 # ---------------------------------------------------------------------------------------------
@@ -719,7 +733,7 @@ def test_a_city_over_the_unclassified_limit_holds_only_itself(small_city, tmp_pa
 def test_tiny_months_are_pooled_not_judged_one_by_one(tmp_path):
     """The coverage gate's rule on one city of small months: a month of 3 calls with one unclassified
     (33 %) is not judged alone, nor in a pool of small months smaller than the minimum."""
-    from orchestration.checks.evaluate import evaluate_suite
+    from orchestration.checks.gx_engine import evaluate_suite
     from orchestration.checks.suites import load_suite
     from orchestration.settings import PROJECT_ROOT
 
@@ -743,17 +757,19 @@ def test_tiny_months_are_pooled_not_judged_one_by_one(tmp_path):
         "UPDATE marts.mart_classification_coverage "
         "SET unclassified_hours_share = unclassified_officer_hours / officer_hours"
     )
-    outcome = evaluate_suite(con, suite)
+    con.close()  # GX opens the file itself
+    outcome = evaluate_suite(tmp_path / "w.duckdb", suite)
     limit = next(
         o for o in outcome.outcomes if o.expectation.meta.get("name") == "unclassified_share_at_most_the_limit"
     )
     assert [b["batch"] for b in limit.failing_batches] == ["big"]  # 30 % of 100 calls: judged and over
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
     # judged as 1 of 3 the tiny city would fail; pooled it is 1 of 60, and its 57-call month is 0 of 57
     con.execute("UPDATE marts.mart_classification_coverage SET calls = 50, unclassified_calls = 20 WHERE calls = 57")
     con.execute("UPDATE marts.mart_classification_coverage SET unclassified_share = unclassified_calls / calls")
-    outcome = evaluate_suite(con, suite)
+    con.close()
+    outcome = evaluate_suite(tmp_path / "w.duckdb", suite)
     limit = next(
         o for o in outcome.outcomes if o.expectation.meta.get("name") == "unclassified_share_at_most_the_limit"
     )
     assert sorted(b["batch"] for b in limit.failing_batches) == ["big", "tiny"]  # a real share over 20 % (20/50)
-    con.close()

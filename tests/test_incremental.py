@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.transform import project
+from orchestration.transform import build_state, project
 
 from .conftest import make_settings, run_pipeline
 
@@ -216,24 +217,20 @@ def table_rows(con, table: str, exclude: set[str]) -> list[tuple]:
     return sorted(rows, key=repr)
 
 
-def test_incremental_marts_equal_a_full_rebuild(incremental_run, tmp_path, monkeypatch):
-    settings = incremental_run["settings"]
-    copy = make_settings(tmp_path, scale=SCALE)
-    shutil.copytree(settings.landing_dir, copy.landing_dir)
-    shutil.copy(settings.warehouse_path, copy.warehouse_path)
-    monkeypatch.setenv("PSW_FULL_REFRESH", "1")
-    rebuilt = run_pipeline(copy)
-    assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
-    inc = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    full = duckdb.connect(str(copy.warehouse_path), read_only=True)
-    listed = full.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
+def marts_differing(incremental_run, other_warehouse) -> list[str]:
+    """The marts whose rows differ between the incremental warehouse and another one built from
+    the same files (the tampered call and month left out: the incremental build keeps them)."""
+    inc = duckdb.connect(str(incremental_run["settings"].warehouse_path), read_only=True)
+    other = duckdb.connect(str(other_warehouse), read_only=True)
+    listed = other.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
     marts = [r[0] for r in listed]
     assert "fct_calls_for_service" in marts and "mart_officer_initiated_activity" in marts
     june = incremental_run["june_call"]
+    differing = []
     for table in marts:
         exclude = LOAD_TIME_COLUMNS
         a = table_rows(inc, f"marts.{table}", exclude)
-        b = table_rows(full, f"marts.{table}", exclude)
+        b = table_rows(other, f"marts.{table}", exclude)
         if table == "fct_calls_for_service":  # all but the tampered call
             a = [r for r in a if r[0] != june]
             b = [r for r in b if r[0] != june]
@@ -242,22 +239,91 @@ def test_incremental_marts_equal_a_full_rebuild(incremental_run, tmp_path, monke
             b = [r for r in b if str(r[1]) != incremental_run["tamper_month"]]
         if table == "mart_kpi_scorecard":  # summed from the tampered month
             continue
-        assert a == b, table
+        if a != b:
+            differing.append(table)
     inc.close()
-    full.close()
+    other.close()
+    return differing
 
 
-def test_a_change_to_seeds_or_models_asks_for_a_full_refresh(incremental_run, tmp_path, monkeypatch):
-    warehouse = incremental_run["settings"].warehouse_path
-    assert project.full_refresh_reason(warehouse) is None  # state written by the last build
-    assert "no record" in project.full_refresh_reason(tmp_path / "other.duckdb")
-    monkeypatch.setenv("PSW_FULL_REFRESH", "1")
-    assert "PSW_FULL_REFRESH" in project.full_refresh_reason(warehouse)
-    monkeypatch.delenv("PSW_FULL_REFRESH")
-    state = project.build_state_path(warehouse)
-    saved = state.read_text()
-    try:
-        state.write_text(json.dumps({"fingerprint": "built with another taxonomy"}))
-        assert "changed" in project.full_refresh_reason(warehouse)
-    finally:
-        state.write_text(saved)
+def test_incremental_marts_equal_a_full_rebuild(incremental_run, tmp_path):
+    settings = incremental_run["settings"]
+    copy = make_settings(tmp_path, scale=SCALE)
+    shutil.copytree(settings.landing_dir, copy.landing_dir)
+    shutil.copy(settings.warehouse_path, copy.warehouse_path)
+    rebuilt = run_pipeline(copy, full_refresh=True)
+    assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
+    assert marts_differing(incremental_run, copy.warehouse_path) == []
+
+
+def test_a_deleted_warehouse_and_nothing_else_gives_a_full_correct_build(incremental_run, tmp_path):
+    """The same landing folder and project, the warehouse file gone: every file is landed and
+    judged again, the build is a full one by itself (no state survives the file), and the marts
+    are those of the warehouse that was refreshed incrementally."""
+    settings = incremental_run["settings"]
+    copy = make_settings(tmp_path, scale=SCALE)
+    shutil.copytree(settings.landing_dir, copy.landing_dir)
+    assert not copy.warehouse_path.exists()
+    before = dbt_invocations()
+    result = run_pipeline(copy)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    (build,) = [json.loads(p.read_text())["args"] for p in dbt_invocations() - before]
+    assert build["which"] == "build" and build["full_refresh"] is True
+    with duckdb.connect(str(copy.warehouse_path), read_only=True) as con:
+        states = dict(con.execute("SELECT state, count(*) FROM raw.batch_states GROUP BY 1").fetchall())
+    assert set(states) == {"passed"}
+    assert marts_differing(incremental_run, copy.warehouse_path) == []
+
+
+def test_the_build_state_is_in_the_warehouse_and_a_fresh_one_asks_for_a_full_build(incremental_run, tmp_path):
+    """The last build's dbt checksums are a table of the warehouse: no file beside it."""
+    settings = incremental_run["settings"]
+    assert not [p.name for p in settings.warehouse_path.parent.glob("*.json")]
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert build_state.full_refresh_reason(con, project.dbt_project.manifest_path) is None
+        recorded = build_state.recorded_checksums(con)
+    assert "seed.public_safety_warehouse.call_type_taxonomy" in recorded and "vars" in recorded
+    with duckdb.connect(str(tmp_path / "anew.duckdb")) as fresh:
+        assert "no record" in build_state.full_refresh_reason(fresh, project.dbt_project.manifest_path)
+
+
+def _edit_first_row(text: str) -> str:
+    header, first, rest = text.split("\n", 2)
+    return "\n".join([header, first + " (edited)", rest])
+
+
+@pytest.mark.parametrize(
+    "path, edit, named",
+    [
+        ("seeds/call_type_taxonomy.csv", _edit_first_row, "call_type_taxonomy"),
+        ("dbt_project/models/staging/stg_areas.sql", lambda t: t + "\n-- edited\n", "stg_areas"),
+        ("dbt_project/dbt_project.yml", lambda t: t.replace("min_cell_count: 11", "min_cell_count: 12"), "vars"),
+    ],
+)
+def test_a_change_to_seeds_models_or_vars_asks_for_a_full_refresh(incremental_run, tmp_path, path, edit, named):
+    """A real edit of a copy of the project, parsed by dbt: its checksums differ from the ones the
+    warehouse was built from, and the reason names what changed."""
+    import subprocess
+
+    settings = incremental_run["settings"]
+    copy = tmp_path / "project"
+    shutil.copytree(
+        project.PROJECT_ROOT / "dbt_project", copy / "dbt_project", ignore=shutil.ignore_patterns("target", "logs")
+    )
+    shutil.copytree(project.PROJECT_ROOT / "seeds", copy / "seeds")
+    text = (copy / path).read_text()
+    assert edit(text) != text, f"the edit changes nothing in {path}"
+    (copy / path).write_text(edit(text))
+    env = {**os.environ, "PSW_WAREHOUSE": str(tmp_path / "parse.duckdb")}
+    subprocess.run(
+        [project.dbt_executable(), "parse", "--quiet", "--project-dir", ".", "--profiles-dir", "."],
+        cwd=copy / "dbt_project",
+        check=True,
+        env=env,
+    )
+    manifest = copy / "dbt_project" / "target" / "manifest.json"
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        recorded = build_state.recorded_checksums(con)
+    changed = build_state.changed_nodes(recorded, build_state.manifest_checksums(manifest, copy / "dbt_project"))
+    assert any(named in c for c in changed), changed
+    assert len(changed) == 1, changed  # nothing else differs: the copy is the project as built

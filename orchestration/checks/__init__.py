@@ -1,4 +1,4 @@
-"""Quality gates: the Great Expectations suites under ``expectations/``, run inside DuckDB as
+"""Quality gates: the Great Expectations suites under ``expectations/``, run by GX on DuckDB as
 blocking Dagster asset checks (one per suite, on the suite's asset). See docs/quality_gates.md."""
 
 from dagster import AssetChecksDefinition

@@ -7,7 +7,8 @@ from pathlib import Path
 from dagster import MetadataValue
 
 from orchestration.automation.alerts import Alert, AlertConfig, send_alert
-from orchestration.checks.evaluate import SuiteOutcome
+from orchestration.checks.batches import jsonable
+from orchestration.checks.outcomes import SuiteOutcome
 from orchestration.checks.verdicts import SAMPLE_ROWS, Verdict, outcome_label
 from orchestration.settings import PROJECT_ROOT
 
@@ -77,9 +78,58 @@ def suite_metadata(outcomes: SuiteOutcome | list[SuiteOutcome], page: Path | Non
         meta["skipped"] = MetadataValue.md("\n".join(skipped))
     if main.parameters:
         meta["parameters"] = MetadataValue.json(main.parameters)
+    results = gx_results(outcomes)
+    if results:
+        meta["gx_validation_results"] = MetadataValue.json(results)
     if page is not None:
         meta["data_docs"] = MetadataValue.path(str(page))
     return meta
+
+
+GX_RESULT_KEYS = (
+    "element_count",
+    "missing_count",
+    "unexpected_count",
+    "unexpected_percent",
+    "observed_value",
+    "partial_unexpected_list",
+    "partial_unexpected_index_list",
+    "details",
+)
+
+
+def gx_results(outcomes: list[SuiteOutcome]) -> list[dict]:
+    """GX's validation results, one per batch GX validated, in GX's result format: the batch, its
+    success and statistics, and each expectation that failed or found something, as GX reported it."""
+    out = []
+    for outcome in outcomes:
+        for label, _key, result in outcome.gx_results:
+            shown = []
+            for r in result.results:
+                res = r.result or {}
+                if r.success and not res.get("unexpected_count") and not res.get("observed_value"):
+                    continue
+                config = r.expectation_config
+                kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "unexpected_rows_query")}
+                shown.append(
+                    {
+                        "expectation_type": config.type,
+                        "kwargs": kwargs,
+                        "severity": getattr(config.severity, "value", config.severity),
+                        "success": r.success,
+                        "result": jsonable({k: res[k] for k in GX_RESULT_KEYS if k in res}),
+                    }
+                )
+            out.append(
+                {
+                    "suite": outcome.suite.name,
+                    "batch": label,
+                    "success": result.success,
+                    "statistics": jsonable(dict(result.statistics)),
+                    "results": shown,
+                }
+            )
+    return out
 
 
 def verdicts_markdown(verdicts: list[Verdict], what: str) -> MetadataValue:

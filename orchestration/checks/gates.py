@@ -17,8 +17,10 @@ A check that held something fails with WARN severity (the run goes on, the UI sh
 yellow with the files or cities and why), and alerts. A check whose suite could not run at all
 raises, which fails the step: nothing downstream is built on a gate that did not judge.
 
-The check opens its own DuckDB connections and closes them before returning, so the dbt step
-that follows can take the file's write lock.
+The suites run through Great Expectations (``gx_engine``: GX's SQL datasource on the warehouse
+file, one batch per file or city); GX's results and its Data Docs (``gx_docs``) are what the check
+shows. The check opens its own DuckDB connections (and GX's) and closes them before returning, so
+the dbt step that follows can take the file's write lock.
 """
 
 import os
@@ -33,9 +35,10 @@ from dagster import (
 )
 
 from orchestration.automation.alerts import AlertConfig
-from orchestration.checks.data_docs import docs_dir, write_data_docs
-from orchestration.checks.evaluate import SuiteOutcome, evaluate_suite
 from orchestration.checks.gate_report import deliver, hold_alert, suite_metadata, verdicts_markdown, warning_alert
+from orchestration.checks.gx_docs import write_data_docs
+from orchestration.checks.gx_engine import evaluate_suite
+from orchestration.checks.outcomes import SuiteOutcome
 from orchestration.checks.suites import BOUNDARIES, Suite, load_suites
 from orchestration.checks.verdicts import Verdict, judge, suite_digest
 from orchestration.ledger.store import (
@@ -45,19 +48,17 @@ from orchestration.ledger.store import (
     record_event,
 )
 from orchestration.resources import WarehouseResource
-from orchestration.settings import PROJECT_ROOT
-
-TRUE = ("1", "true", "yes")
+from orchestration.settings import PROJECT_ROOT, is_true
 
 
 def _gates_full() -> bool:
-    return os.environ.get("PSW_GATES_FULL", "").lower() in TRUE
+    return is_true(os.environ.get("PSW_GATES_FULL"))
 
 
 def _write_docs(outcome: SuiteOutcome, warehouse: WarehouseResource, run_id, config: AlertConfig, log):
     try:
-        return write_data_docs(outcome, docs_dir(warehouse.path), run_id, config.run_url(run_id))
-    except OSError as exc:  # the gate's verdict matters more than its web page
+        return write_data_docs(outcome, warehouse.path, run_id)
+    except Exception as exc:  # noqa: BLE001 (the gate's verdict matters more than its web page)
         if log:
             log.warning(f"data docs for {outcome.suite.name} not written: {exc}")
         return None
@@ -119,8 +120,7 @@ def run_raw_gate(
             description=f"no new file to judge ({len(states)} judged earlier, see raw.batch_states)",
         )
     ids = frozenset(s.batch_id for s in judged)
-    with warehouse.connect(read_only=True) as con:
-        outcomes = [evaluate_suite(con, s, batches=ids) for s in suites]
+    outcomes = [evaluate_suite(warehouse.path, s, batches=ids) for s in suites]
     verdicts = judge(outcomes, {s.batch_id: s.source_file for s in judged})
     with warehouse.connect() as con:
         for state in judged:
@@ -190,8 +190,8 @@ def _cities(con, suite: Suite) -> dict[str, str]:
 def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
     """Judge every city in the mart; record each city's verdict for the serving assets."""
     config = AlertConfig.from_env()
+    outcome = evaluate_suite(warehouse.path, suite)
     with warehouse.connect(read_only=True) as con:
-        outcome = evaluate_suite(con, suite)
         cities = _cities(con, suite) if suite.batch_by and not outcome.skipped_reason else {}
     # an empty mart holds no city (there is nothing of any city to publish from it): its failed
     # expectations still show on the check, as a warning
@@ -248,8 +248,7 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
 def run_report_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
     """A suite that reports and holds nothing (the quarantine: each file's own gate holds it)."""
     config = AlertConfig.from_env()
-    with warehouse.connect(read_only=True) as con:
-        outcome = evaluate_suite(con, suite)
+    outcome = evaluate_suite(warehouse.path, suite, whole=True)
     page = _write_docs(outcome, warehouse, run_id, config, log)
     metadata = suite_metadata(outcome, page)
     metadata["run_id"] = run_id

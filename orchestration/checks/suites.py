@@ -15,7 +15,11 @@ A suite file has GX's own suite fields (``name``, ``expectations`` with ``type``
         by_profile: {profile_name: {...}}
 
 Loading a suite needs no Great Expectations import (it costs seconds); the tests load every
-suite into GX's ``ExpectationSuite`` to prove the files are valid GX suites.
+suite into GX's ``ExpectationSuite`` to prove the files are valid GX suites. Two expectation types
+GX cannot run on DuckDB are converted when the suite loads into GX's own
+``unexpected_rows_expectation`` with DuckDB SQL (``Expectation.gx_type`` / ``gx_kwargs``):
+``expect_column_values_to_match_regex`` (GX: "Regex is not supported for dialect duckdb") and
+``expect_column_values_to_match_strftime_format`` (implemented by GX for pandas and Spark only).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ BOUNDARIES = {
 }
 SEVERITIES = ("critical", "warning", "info")
 
-# Expectation types the in-database evaluator implements, with the kwargs each needs.
+# Expectation types the gates run (through GX), with the kwargs each needs.
 SUPPORTED: dict[str, tuple[str, ...]] = {
     "expect_table_columns_to_match_set": ("column_set",),
     "expect_table_row_count_to_be_between": (),
@@ -56,6 +60,38 @@ class SuiteError(ValueError):
     """A suite file that cannot be used, naming the file and the expectation at fault."""
 
 
+def _sql_text(value: str) -> str:
+    """A DuckDB string literal inside an unexpected-rows query (braces doubled: GX formats the
+    query with ``{batch}``)."""
+    return "'" + value.replace("'", "''").replace("{", "{{").replace("}", "}}") + "'"
+
+
+# Types GX cannot run on DuckDB -> the DuckDB condition that makes a (non-missing) value unexpected.
+AS_UNEXPECTED_ROWS = {
+    "expect_column_values_to_match_regex": lambda col, k: (
+        f"NOT regexp_matches(CAST({col} AS VARCHAR), {_sql_text(k['regex'])})"
+    ),
+    "expect_column_values_to_match_strftime_format": lambda col, k: (
+        f"try_strptime(CAST({col} AS VARCHAR), {_sql_text(k['strftime_format'])}) IS NULL"
+    ),
+}
+
+
+def as_gx(etype: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The expectation as GX runs it on DuckDB: itself, or an ``unexpected_rows_expectation``
+    whose query returns the batch's rows that break it (missing values are not judged, as in GX)."""
+    if etype == "unexpected_rows_expectation":
+        # GX puts the batch's query where {batch} is, as "(...) AS subselect": wrapped, a suite's
+        # query can give {batch} an alias of its own ("FROM {batch} AS f")
+        query = kwargs["unexpected_rows_query"].replace("{batch}", "(SELECT * FROM {batch})")
+        return etype, {**kwargs, "unexpected_rows_query": query}
+    if etype not in AS_UNEXPECTED_ROWS:
+        return etype, kwargs
+    col = '"' + kwargs["column"].replace('"', '""') + '"'
+    query = f"SELECT * FROM {{batch}} WHERE {col} IS NOT NULL AND {AS_UNEXPECTED_ROWS[etype](col, kwargs)}"
+    return "unexpected_rows_expectation", {"unexpected_rows_query": query}
+
+
 @dataclass(frozen=True)
 class Expectation:
     type: str
@@ -63,6 +99,9 @@ class Expectation:
     severity: str = "critical"
     meta: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
+    # what GX runs: the same, or the unexpected-rows form of a type GX cannot run on DuckDB
+    gx_type: str = ""
+    gx_kwargs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -172,6 +211,9 @@ def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None
         mostly = kwargs.get("mostly", 1)
         if not isinstance(mostly, int | float) or not 0 <= mostly <= 1:
             raise SuiteError(f"{at} ({etype}): mostly must be a number between 0 and 1, got {mostly!r}")
+        if etype in AS_UNEXPECTED_ROWS and "mostly" in kwargs:
+            raise SuiteError(f"{at} ({etype}): runs as GX's unexpected_rows_expectation on DuckDB, without mostly")
+        gx_type, gx_kwargs = as_gx(etype, kwargs)
         expectations.append(
             Expectation(
                 type=etype,
@@ -179,6 +221,8 @@ def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None
                 severity=severity,
                 meta=dict(raw.get("meta") or {}),
                 description=raw.get("description"),
+                gx_type=gx_type,
+                gx_kwargs=gx_kwargs,
             )
         )
     if not expectations:

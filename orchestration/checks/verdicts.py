@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestration.checks.evaluate import ExpectationOutcome, SuiteOutcome
+from orchestration.checks.outcomes import ExpectationOutcome, SuiteOutcome
 from orchestration.checks.suites import Suite
 
 SAMPLE_ROWS = 5
@@ -85,7 +85,10 @@ def judge(outcomes: list[SuiteOutcome], judged: dict[str, str]) -> dict[str, Ver
 
 
 def _sample_for(o: ExpectationOutcome, batch: dict[str, Any]) -> list[dict[str, Any]]:
-    """The sample rows that belong to this batch when the rows say which file they are from."""
+    """The batch's own sample (GX's, from that batch's validation), else the sample rows that say
+    they are from this file."""
+    if batch.get("sample"):
+        return batch["sample"]
     rows = o.sample
     for column in ("_batch_id", "batch_id", "_source_file", "source_file", "source_profile", "city"):
         if rows and column in rows[0]:

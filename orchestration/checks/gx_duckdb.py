@@ -1,0 +1,63 @@
+"""Great Expectations on DuckDB: the one fix GX needs, applied once, where GX is imported.
+
+GX 1.x's ``SqlAlchemyExecutionEngine.execute_query`` runs a query inside ``with
+self.get_connection()`` and returns the cursor after that block has closed the connection.
+Most drivers keep the rows; ``duckdb_engine`` does not, so every metric GX computes on DuckDB
+comes back empty and every expectation fails with "list index out of range" (GX issues #10738
+and #11579, unfixed upstream; STACK_NOTES.md). The fix: materialise the result while the
+connection is open (``.freeze()``) and hand GX a result that replays those rows (calling the
+frozen result). Nothing else of GX is changed; ``tests/test_gates_engine.py`` shows GX's own
+unexpected counts on DuckDB with it, and that without it GX sees no rows.
+
+``import great_expectations`` costs seconds, so it is imported here, when a gate runs, never
+when the Dagster definitions load. Usage analytics are off (``GX_ANALYTICS_ENABLED=False``).
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+_ORIGINAL_EXECUTE_QUERY = None
+
+
+def _execute_query_materialised(self, query):
+    """GX's ``execute_query``, returning the rows read while the connection is still open."""
+    with self.get_connection() as connection:
+        return self._execute_query_with_recovery(connection, query).freeze()()
+
+
+def apply_duckdb_fix() -> None:
+    """Patch ``SqlAlchemyExecutionEngine.execute_query`` (idempotent)."""
+    global _ORIGINAL_EXECUTE_QUERY
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    if _ORIGINAL_EXECUTE_QUERY is None:
+        _ORIGINAL_EXECUTE_QUERY = SqlAlchemyExecutionEngine.execute_query
+        SqlAlchemyExecutionEngine.execute_query = _execute_query_materialised
+
+
+def undo_duckdb_fix() -> None:
+    """GX as shipped again (for the test that shows what the fix is for)."""
+    global _ORIGINAL_EXECUTE_QUERY
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    if _ORIGINAL_EXECUTE_QUERY is not None:
+        SqlAlchemyExecutionEngine.execute_query = _ORIGINAL_EXECUTE_QUERY
+        _ORIGINAL_EXECUTE_QUERY = None
+
+
+def import_gx() -> ModuleType:
+    """``great_expectations``, with analytics off and the DuckDB fix applied."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations
+
+    apply_duckdb_fix()
+    return great_expectations
+
+
+def quiet(context) -> None:
+    """No progress bars from a GX context (they would fill a check's log)."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
