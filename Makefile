@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint unit ui docs bench clean duckdb15
+.PHONY: help install run test lint unit ui docs bench clean duckdb15 preflight
 
 help:
 	@echo "make run    - install (if needed), generate the demo city, land it, build every model, print a summary"
@@ -37,17 +37,24 @@ $(DUCKDB15)/.installed: orchestration/serving/duckdb15-requirements.txt
 duckdb15: $(DUCKDB15)/.installed
 
 run: install
-	$(BIN)/python -m orchestration.cli run
+	$(BIN)/python -m orchestration.cli run $(ARGS)
 
 lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
-	$(BIN)/sqlfluff lint dbt_project/models
+	@# dbt renders each model for sqlfluff (its dbt templater); incremental models are rendered against an empty scratch warehouse
+	PSW_WAREHOUSE=$(CURDIR)/.tools/sqlfluff-lint.duckdb $(BIN)/sqlfluff lint dbt_project/models
 	cd dbt_project && ../$(BIN)/dbt parse --warn-error --quiet
 	$(BIN)/python -W error::UserWarning -c "from orchestration.definitions import defs; defs.resolve_asset_graph()"
 
-unit: install duckdb15
-	$(BIN)/pytest
+# The preflight provides PostgreSQL and Chromium where it can, or stops before any test naming what to install.
+preflight: install
+	$(BIN)/python -m tests.support.preflight
+
+# Two workers (pytest-xdist): the tests that share the PostgreSQL server stay in one of them.
+TEST_WORKERS ?= 2
+unit: install duckdb15 preflight
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test: lint unit
 

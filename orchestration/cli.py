@@ -16,15 +16,15 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 
 import duckdb
 
 from orchestration.ledger import commands as batch_commands
 from orchestration.ledger.lock import RefreshBusy, refresh_lock
-from orchestration.settings import Settings, export_for_subprocesses, load_settings
-
-# Only warnings and errors on the console; the full event log is in the Dagster UI.
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+from orchestration.run_console import log_path_for, output_to_log
+from orchestration.run_summary import stage_lines
+from orchestration.settings import Settings, load_settings, prepare_process
 
 
 def ensure_demo_city(settings: Settings, regenerate: bool = False) -> dict:
@@ -64,6 +64,14 @@ def failing_rows(detail: str | None, most: int = 2) -> list[str]:
     return shown[:most]
 
 
+def data_docs_index(warehouse_path) -> str | None:
+    """The gates' Data Docs site, where every expectation's result is shown, if it was written."""
+    from orchestration.checks.gx_docs import docs_dir
+
+    index = docs_dir(warehouse_path) / "index.html"
+    return str(index) if index.exists() else None
+
+
 def held_back(path, run_id: str) -> list[str]:
     """Lines for what this warehouse keeps out of the marts: files held, refused or unread, and
     cities whose published figures are older than this refresh."""
@@ -89,57 +97,60 @@ def held_back(path, run_id: str) -> list[str]:
         con.close()
 
 
-def run(regenerate: bool = False) -> int:
+def run(regenerate: bool = False, full_refresh: bool = False) -> int:
     settings = load_settings()
-    export_for_subprocesses(settings)
+    prepare_process(settings)
     try:
         wait = float(os.environ.get("PSW_REFRESH_LOCK_WAIT_SECONDS") or 0)
         with refresh_lock(settings.warehouse_path, "make run", wait):
-            return _run(settings, regenerate)
+            return _run(settings, regenerate, full_refresh)
     except RefreshBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
-def _run(settings: Settings, regenerate: bool) -> int:
+def _run(settings: Settings, regenerate: bool, full_refresh: bool = False) -> int:
     started = time.perf_counter()
+    started_at = datetime.now(UTC)
     ensure_demo_city(settings, regenerate)
+    log = log_path_for(settings.warehouse_path)
+    print(f"refresh: land, gate, build, test and publish (full log: {log})")
+    with output_to_log(log):
+        from dagster import DagsterInstance
 
-    from dagster import DagsterInstance
+        from orchestration.definitions import build_definitions
+        from orchestration.transform.dbt_assets import refresh_run_config
+        from orchestration.transform.project import ensure_manifest
 
-    from orchestration.transform.project import ensure_manifest
-
-    ensure_manifest(force=True)
-    from orchestration.definitions import build_definitions
-
-    defs = build_definitions(settings)
-    print("dagster: running job refresh_warehouse (land, build, test) ...")
-    with DagsterInstance.get() as instance:
+        ensure_manifest(force=True)
+        defs = build_definitions(settings)
+        instance = DagsterInstance.get()
         result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET_RUN
+            instance=instance, raise_on_error=False, run_config=refresh_run_config(full_refresh, log_level="DEBUG")
         )
     elapsed = time.perf_counter() - started
-    rows = warehouse_summary(settings.warehouse_path)
-    width = max(len(f"{s}.{t}") for s, t, _ in rows)
-    print("\nWarehouse tables")
-    for schema, table, n in rows:
-        print(f"  {schema + '.' + table:<{width}}  {n:>10,}")
+    if result.success:
+        print("\n".join(stage_lines(result, instance, settings.warehouse_path, started_at)))
+    instance.dispose()
+    marts = [(t, n) for s, t, n in warehouse_summary(settings.warehouse_path) if s == "marts"]
+    print(f"\nmarts    {len(marts)} tables, {sum(n for _, n in marts):,} rows (every table: `batches list`, the UI)")
     from orchestration.serving.refresh_ids import published_refresh_ids, refresh_summary
 
     ids = published_refresh_ids(settings.warehouse_path)
     if ids:
-        print("\nPublished refresh")
         print("\n".join(refresh_summary(ids)))
     print(f"\nwarehouse file : {settings.warehouse_path}")
     print(f"run            : {result.run_id} ({'succeeded' if result.success else 'FAILED'}) in {elapsed:.1f} s")
+    print(f"full log       : {log}")
     print(f"Dagster UI     : make ui   (then open http://127.0.0.1:3000; run history is in {settings.dagster_home})")
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
                 print(
-                    f"failed step {event.step_key}: {event.event_specific_data.error.message.strip()}",
+                    f"failed step {event.step_key}: {event.event_specific_data.error.message.strip()[:600]}",
                     file=sys.stderr,
                 )
+        print(f"the whole story is in {log}", file=sys.stderr)
         return 1
     from orchestration.landing.profiles import load_profiles
 
@@ -150,6 +161,13 @@ def _run(settings: Settings, regenerate: bool) -> int:
     if held:
         print("\nHeld back (the rest was built and published; `python -m orchestration.cli batches list`):")
         print("\n".join(held))
+        print("What to do (docs/quality_gates.md has a table per kind of failure):")
+        print("  python -m orchestration.cli batches show FILE      the failing rows, line by line")
+        print("  python -m orchestration.cli batches release FILE --reason '...'   admit it as it is")
+        print("  or drop a corrected file under the same name into the landing folder: it replaces the held one")
+        docs = data_docs_index(settings.warehouse_path)
+        if docs:
+            print(f"  Data Docs: {docs}")
         return 2
     return 0
 
@@ -161,11 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="generate, land, build and test the demo city")
     run_p.add_argument("--regenerate", action="store_true", help="rewrite the demo city even if present")
+    run_p.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model from all of raw")
     sub.add_parser("generate", help="(re)write the demo city's extracts")
     batch_commands.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.regenerate)
+        return run(args.regenerate, args.full_refresh)
     if args.command == "batches":
         return batch_commands.run(args, load_settings())
     if args.command == "generate":

@@ -1,23 +1,26 @@
 """Paths and switches, read once from the environment (with defaults that work from a fresh clone).
 
-| variable           | default                          | what it is                                  |
-|--------------------|----------------------------------|---------------------------------------------|
-| PSW_WAREHOUSE      | data/warehouse.duckdb            | the DuckDB file the pipeline writes         |
-| PSW_LANDING_DIR    | data/landing                     | where extracts arrive (one folder per city) |
-| PSW_PROFILES_DIR   | orchestration/source_profiles    | the declarative source profiles             |
-| PSW_DEMO_SCALE     | 1.0                              | size of the demo city (1.0 = 60,000 calls)  |
-| PSW_DEMO_SEED      | 20250101                         | random seed of the demo city                |
-| DAGSTER_HOME       | .dagster_home                    | Dagster's run history (kept between runs)   |
+Its variables are listed, with their defaults, in the README's Configuration tables (the one list).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+TRUE = ("1", "true", "yes", "on")
+
+
+def is_true(value: str | None) -> bool:
+    """The one reading of a yes/no setting: ``1``, ``true``, ``yes`` or ``on`` (any case) is yes."""
+    return (value or "").strip().lower() in TRUE
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -63,11 +66,27 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
-def export_for_subprocesses(settings: Settings) -> None:
-    """Make dbt (run as a subprocess by dagster-dbt) see the same absolute paths."""
+def prepare_process(settings: Settings) -> None:
+    """For a process that runs the job itself (the CLI): its Dagster home (``DAGSTER_HOME``, with
+    a ``dagster.yaml``) and the warehouse's folder. Loading the definitions writes nothing."""
     from orchestration.instance import ensure_dagster_yaml
 
-    os.environ["PSW_WAREHOUSE"] = str(settings.warehouse_path)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     ensure_dagster_yaml(settings.dagster_home)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def dbt_environment(warehouse_path: str | Path) -> Iterator[None]:
+    """While a dbt subprocess is started: ``PSW_WAREHOUSE`` names this run's warehouse (dbt's
+    profile reads it; dagster-dbt hands the subprocess a copy of the environment when it starts
+    it). The earlier value is put back after, so the process's environment is left as it was."""
+    before = os.environ.get("PSW_WAREHOUSE")
+    os.environ["PSW_WAREHOUSE"] = str(Path(warehouse_path).resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PSW_WAREHOUSE", None)
+        else:
+            os.environ["PSW_WAREHOUSE"] = before

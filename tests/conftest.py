@@ -31,20 +31,50 @@ def make_settings(root: Path, scale: float = TEST_SCALE) -> Settings:
     )
 
 
+# Modules whose tests share the PostgreSQL server's databases and roles: under pytest-xdist they
+# run in one worker, one after another (`--dist loadgroup`); every other test goes where it fits.
+POSTGRES_MODULES = {
+    "test_configuration",
+    "test_engines",
+    "test_hostile_parquet",
+    "test_hostile_postgres",
+    "test_hostile_secrets",
+    "test_postgres_publish",
+    "test_preflight",
+    "test_serving",
+    "test_serving_interrupted",
+    "test_serving_refresh",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
+            item.add_marker(pytest.mark.xdist_group("postgres"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
-    """dbt parse once per session, so the dbt assets load from a fresh manifest."""
-    from orchestration.transform.project import ensure_manifest
+    """dbt parse once per session, so the dbt assets load from a fresh manifest (one worker at a
+    time: pytest-xdist's workers share the project's target folder)."""
+    import fcntl
+
+    from orchestration.transform.project import dbt_project, ensure_manifest
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    return ensure_manifest(force=True)
+    dbt_project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(dbt_project.manifest_path.with_name("manifest.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return ensure_manifest(force=True)
 
 
-def run_pipeline(settings: Settings, selection=None):
-    """Run the refresh job in process against the given settings; returns the Dagster result."""
+def run_pipeline(settings: Settings, selection=None, full_refresh: bool = False):
+    """Run the refresh job in process against the given settings; returns the Dagster result.
+    ``full_refresh``: the dbt build's run config rebuilds every incremental model from all of raw."""
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from orchestration.transform.dbt_assets import refresh_run_config
 
     defs = build_definitions(settings)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
@@ -54,8 +84,13 @@ def run_pipeline(settings: Settings, selection=None):
             instance=instance,
             raise_on_error=False,
             asset_selection=selection,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=refresh_run_config(full_refresh) if selection is None else _logs_only(),
         )
+
+
+def _logs_only() -> dict:
+    """A selection may leave the dbt build out, and its config with it."""
+    return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @pytest.fixture(scope="session")

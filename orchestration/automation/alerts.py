@@ -1,17 +1,6 @@
 """Alerts: when a gate or a run fails, tell a person through the channels configured in the environment.
 
-| variable                      | what it is                                                        |
-|-------------------------------|-------------------------------------------------------------------|
-| PSW_ALERT_WEBHOOK_URL         | generic webhook: a JSON body is POSTed to it                      |
-| PSW_ALERT_WEBHOOK_TOKEN       | optional; sent as ``Authorization: Bearer <token>``               |
-| PSW_ALERT_SLACK_WEBHOOK_URL   | a Slack incoming-webhook URL                                      |
-| PSW_ALERT_SMTP_HOST / _PORT   | SMTP server for e-mail (port 25 unless set)                       |
-| PSW_ALERT_SMTP_FROM / _TO     | sender; recipients, comma-separated (e-mail is on when HOST and TO are set) |
-| PSW_ALERT_SMTP_USER / _PASSWORD | optional login                                                  |
-| PSW_ALERT_SMTP_STARTTLS / _SSL | ``true`` to use STARTTLS / implicit TLS                          |
-| PSW_ALERT_ON_WARN             | ``true``: warning-severity gate failures alert too (default: only blocking ones) |
-| PSW_DAGSTER_BASE_URL          | the Dagster UI's address, for links to the run (default http://127.0.0.1:3000) |
-| PSW_ALERT_TIMEOUT_SECONDS     | how long one channel may take (default 10)                        |
+Its variables are listed, with their defaults, in the README's Configuration tables (the one list).
 
 Each channel is off when its variable is unset; with nothing set, alerts are off. Delivery
 never raises: a channel that cannot be reached is logged and reported in the check's metadata,
@@ -37,9 +26,10 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
+from orchestration.settings import is_true
+
 log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
-TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -77,9 +67,9 @@ class AlertConfig:
             smtp_to=tuple(a.strip() for a in (get("PSW_ALERT_SMTP_TO") or "").split(",") if a.strip()),
             smtp_user=get("PSW_ALERT_SMTP_USER"),
             smtp_password=get("PSW_ALERT_SMTP_PASSWORD"),
-            smtp_starttls=(get("PSW_ALERT_SMTP_STARTTLS") or "").lower() in TRUE,
-            smtp_ssl=(get("PSW_ALERT_SMTP_SSL") or "").lower() in TRUE,
-            alert_on_warn=(get("PSW_ALERT_ON_WARN") or "").lower() in TRUE,
+            smtp_starttls=is_true(get("PSW_ALERT_SMTP_STARTTLS")),
+            smtp_ssl=is_true(get("PSW_ALERT_SMTP_SSL")),
+            alert_on_warn=is_true(get("PSW_ALERT_ON_WARN")),
             base_url=(get("PSW_DAGSTER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             timeout_seconds=float(get("PSW_ALERT_TIMEOUT_SECONDS") or 10),
         )

@@ -1,14 +1,6 @@
 """Automation settings, read from the environment when the definitions load.
 
-| variable                     | default         | what it is                                            |
-|------------------------------|-----------------|-------------------------------------------------------|
-| PSW_REFRESH_CRON             | 0 5 * * *       | when the daily refresh runs (cron)                    |
-| PSW_REFRESH_TIMEZONE         | America/Chicago | the time zone of that cron                            |
-| PSW_AUTOMATION_DEFAULT       | running         | ``stopped``: schedule and sensors start switched off  |
-| PSW_LANDING_SENSOR_INTERVAL  | 60              | seconds between two looks at the landing folder       |
-| PSW_LANDING_SETTLE_SECONDS   | 30              | a file modified more recently is still being written  |
-| PSW_FRESHNESS_WARN_HOURS     | 26              | a raw source not refreshed for this long is late      |
-| PSW_FRESHNESS_FAIL_HOURS     | 48              | ... and stale                                         |
+Its variables are listed, with their defaults, in the README's Configuration tables (the one list).
 """
 
 from __future__ import annotations
