@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.demo_city import catalogue as cat
+from orchestration.demo_city.boundaries import BEATS_FILE, TRACTS_FILE, write_beat_boundaries, write_tracts
 
 YEAR = 2025
 TIMEZONE = "America/Chicago"
@@ -481,6 +482,9 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
         out_dir / "areas.csv",
         _write(areas.drop(columns=["risk"]), out_dir / "areas.csv", {}),
     )
+    # the beats' polygons (landed by their own profile, source_profiles/boundaries/, not a batch of raw.batches)
+    boundaries = write_beat_boundaries(areas, out_dir / BEATS_FILE)
+    tracts = write_tracts(areas, out_dir / TRACTS_FILE)
     builders = {
         "calls_for_service": (
             _calls,
@@ -545,6 +549,8 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
                 "block_share_of_beat_violence": HOT_SPOT_BLOCK_SHARE,
             },
             "survey_trust_police_mean": {w: m for w, _s, _e, m in SURVEY_WAVES},
+            "boundaries": {"file": BEATS_FILE, "level": "beat", "areas": boundaries},
+            "tracts": {"file": TRACTS_FILE, "population": tracts},
             "beats": {
                 r.beat: {
                     "population": r.population,

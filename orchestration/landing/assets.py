@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from orchestration.automation.alerts import Alert, AlertConfig, send_alert
+from orchestration.boundaries.profile import boundary_files
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
 from orchestration.landing.discovery import unmatched_files
@@ -217,7 +218,8 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 },
             )
         if selected >= set(CANONICAL_SOURCES):  # only a whole landing run knows every file a profile reads
-            for path in unmatched_files(landing_dir, (p for p, _ in files)):
+            read = [p for p, _ in files] + boundary_files(landing_dir, Path(landing.profiles_dir))
+            for path in unmatched_files(landing_dir, read):
                 shown = shown_path(path, landing_dir)
                 reason = "no source profile's files pattern matches it (see orchestration/source_profiles/README.md)"
                 first = record_refusal(con, refused_batch_id(path, "unmatched"), "unmatched", shown, reason, run_id)
