@@ -79,3 +79,8 @@
             then {{ count_expression }}
     end
 {%- endmacro %}
+
+{#- Days in a fiscal year (365 or 366), from its first day to the first day of the next. -#}
+{% macro days_in_fiscal_year(fiscal_year_expression) -%}
+    {{ dbt.datediff(fiscal_year_start(fiscal_year_expression), fiscal_year_start(fiscal_year_expression ~ ' + 1'), 'day') }}
+{%- endmacro %}

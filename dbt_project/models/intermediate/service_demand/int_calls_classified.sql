@@ -106,6 +106,8 @@ final as (
         costed.initial_call_type,
         costed.service_category,
         costed.is_classified,
+        -- a unit's status (return to station, out of service): not a call; the marts leave it out
+        costed.service_category = 'unit_status' as is_unit_status,
         costed.is_in_taxonomy,
         costed.is_criminal,
         costed.alternative_responder,

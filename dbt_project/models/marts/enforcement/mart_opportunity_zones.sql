@@ -12,42 +12,69 @@
         crime rate per resident at least opportunity_zone_violent_rate_ratio x the city's.
 -#}
 with divergence as (
-    select * from {{ ref('mart_enforcement_divergence') }}
+    select * from {{ ref('int_enforcement_divergence') }}
 ),
 
-measured as (
+-- What mart_enforcement_divergence publishes: a stop count it withholds is not shown here either.
+published as (
     select
         city,
         period_type,
         period_start,
-        period_label,
         area_id,
-        area_level,
-        case when area_level in ('beat', 'district') then area_level else 'area' end as area_word,
-        population,
-        reported_crimes,
-        violent_crimes,
         stops,
         untethered_stops,
-        city_reported_crimes,
-        crime_share,
         stop_share,
         location_quotient,
-        untethered_share,
-        violent_crime_rate_per_1000,
-        city_violent_crime_rate_per_1000,
+        untethered_share
+    from {{ ref('mart_enforcement_divergence') }}
+),
+
+measured as (
+    select
+        divergence.city,
+        divergence.period_type,
+        divergence.period_start,
+        divergence.period_label,
+        divergence.area_id,
+        divergence.area_level,
+        case when divergence.area_level in ('beat', 'district') then divergence.area_level else 'area' end as area_word,
+        divergence.stops > 0 and published.stops is null as is_stops_withheld,
+        published.stops as published_stops,
+        published.untethered_stops as published_untethered_stops,
+        published.stop_share as published_stop_share,
+        published.location_quotient as published_location_quotient,
+        published.untethered_share as published_untethered_share,
+        divergence.population,
+        divergence.reported_crimes,
+        divergence.violent_crimes,
+        divergence.stops,
+        divergence.untethered_stops,
+        divergence.city_reported_crimes,
+        divergence.crime_share,
+        divergence.stop_share,
+        divergence.location_quotient,
+        divergence.untethered_share,
+        divergence.violent_crime_rate_per_1000,
+        divergence.city_violent_crime_rate_per_1000,
         {{ divide('violent_crime_rate_per_1000', 'city_violent_crime_rate_per_1000') }} as violent_rate_ratio,
         {{ divide('crime_rate_per_1000', 'city_crime_rate_per_1000') }} as crime_rate_ratio,
         -- Can the flag be judged at all? (enough events, and something to compare with)
-        area_level <> 'none'
-        and city_reported_crimes > 0
-        and stops >= {{ var('enforcement_min_stops') }}
-        and untethered_share is not null as is_untethered_assessed,
-        area_level <> 'none'
-        and population > 0
-        and city_violent_crime_rate_per_1000 > 0
-        and violent_crimes >= {{ var('opportunity_zone_min_violent_crimes') }} as is_burden_assessed
+        divergence.area_level <> 'none'
+        and divergence.city_reported_crimes > 0
+        and divergence.stops >= {{ var('enforcement_min_stops') }}
+        and divergence.untethered_share is not null as is_untethered_assessed,
+        divergence.area_level <> 'none'
+        and divergence.population > 0
+        and divergence.city_violent_crime_rate_per_1000 > 0
+        and divergence.violent_crimes >= {{ var('opportunity_zone_min_violent_crimes') }} as is_burden_assessed
     from divergence
+    left join published
+        on
+            divergence.city = published.city
+            and divergence.period_type = published.period_type
+            and divergence.period_start = published.period_start
+            and divergence.area_id = published.area_id
 ),
 
 flagged as (
@@ -100,6 +127,8 @@ zoned as (
             when area_level = 'none' then 'events with no recorded area'
             when city_reported_crimes = 0 or city_reported_crimes is null
                 then 'no reported crime in the city to compare stops with'
+            when is_stops_withheld
+                then 'untethered contact not shown: the stop count is withheld (small-cell rule)'
             when stops < {{ var('enforcement_min_stops') }}
                 then {{ join_text([
                     "'untethered contact not assessed: '",
@@ -107,6 +136,8 @@ zoned as (
                     "' stops (fewer than " ~ var('enforcement_min_stops') ~ ")'",
                 ]) }}
             when untethered_share is null then 'untethered contact not assessed: no stop outcome recorded'
+            when published_untethered_share is null
+                then 'untethered contact not shown: the untethered stop count is withheld (small-cell rule)'
             when crime_share = 0
                 then {{ join_text([
                     "'stops with no reported crime in this '", "area_word", "'; '",
@@ -126,7 +157,8 @@ zoned as (
             when violent_crimes < {{ var('opportunity_zone_min_violent_crimes') }}
                 then {{ join_text([
                     "'crime burden not assessed: '",
-                    count_text('violent_crimes'),
+                    "case when " ~ is_published('violent_crimes') ~ " then " ~ count_text('violent_crimes')
+                    ~ " else 'fewer than " ~ var('min_cell_count') ~ "' end",
                     "' violent crimes (fewer than " ~ var('opportunity_zone_min_violent_crimes') ~ ")'",
                 ]) }}
             else {{ join_text([
@@ -145,8 +177,12 @@ select
     area_id,
     area_level,
     zone_flag,
-    zone_strength,
     case
+        when not (is_high_untethered_contact and (is_stops_withheld or published_untethered_share is null))
+            then zone_strength
+    end as zone_strength,
+    case
+        when is_high_untethered_contact and (is_stops_withheld or published_untethered_share is null) then null
         when zone_strength >= {{ var('opportunity_zone_strong_strength') }} then 'strong'
         when zone_strength is not null then 'moderate'
     end as zone_strength_band,
@@ -161,18 +197,20 @@ select
     is_high_crime_burden,
     is_untethered_assessed,
     is_burden_assessed,
-    untethered_contact_strength,
+    case
+        when not is_stops_withheld and published_untethered_share is not null then untethered_contact_strength
+    end as untethered_contact_strength,
     crime_burden_strength,
     population,
     reported_crimes,
     violent_crimes,
-    stops,
-    untethered_stops,
+    published_stops as stops,
+    published_untethered_stops as untethered_stops,
     city_reported_crimes,
     crime_share,
-    stop_share,
-    location_quotient,
-    untethered_share,
+    published_stop_share as stop_share,
+    published_location_quotient as location_quotient,
+    published_untethered_share as untethered_share,
     violent_crime_rate_per_1000,
     city_violent_crime_rate_per_1000,
     violent_rate_ratio,

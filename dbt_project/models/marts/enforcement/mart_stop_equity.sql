@@ -7,7 +7,11 @@
     is known. No extract gives population by group, so per-group rates per resident are
     'not available' (NULL), never zero.
     Small cells: a count from 1 to var('min_cell_count') - 1 is published as NULL, and so is any
-    rate whose denominator is below var('min_cell_count').
+    rate whose denominator is below var('min_cell_count'). Complementary suppression then withholds
+    further counts until no withheld count can be recovered by subtraction: groups against the
+    area's 'all' row (race and sex apart), areas against the city ('all'), months against their
+    quarter, quarters against their year (macro complementary_suppression). A rate, share or rate
+    per resident is published only when the counts it is made of are.
 -#}
 with stops as (
     select * from {{ ref('int_stops_classified') }}
@@ -128,6 +132,122 @@ measured as (
         on
             counted.city = population.city
             and counted.area_id = population.area_id
+),
+
+keyed as (
+    select
+        measured.*,
+        {{ join_text([
+            'measured.city', "'|'", 'measured.period_type', "'|'", as_text('measured.period_start'),
+            "'|'", 'measured.area_id', "'|'", 'measured.group_type', "'|'", 'measured.group_value'
+        ]) }} as row_id,
+        {{ period_start_of("'quarter'", 'measured.period_start') }} as quarter_start,
+        {{ period_start_of("'year'", 'measured.period_start') }} as year_start
+    from measured
+),
+
+variables as (
+    select 'stops' as variable
+    union all
+    select 'searches' as variable
+    union all
+    select 'search_hits' as variable
+),
+
+keyed_cells as (
+    select
+        keyed.*,
+        variables.variable,
+        {{ join_text(['keyed.row_id', "'|'", 'variables.variable']) }} as cell_id,
+        case variables.variable
+            when 'stops' then keyed.stops
+            when 'searches' then keyed.searches
+            else keyed.search_hits
+        end as cell_value
+    from keyed
+    cross join variables
+),
+
+disclosure_cells as (
+    select
+        cell_id,
+        cell_value,
+        cell_value > 0 and cell_value < {{ var('min_cell_count') }} as is_withheld
+    from keyed_cells
+),
+
+-- Every equation a reader could subtract with; the total is one of its cells.
+disclosure_members as (
+    -- a group's rows against the area's 'all' row, race and sex apart
+    select
+        {{ join_text([
+            "'group|'", 'keyed_cells.city', "'|'", 'keyed_cells.period_type', "'|'",
+            as_text('keyed_cells.period_start'), "'|'", 'keyed_cells.area_id', "'|'",
+            'group_types.group_type', "'|'", 'keyed_cells.variable'
+        ]) }} as equation_id,
+        keyed_cells.cell_id
+    from keyed_cells
+    inner join group_types
+        on keyed_cells.group_type in (group_types.group_type, 'all')
+    where group_types.group_type <> 'all'
+    union all
+    -- the areas against the city
+    select
+        {{ join_text([
+            "'area|'", 'city', "'|'", 'period_type', "'|'", as_text('period_start'), "'|'",
+            'group_type', "'|'", 'group_value', "'|'", 'variable'
+        ]) }} as equation_id,
+        cell_id
+    from keyed_cells
+    union all
+    -- months against their quarter
+    select
+        {{ join_text([
+            "'quarter|'", 'city', "'|'", 'area_id', "'|'", 'group_type', "'|'", 'group_value', "'|'", 'variable', "'|'",
+            as_text('quarter_start')
+        ]) }} as equation_id,
+        cell_id
+    from keyed_cells
+    where period_type in ('month', 'quarter')
+    union all
+    -- quarters against their year
+    select
+        {{ join_text([
+            "'year|'", 'city', "'|'", 'area_id', "'|'", 'group_type', "'|'", 'group_value', "'|'", 'variable', "'|'",
+            as_text('year_start')
+        ]) }} as equation_id,
+        cell_id
+    from keyed_cells
+    where period_type in ('quarter', 'year')
+),
+
+{{ complementary_suppression('disclosure_cells', 'disclosure_members', 'disclosed') }},
+
+withheld as (
+    select
+        keyed_cells.row_id,
+        max(case when keyed_cells.variable = 'stops' and disclosed.is_withheld then 1 else 0 end) = 1
+            as stops_withheld,
+        max(case when keyed_cells.variable = 'searches' and disclosed.is_withheld then 1 else 0 end) = 1
+            as searches_withheld,
+        max(case when keyed_cells.variable = 'search_hits' and disclosed.is_withheld then 1 else 0 end) = 1
+            as search_hits_withheld
+    from keyed_cells
+    inner join disclosed on keyed_cells.cell_id = disclosed.cell_id
+    group by keyed_cells.row_id
+),
+
+published as (
+    select
+        keyed.*,
+        withheld.stops_withheld,
+        withheld.searches_withheld,
+        withheld.search_hits_withheld,
+        max(case when keyed.group_type = 'all' and withheld.stops_withheld then 1 else 0 end)
+            over (partition by keyed.city, keyed.period_type, keyed.period_start, keyed.area_id) = 1
+            as area_stops_withheld
+    from keyed
+    inner join withheld on keyed.row_id = withheld.row_id
 )
 
 select
@@ -139,23 +259,50 @@ select
     group_type,
     group_value,
 
-    -- counts (small cells NULL)
-    {{ published_count('stops') }} as stops,
-    {{ published_count('searches') }} as searches,
-    {{ published_count('search_hits') }} as search_hits,
+    -- counts (small cells and their complements NULL)
+    case when not stops_withheld then stops end as stops,
+    case when not searches_withheld then searches end as searches,
+    case when not search_hits_withheld then search_hits end as search_hits,
 
-    -- rates (NULL when they would reveal a small cell)
+    -- rates (published only when the counts they are made of are)
     case
-        when stops >= {{ var('min_cell_count') }} and {{ is_published('searches') }}
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld and not searches_withheld
             then {{ divide('searches', 'stops') }}
     end as search_rate,
     case
-        when searches >= {{ var('min_cell_count') }} and {{ is_published('search_hits') }}
+        when searches >= {{ var('min_cell_count') }} and not searches_withheld and not search_hits_withheld
             then {{ divide('search_hits', 'searches') }}
     end as hit_rate,
     case
-        when stops >= {{ var('min_cell_count') }} then {{ divide('stops', 'area_stops') }}
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld and not area_stops_withheld
+            then {{ divide('stops', 'area_stops') }}
     end as share_of_area_stops,
+
+    -- 95 % Wilson score intervals of the three proportions (NULL where the proportion is)
+    case
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld and not searches_withheld
+            then {{ wilson_low('searches', 'stops') }}
+    end as search_rate_low,
+    case
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld and not searches_withheld
+            then {{ wilson_high('searches', 'stops') }}
+    end as search_rate_high,
+    case
+        when searches >= {{ var('min_cell_count') }} and not searches_withheld and not search_hits_withheld
+            then {{ wilson_low('search_hits', 'searches') }}
+    end as hit_rate_low,
+    case
+        when searches >= {{ var('min_cell_count') }} and not searches_withheld and not search_hits_withheld
+            then {{ wilson_high('search_hits', 'searches') }}
+    end as hit_rate_high,
+    case
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld and not area_stops_withheld
+            then {{ wilson_low('stops', 'area_stops') }}
+    end as share_of_area_stops_low,
+    case
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld and not area_stops_withheld
+            then {{ wilson_high('stops', 'area_stops') }}
+    end as share_of_area_stops_high,
 
     -- against residential population
     residential_population,
@@ -165,21 +312,29 @@ select
         else 'residential population of the area (areas extract)'
     end as population_basis,
     case
-        when stops >= {{ var('min_cell_count') }} then {{ divide('stops * 1000', 'residential_population') }}
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld
+            then {{ divide('stops * 1000', 'residential_population') }}
     end as stops_per_1000_residents,
     case
-        when stops >= {{ var('min_cell_count') }} and {{ is_published('searches') }}
+        when stops >= {{ var('min_cell_count') }} and not searches_withheld
             then {{ divide('searches * 1000', 'residential_population') }}
     end as searches_per_1000_residents,
 
     -- what was withheld
     stops < {{ var('min_cell_count') }} as is_suppressed,
+    stops_withheld and stops >= {{ var('min_cell_count') }} as is_complementary_suppressed,
     case
         when stops < {{ var('min_cell_count') }}
             then 'fewer than {{ var("min_cell_count") }} stops: counts and rates withheld'
-        when not {{ is_published('searches') }}
+        when stops_withheld
+            then 'withheld so that another withheld count cannot be recovered by subtraction: counts and rates withheld'
+        when searches_withheld and not {{ is_published('searches') }}
             then 'fewer than {{ var("min_cell_count") }} searches: searches, hits, search and hit rates withheld'
-        when not {{ is_published('search_hits') }}
+        when searches_withheld
+            then 'searches withheld so that another withheld count cannot be recovered by subtraction'
+        when search_hits_withheld and not {{ is_published('search_hits') }}
             then 'fewer than {{ var("min_cell_count") }} hits: hits and hit rate withheld'
+        when search_hits_withheld
+            then 'hits withheld so that another withheld count cannot be recovered by subtraction'
     end as suppression_note
-from measured
+from published

@@ -35,10 +35,12 @@ calls as (
         {{ fiscal_year_of('calls.call_month') }} as fiscal_year,
         count(*) as calls_served,
         sum(case when calls.is_officer_initiated then 0 else 1 end) as community_calls_served,
-        sum(calls.officer_hours) as officer_hours
+        sum(calls.officer_hours) as officer_hours,
+        count(distinct cast(calls.received_at_local as date)) as days_with_calls
     from {{ ref('int_calls_classified') }} as calls
     left join cities
         on calls.source_profile = cities.source_profile
+    where not calls.is_unit_status
     group by coalesce(cities.city, calls.source_profile), {{ fiscal_year_of('calls.call_month') }}
 ),
 
@@ -155,7 +157,32 @@ final as (
         case
             when unioned.service_area = 'police' and unioned.program = 'all'
                 then unioned.actual / nullif(calls.officer_hours, 0)
-        end as cost_per_officer_hour
+        end as cost_per_officer_hour,
+
+        -- spending per call over the days with calls landed: the year's spending times the share of
+        -- its days with calls (coverage), over the calls of those days
+        case when unioned.service_area = 'police' and unioned.program = 'all' then calls.days_with_calls end
+            as days_with_calls,
+        case
+            when unioned.service_area = 'police' and unioned.program = 'all'
+                then calls.days_with_calls * 1.0 / {{ days_in_fiscal_year('unioned.fiscal_year') }}
+        end as call_coverage,
+        case
+            when
+                unioned.service_area = 'police' and unioned.program = 'all'
+                and calls.community_calls_served >= {{ var('min_cell_count') }}
+                then
+                    unioned.actual * calls.days_with_calls / {{ days_in_fiscal_year('unioned.fiscal_year') }}
+                    / calls.community_calls_served
+        end as cost_per_call_from_public,
+        case
+            when
+                unioned.service_area = 'police' and unioned.program = 'all'
+                and calls.calls_served >= {{ var('min_cell_count') }}
+                then
+                    unioned.actual * calls.days_with_calls / {{ days_in_fiscal_year('unioned.fiscal_year') }}
+                    / calls.calls_served
+        end as cost_per_cad_event
     from unioned
     inner join fiscal_years
         on

@@ -65,18 +65,22 @@ estimated as (
         unioned.area_level,
         unioned.respondents,
         unioned.respondents < {{ var('min_survey_respondents') }} as is_suppressed,
-        unioned.total_weight * unioned.total_weight / unioned.total_weight_squared as effective_sample_size,
+        unioned.total_weight * unioned.total_weight / nullif(unioned.total_weight_squared, 0) as effective_sample_size,
         {%- for item in items %}
-            unioned.{{ item }}_weighted_sum / unioned.{{ item }}_weight as mean_{{ item }},
+            unioned.{{ item }}_weighted_sum / nullif(unioned.{{ item }}_weight, 0) as mean_{{ item }},
             -- Kish's effective sample size carries the weights' design effect into the margin
             1.96 * sqrt(
                 greatest(
-                    unioned.{{ item }}_weighted_squares / unioned.{{ item }}_weight
-                    - (unioned.{{ item }}_weighted_sum / unioned.{{ item }}_weight)
-                    * (unioned.{{ item }}_weighted_sum / unioned.{{ item }}_weight),
+                    unioned.{{ item }}_weighted_squares / nullif(unioned.{{ item }}_weight, 0)
+                    - (unioned.{{ item }}_weighted_sum / nullif(unioned.{{ item }}_weight, 0))
+                    * (unioned.{{ item }}_weighted_sum / nullif(unioned.{{ item }}_weight, 0)),
                     0
                 )
-                / (unioned.{{ item }}_weight * unioned.{{ item }}_weight / unioned.{{ item }}_weight_squared)
+                / nullif(
+                    unioned.{{ item }}_weight * unioned.{{ item }}_weight
+                    / nullif(unioned.{{ item }}_weight_squared, 0),
+                    0
+                )
             ) as moe_{{ item }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from unioned
@@ -152,6 +156,81 @@ final as (
             and published.wave_number = prior_wave.wave_number + 1
     left join cities
         on published.source_profile = cities.source_profile
+),
+
+-- Many beats are tested at once: a beat's change in trust counts as a discovery only under the
+-- Benjamini-Hochberg procedure at false discovery rate var('trust_change_false_discovery_rate'),
+-- over the beats of the same wave (z = change / its standard error, each wave's from its margin).
+tested_z as (
+    select
+        final.*,
+        (final.mean_trust_police - previous.mean_trust_police) / nullif(
+            sqrt(power(final.moe_trust_police / 1.959964, 2) + power(previous.moe_trust_police / 1.959964, 2)), 0
+        ) as trust_change_z
+    from final
+    left join final as previous
+        on
+            final.source_profile = previous.source_profile
+            and final.area_id = previous.area_id
+            and final.prior_wave = previous.wave
+),
+
+tested as (
+    select
+        tested_z.*,
+        {{ two_sided_normal_p('tested_z.trust_change_z') }} as trust_change_p_value
+    from tested_z
+),
+
+ranked as (
+    select
+        tested.*,
+        row_number() over beats as p_rank,
+        count(tested.trust_change_p_value) over (partition by tested.source_profile, tested.wave, tested.area_level)
+            as beats_tested
+    from tested
+    window beats as (
+        partition by tested.source_profile, tested.wave, tested.area_level
+        order by tested.trust_change_p_value, tested.area_id
+    )
+),
+
+discoveries as (
+    select
+        ranked.*,
+        max(
+            case
+                when
+                    ranked.trust_change_p_value
+                    <= ranked.p_rank * {{ var('trust_change_false_discovery_rate') }} / nullif(ranked.beats_tested, 0)
+                    then ranked.p_rank
+            end
+        ) over (partition by ranked.source_profile, ranked.wave, ranked.area_level) as largest_discovery_rank
+    from ranked
 )
 
-select * from final
+select
+    discoveries.source_profile,
+    discoveries.city,
+    discoveries.wave,
+    discoveries.wave_start,
+    discoveries.wave_end,
+    discoveries.area_id,
+    discoveries.area_level,
+    discoveries.is_suppressed,
+    discoveries.publication_status,
+    discoveries.respondents,
+    discoveries.effective_sample_size,
+    {%- for item in items %}
+        discoveries.mean_{{ item }},
+        discoveries.moe_{{ item }},
+    {%- endfor %}
+    discoveries.prior_wave,
+    {%- for item in items %}
+        discoveries.change_{{ item }},
+    {%- endfor %}
+    discoveries.trust_change_exceeds_margin,
+    discoveries.trust_change_p_value,
+    discoveries.trust_change_p_value is not null
+    and discoveries.p_rank <= coalesce(discoveries.largest_discovery_rank, 0) as trust_change_is_discovery
+from discoveries

@@ -29,7 +29,7 @@ budget as (
 ),
 
 enforcement as (
-    select * from {{ ref('mart_enforcement_divergence') }}
+    select * from {{ ref('int_enforcement_divergence') }}
     where period_type = 'month'
 ),
 
@@ -67,7 +67,16 @@ kpi_values as (
             calls_timed as base_count,
             case when publication_status <> 'published' then publication_status end as note,
             'mart_response_times' as source_mart,
-            '{{ column }}' as source_column
+            '{{ column }}' as source_column,
+            {%- if kpi == 'share_within_response_target' %}
+                share_within_target_low as value_low,
+                share_within_target_high as value_high,
+                'Wilson score, 95 %' as interval_method
+            {%- else %}
+                cast(null as {{ type_double() }}) as value_low,
+                cast(null as {{ type_double() }}) as value_high,
+                'none: a percentile of every timed call, not an estimate from a sample' as interval_method
+            {%- endif %}
         from response_times
         union all
     {%- endfor %}
@@ -83,7 +92,10 @@ kpi_values as (
         coverage.calls as base_count,
         {{ as_text('null') }} as note,
         'mart_classification_coverage' as source_mart,
-        'unclassified_share' as source_column
+        'unclassified_share' as source_column,
+        {{ wilson_low('coverage.unclassified_calls', 'coverage.calls') }} as value_low,
+        {{ wilson_high('coverage.unclassified_calls', 'coverage.calls') }} as value_high,
+        'Wilson score, 95 %' as interval_method
     from coverage
     left join cities
         on coverage.source_profile = cities.source_profile
@@ -96,11 +108,16 @@ kpi_values as (
         'month' as period_grain,
         {{ month_label('demand.call_month') }} as period,
         demand.call_month as period_start,
-        sum(demand.alternative_eligible_calls) * 1.0 / sum(demand.calls) as value,
-        sum(demand.calls) as base_count,
+        sum(demand.alternative_eligible_calls_from_public) * 1.0 / nullif(sum(demand.calls_from_public), 0) as value,
+        sum(demand.calls_from_public) as base_count,
         {{ as_text('null') }} as note,
         'mart_service_demand' as source_mart,
-        'alternative_eligible_calls / calls' as source_column
+        'alternative_eligible_calls_from_public / calls_from_public' as source_column,
+        {{ wilson_low('sum(demand.alternative_eligible_calls_from_public)', 'sum(demand.calls_from_public)') }}
+            as value_low,
+        {{ wilson_high('sum(demand.alternative_eligible_calls_from_public)', 'sum(demand.calls_from_public)') }}
+            as value_high,
+        'Wilson score, 95 %' as interval_method
     from service_demand as demand
     left join cities
         on demand.source_profile = cities.source_profile
@@ -118,7 +135,10 @@ kpi_values as (
         sum(stops_with_known_outcome) as base_count,
         {{ as_text('null') }} as note,
         'mart_enforcement_divergence' as source_mart,
-        'untethered_stops / stops_with_known_outcome' as source_column
+        'untethered_stops / stops_with_known_outcome' as source_column,
+        {{ wilson_low('sum(untethered_stops)', 'sum(stops_with_known_outcome)') }} as value_low,
+        {{ wilson_high('sum(untethered_stops)', 'sum(stops_with_known_outcome)') }} as value_high,
+        'Wilson score, 95 %' as interval_method
     from enforcement
     group by city, period_start
     union all
@@ -135,7 +155,10 @@ kpi_values as (
             respondents as base_count,
             case when publication_status <> 'published' then publication_status end as note,
             'mart_community_trust' as source_mart,
-            '{{ column }}' as source_column
+            '{{ column }}' as source_column,
+            {{ column }} - {{ column | replace('mean_', 'moe_') }} as value_low,
+            {{ column }} + {{ column | replace('mean_', 'moe_') }} as value_high,
+            'survey margin of error, 95 % (Kish effective sample size)' as interval_method
         from trust
         union all
     {%- endfor %}
@@ -147,13 +170,26 @@ kpi_values as (
         'fiscal_year' as period_grain,
         fiscal_year_label as period,
         {{ fiscal_year_start('fiscal_year') }} as period_start,
-        cost_per_call as value,
-        calls_served as base_count,
+        cost_per_call_from_public as value,
+        community_calls_served as base_count,
         case
-            when cost_per_call is null then 'no calls for service loaded for this fiscal year'
+            when cost_per_call_from_public is null then 'no calls for service loaded for this fiscal year'
+            when call_coverage < 1
+                then {{ join_text([
+                    "'spending of the '", as_text('days_with_calls'), "' days with calls landed (coverage '",
+                    ratio_text('100 * call_coverage'), "' %) over their calls; per CAD event: '",
+                    as_text('cast(round(cost_per_cad_event) as integer)'),
+                ]) }}
+            else {{ join_text([
+                "'per CAD event (officer-initiated included): '", as_text('cast(round(cost_per_cad_event) as integer)')
+            ]) }}
         end as note,
         'mart_budget_performance' as source_mart,
-        'cost_per_call' as source_column
+        'cost_per_call_from_public' as source_column,
+        cost_per_call_from_public * community_calls_served / {{ poisson_high('community_calls_served') }} as value_low,
+        cost_per_call_from_public * community_calls_served / nullif({{ poisson_low('community_calls_served') }}, 0)
+            as value_high,
+        'exact Poisson on the calls (Byar), 95 %' as interval_method
     from budget
     where service_area = 'police' and program = 'all'
     union all
@@ -169,7 +205,10 @@ kpi_values as (
         cast(null as integer) as base_count,
         {{ as_text('null') }} as note,
         'mart_budget_performance' as source_mart,
-        'alternatives_share_of_actual' as source_column
+        'alternatives_share_of_actual' as source_column,
+        cast(null as {{ type_double() }}) as value_low,
+        cast(null as {{ type_double() }}) as value_high,
+        'none: a ratio of recorded spending, not an estimate' as interval_method
     from budget
     where row_level = 'public_safety'
 ),
@@ -214,6 +253,9 @@ published as (
         period,
         period_start,
         case when is_small = 0 then value end as value,
+        case when is_small = 0 then value_low end as value_low,
+        case when is_small = 0 then value_high end as value_high,
+        interval_method,
         case when is_small = 0 then base_count end as base_count,
         case
             when is_small = 1 then 'suppressed: fewer than {{ var("min_cell_count") }} records'
@@ -257,18 +299,38 @@ final as (
         unit,
         direction,
 
-        -- the figure against its target
+        -- the figure against its target: on or off track only when the whole interval is on one
+        -- side of the target (a value without an interval is judged as it stands)
         value,
+        value_low,
+        value_high,
+        interval_method,
         target,
         case
             when value is null or target is null then 'no data'
-            when direction = 'higher' and value >= target then 'on track'
-            when direction = 'lower' and value <= target then 'on track'
-            else 'off track'
+            when direction = 'higher' and coalesce(value_low, value) >= target then 'on track'
+            when direction = 'lower' and coalesce(value_high, value) <= target then 'on track'
+            when direction = 'higher' and coalesce(value_high, value) < target then 'off track'
+            when direction = 'lower' and coalesce(value_low, value) > target then 'off track'
+            else 'within the margin'
         end as status,
         lag(period) over (partition by city, kpi, period_grain order by period_start) as prior_period,
         lag(value) over (partition by city, kpi, period_grain order by period_start) as prior_value,
         value - lag(value) over (partition by city, kpi, period_grain order by period_start) as change_from_prior,
+        -- a change is told apart from zero when it exceeds 1.96 standard errors of the difference
+        -- (each period's standard error read from its 95 % interval: (high - low) / 3.92)
+        case
+            when lag(value) over prior_periods is null or value is null then null
+            when value_low is null or lag(value_low) over prior_periods is null then 'no interval'
+            when
+                abs(value - lag(value) over prior_periods)
+                > 1.959964 * sqrt(
+                    power((value_high - value_low) / 3.919928, 2)
+                    + power((lag(value_high) over prior_periods - lag(value_low) over prior_periods) / 3.919928, 2)
+                )
+                then 'distinguishable from zero'
+            else 'within the margin'
+        end as change_significance,
         base_count,
         note,
 
@@ -277,6 +339,7 @@ final as (
         source_mart,
         source_column
     from targeted
+    window prior_periods as (partition by city, kpi, period_grain order by period_start)
 )
 
 select * from final

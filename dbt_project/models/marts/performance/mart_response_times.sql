@@ -111,7 +111,18 @@ final as (
             when
                 not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
                 then calls_within_target * 1.0 / calls_with_target
-        end as share_within_target
+        end as share_within_target,
+        -- its 95 % Wilson score interval (macros/intervals.sql)
+        case
+            when
+                not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
+                then {{ wilson_low('calls_within_target', 'calls_with_target') }}
+        end as share_within_target_low,
+        case
+            when
+                not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
+                then {{ wilson_high('calls_within_target', 'calls_with_target') }}
+        end as share_within_target_high
     from flagged
 )
 

@@ -7,7 +7,8 @@
     )
 }}
 
-with touched as (
+-- touched is read by in_touched_months on an incremental build only (a full build renders no join)
+with touched as (  -- noqa: ST03
     {{ months_touched_since_last_build('calls_for_service', 'call_id', 'received_at') }}
 ),
 
@@ -20,11 +21,14 @@ grouped as (
     select
         source_profile,
         call_month,
-        count(*) as calls,
+        -- a unit's status (return to station, out of service) is counted apart, not as a call
+        sum(case when is_unit_status then 0 else 1 end) as calls,
+        sum(case when is_unit_status then 1 else 0 end) as unit_status_events,
+        sum(case when is_unit_status then officer_hours else 0 end) as unit_status_hours,
         sum(case when is_classified then 0 else 1 end) as unclassified_calls,
         sum(case when is_in_taxonomy then 0 else 1 end) as calls_not_in_taxonomy,
         count(distinct case when is_in_taxonomy then null else call_type end) as call_types_not_in_taxonomy,
-        sum(officer_hours) as officer_hours,
+        sum(case when is_unit_status then 0 else officer_hours end) as officer_hours,
         sum(case when is_classified then 0 else officer_hours end) as unclassified_officer_hours,
         max(loaded_at) as loaded_through,
         max(admitted_at) as admitted_through
@@ -34,6 +38,6 @@ grouped as (
 
 select
     *,
-    unclassified_calls * 1.0 / calls as unclassified_share,
+    unclassified_calls * 1.0 / nullif(calls, 0) as unclassified_share,
     unclassified_officer_hours / nullif(officer_hours, 0) as unclassified_hours_share
 from grouped

@@ -7,13 +7,15 @@
     )
 }}
 
-with touched as (
+-- touched is read by in_touched_months on an incremental build only (a full build renders no join)
+with touched as (  -- noqa: ST03
     {{ months_touched_since_last_build('calls_for_service', 'call_id', 'received_at') }}
 ),
 
 calls as (
     select int_calls.* from {{ ref('int_calls_classified') }} as int_calls
     {{ in_touched_months('int_calls', 'call_month') }}
+    where not int_calls.is_unit_status
 ),
 
 grouped as (
@@ -32,6 +34,9 @@ grouped as (
         sum(officer_hours) as officer_hours,
         sum(estimated_cost) as estimated_cost,
         sum(case when is_alternative_eligible then 1 else 0 end) as alternative_eligible_calls,
+        sum(case when is_officer_initiated then 0 else 1 end) as calls_from_public,
+        sum(case when is_alternative_eligible and not coalesce(is_officer_initiated, false) then 1 else 0 end)
+            as alternative_eligible_calls_from_public,
         sum(case when is_alternative_eligible then officer_hours else 0 end) as alternative_eligible_officer_hours,
         sum(case when is_alternative_eligible then estimated_cost else 0 end) as alternative_eligible_cost,
         sum(alternative_cost) as alternative_responder_cost,

@@ -74,15 +74,27 @@ select
     coalesce(concentration.violent_crimes, 0) as placed_violent_crimes,
     city_periods.city_violent_crimes - coalesce(concentration.violent_crimes, 0) as unplaced_violent_crimes,
     concentration.top_1pct_places,
-    concentration.top_1pct_share,
+    -- top x % only where x % of the places is more than one place (else it is the top place alone)
+    case when concentration.places * 0.01 > 1 then concentration.top_1pct_share end as top_1pct_share,
     concentration.top_5pct_places,
-    concentration.top_5pct_share,
+    -- top x % only where x % of the places is more than one place (else it is the top place alone)
+    case when concentration.places * 0.05 > 1 then concentration.top_5pct_share end as top_5pct_share,
     concentration.top_10pct_places,
-    concentration.top_10pct_share,
+    -- top x % only where x % of the places is more than one place (else it is the top place alone)
+    case when concentration.places * 0.10 > 1 then concentration.top_10pct_share end as top_10pct_share,
     concentration.gini_index,
-    concentration.top_place_id,
-    concentration.top_place_violent_crimes,
-    {{ divide('concentration.top_place_violent_crimes', 'concentration.violent_crimes') }} as top_place_share,
+    -- a place is named, and its count given, only from var('min_cell_count') violent crimes
+    case
+        when concentration.top_place_violent_crimes >= {{ var('min_cell_count') }} then concentration.top_place_id
+    end as top_place_id,
+    case
+        when concentration.top_place_violent_crimes >= {{ var('min_cell_count') }}
+            then concentration.top_place_violent_crimes
+    end as top_place_violent_crimes,
+    case
+        when concentration.top_place_violent_crimes >= {{ var('min_cell_count') }}
+            then {{ divide('concentration.top_place_violent_crimes', 'concentration.violent_crimes') }}
+    end as top_place_share,
     coalesce(concentration.places_tied_at_top, 0) as places_tied_at_top
 from city_periods
 cross join place_levels

@@ -2,6 +2,8 @@
     The top places for violent crime per city x period x place level (area, block): every place
     ranked within the top var('violence_top_places') that had at least one violent crime (tied
     places share a rank, so a period can list a few more). Focused-deterrence target lists.
+    Disclosure: a place with fewer than var('min_cell_count') violent crimes in the period is never
+    named (a block address with a handful of crimes points at its victims); the list stops there.
 -#}
 with places as (
     select * from {{ ref('int_violent_places') }}
@@ -33,4 +35,6 @@ select
     {{ divide('cumulative_violent_crimes', 'placed_violent_crimes') }} as cumulative_share_of_violent_crimes,
     places
 from top_places
-where place_rank <= {{ var('violence_top_places') }} and violent_crimes > 0
+where
+    place_rank <= {{ var('violence_top_places') }}
+    and violent_crimes >= {{ var('min_cell_count') }}

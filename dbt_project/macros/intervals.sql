@@ -1,0 +1,79 @@
+{#-
+    Confidence intervals on published proportions (95 %, z = 1.959964).
+    Wilson score interval for x successes in n trials (Wilson 1927; Newcombe 1998, method 3):
+        centre = (p + z^2 / 2n) / (1 + z^2 / n),  half = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2).
+    It stays inside [0, 1] and keeps its coverage for small n and p near 0 or 1, unlike p +- 1.96 se.
+    Exactly 0 for x = 0 and 1 for x = n (rounding would leave 1e-19). NULL when n is 0 or NULL.
+    tests/test_intervals.py checks it against Newcombe's worked values.
+-#}
+{% macro wilson_low(successes, trials, z=1.959964) -%}
+    case
+        when {{ successes }} = 0 and {{ trials }} > 0 then 0.0
+        when {{ trials }} > 0 then
+        (
+            (cast({{ successes }} as {{ type_double() }}) / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }}))
+            - {{ z }} * sqrt(
+                (cast({{ successes }} as {{ type_double() }}) / {{ trials }})
+                * (1 - cast({{ successes }} as {{ type_double() }}) / {{ trials }}) / {{ trials }}
+                + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
+            )
+        ) / (1 + {{ z }} * {{ z }} / {{ trials }})
+    end
+{%- endmacro %}
+
+{% macro wilson_high(successes, trials, z=1.959964) -%}
+    case
+        when {{ successes }} = {{ trials }} and {{ trials }} > 0 then 1.0
+        when {{ trials }} > 0 then
+        (
+            (cast({{ successes }} as {{ type_double() }}) / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }}))
+            + {{ z }} * sqrt(
+                (cast({{ successes }} as {{ type_double() }}) / {{ trials }})
+                * (1 - cast({{ successes }} as {{ type_double() }}) / {{ trials }}) / {{ trials }}
+                + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
+            )
+        ) / (1 + {{ z }} * {{ z }} / {{ trials }})
+    end
+{%- endmacro %}
+
+{#-
+    95 % interval of a Poisson count n (exact limits chi2(0.025; 2n) / 2 and chi2(0.975; 2n + 2) / 2,
+    by Byar's approximation, within 0.2 % of them from n = 10; Breslow & Day 1987, p. 69):
+        low = n (1 - 1/(9n) - z / (3 sqrt n))^3,  high = (n + 1) (1 - 1/(9(n + 1)) + z / (3 sqrt(n + 1)))^3.
+    A rate per call, per resident or per dollar divides these limits by its fixed denominator.
+-#}
+{% macro poisson_low(count, z=1.959964) -%}
+    case
+        when {{ count }} = 0 then 0.0
+        when {{ count }} > 0 then
+            {{ count }} * power(
+                1 - 1.0 / (9 * {{ count }}) - {{ z }} / (3 * sqrt(cast({{ count }} as {{ type_double() }}))), 3
+            )
+    end
+{%- endmacro %}
+
+{% macro poisson_high(count, z=1.959964) -%}
+    case
+        when {{ count }} >= 0 then
+            ({{ count }} + 1) * power(
+                1 - 1.0 / (9 * ({{ count }} + 1)) + {{ z }} / (3 * sqrt(cast({{ count }} + 1 as {{ type_double() }}))), 3
+            )
+    end
+{%- endmacro %}
+
+{#-
+    Two-sided p-value of a standard normal statistic z: 2 (1 - Phi(|z|)), by Zelen & Severo's
+    polynomial (Abramowitz & Stegun 26.2.17, absolute error below 7.5e-8), portable SQL.
+-#}
+{% macro two_sided_normal_p(z) -%}
+    (
+        2 * exp(-0.5 * ({{ z }}) * ({{ z }})) / 2.5066282746310002
+        * (
+            0.319381530 * (1 / (1 + 0.2316419 * abs({{ z }})))
+            - 0.356563782 * power(1 / (1 + 0.2316419 * abs({{ z }})), 2)
+            + 1.781477937 * power(1 / (1 + 0.2316419 * abs({{ z }})), 3)
+            - 1.821255978 * power(1 / (1 + 0.2316419 * abs({{ z }})), 4)
+            + 1.330274429 * power(1 / (1 + 0.2316419 * abs({{ z }})), 5)
+        )
+    )
+{%- endmacro %}

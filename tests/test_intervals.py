@@ -1,0 +1,127 @@
+"""The interval macros (dbt_project/macros/intervals.sql) against textbook values, rendered and run
+in DuckDB exactly as the marts run them; and the published intervals against the counts."""
+
+from __future__ import annotations
+
+import duckdb
+import jinja2
+import pytest
+from scipy.stats import chi2
+
+from orchestration.settings import PROJECT_ROOT
+
+MACROS = (PROJECT_ROOT / "dbt_project" / "macros" / "intervals.sql").read_text()
+
+
+def run_macro(call: str) -> float:
+    env = jinja2.Environment()
+    env.globals["type_double"] = lambda: "double"
+    sql = env.from_string(MACROS + "{{ " + call + " }}").render().strip()
+    return duckdb.connect().execute(f"SELECT {sql}").fetchone()[0]
+
+
+# Newcombe (1998), Statistics in Medicine 17:857-872, Table II, method 3 (Wilson score, no continuity correction).
+NEWCOMBE = [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)]
+
+
+@pytest.mark.parametrize(("x", "n", "low", "high"), NEWCOMBE)
+def test_wilson_interval_matches_newcombe(x, n, low, high):
+    assert run_macro(f"wilson_low({x}, {n})") == pytest.approx(low, abs=6e-5)
+    assert run_macro(f"wilson_high({x}, {n})") == pytest.approx(high, abs=6e-5)
+
+
+def test_wilson_interval_is_null_without_trials_and_closed_at_the_ends():
+    assert run_macro("wilson_low(0, 0)") is None and run_macro("wilson_high(0, 0)") is None
+    assert run_macro("wilson_low(0, 40)") == 0 and run_macro("wilson_high(40, 40)") == 1
+    assert run_macro("wilson_high(0, 20)") == pytest.approx(0.1611, abs=6e-5)
+
+
+@pytest.mark.parametrize("n", [10, 25, 100, 1_000, 30_000])
+def test_poisson_interval_is_within_0_2_percent_of_the_exact_limits(n):
+    exact_low, exact_high = chi2.ppf(0.025, 2 * n) / 2, chi2.ppf(0.975, 2 * n + 2) / 2
+    assert run_macro(f"poisson_low({n})") == pytest.approx(exact_low, rel=2e-3)
+    assert run_macro(f"poisson_high({n})") == pytest.approx(exact_high, rel=2e-3)
+
+
+@pytest.mark.parametrize("z", [0.0, 0.5, 1.0, 1.959964, 2.5, 3.3, -2.0])
+def test_two_sided_normal_p_value(z):
+    from scipy.stats import norm
+
+    assert run_macro(f"two_sided_normal_p({z})") == pytest.approx(2 * norm.sf(abs(z)), abs=2e-7)
+
+
+def test_poisson_interval_of_zero_starts_at_zero_and_reaches_the_exact_upper_limit():
+    # Exact upper limit for 0 events: -ln(0.025) = 3.689; Byar's formula gives 3.668 (0.6 % short).
+    assert run_macro("poisson_low(0)") == 0
+    assert run_macro("poisson_high(0)") == pytest.approx(chi2.ppf(0.975, 2) / 2, rel=1e-2)
+
+
+def test_published_stop_intervals_hold_their_share(demo_warehouse):
+    """Every published share of stops sits inside its interval, and the interval is the Wilson one of its counts."""
+    rows = demo_warehouse.execute(
+        "SELECT stops, city_stops, share_of_stops, share_of_stops_low, share_of_stops_high "
+        "FROM marts.mart_stop_outcomes WHERE share_of_stops IS NOT NULL"
+    ).fetchall()
+    assert rows
+    for stops, city_stops, share, low, high in rows:
+        assert low < share < high
+        assert low == pytest.approx(run_macro(f"wilson_low({stops}, {city_stops})"), rel=1e-9)
+    # The city's hit rate by race: the intervals of the demo (no planted race effect) overlap (at test
+    # scale only the two largest groups have enough searches to publish one).
+    by_race = demo_warehouse.execute(
+        "SELECT group_value, hit_rate_low, hit_rate_high FROM marts.mart_stop_equity WHERE city = 'demo_city' "
+        "AND period_type = 'year' AND area_id = 'all' AND group_type = 'race' AND hit_rate IS NOT NULL"
+    ).fetchall()
+    assert len(by_race) >= 2
+    assert max(low for _, low, _ in by_race) < min(high for _, _, high in by_race)
+
+
+def test_trust_change_discoveries_are_benjamini_hochberg_over_the_beats(demo_warehouse):
+    """Recompute each beat's p-value from the published means and margins, and the BH discoveries."""
+    from scipy.stats import norm
+
+    from orchestration.report.config import dbt_vars
+
+    q = float(dbt_vars()["trust_change_false_discovery_rate"])
+    rows = demo_warehouse.execute(
+        """
+        SELECT t.area_id, t.change_trust_police AS change, t.trust_change_p_value AS p, t.trust_change_exceeds_margin,
+               t.trust_change_is_discovery, t.moe_trust_police AS moe, prev.moe_trust_police AS moe_prior
+        FROM marts.mart_community_trust AS t
+        JOIN marts.mart_community_trust AS prev
+          ON prev.source_profile = t.source_profile AND prev.area_id = t.area_id AND prev.wave = t.prior_wave
+        WHERE t.area_level = 'beat' AND t.change_trust_police IS NOT NULL
+        ORDER BY p
+        """
+    ).df()
+    assert len(rows) >= 5  # beats with both waves above min_survey_respondents (6 at test scale)
+    z = rows["change"] / ((rows["moe"] / 1.959964) ** 2 + (rows["moe_prior"] / 1.959964) ** 2) ** 0.5
+    assert rows["p"].to_numpy() == pytest.approx(2 * norm.sf(z.abs()).astype(float), abs=1e-6)
+    m = len(rows)
+    passing = [i + 1 for i, p in enumerate(rows["p"]) if p <= (i + 1) * q / m]
+    expected = [i < max(passing, default=0) for i in range(m)]
+    assert rows["trust_change_is_discovery"].tolist() == expected
+    # A discovery also exceeds the margin on its own; the planted change is a rise everywhere, so
+    # no decline is a discovery.
+    discovered = rows[rows["trust_change_is_discovery"]]
+    assert discovered["trust_change_exceeds_margin"].all()
+    assert (discovered["change"] > 0).all()
+
+
+def _wilson(x: float, n: float, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson's score interval written out again in Python (Newcombe 1998, method 3)."""
+    p, d = x / n, 1 + z * z / n
+    centre, half = (p + z * z / (2 * n)) / d, z / d * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    return centre - half, centre + half
+
+
+def test_divergence_shares_carry_their_wilson_intervals(demo_warehouse):
+    rows = demo_warehouse.execute(
+        "SELECT untethered_stops, stops_with_known_outcome, untethered_share_low, untethered_share_high, stops, "
+        "city_stops, stop_share_low, stop_share_high FROM marts.mart_enforcement_divergence "
+        "WHERE city = 'demo_city' AND untethered_share_low IS NOT NULL AND stop_share_low IS NOT NULL"
+    ).fetchall()
+    assert len(rows) > 50
+    for untethered, known, u_low, u_high, stops, city_stops, s_low, s_high in rows:
+        assert (u_low, u_high) == pytest.approx(_wilson(untethered, known), abs=1e-12)
+        assert (s_low, s_high) == pytest.approx(_wilson(stops, city_stops), abs=1e-12)
