@@ -34,8 +34,12 @@ class Page(HTMLParser):
         self.figures = 0
         self.scripts = 0
         self.rows: list[list[str]] = []
+        self.bare_numbers: list[tuple[str, int]] = []  # (column heading, n): whole numbers shown without count_cell
+        self._head: list[str] = []
+        self._th: list[str] | None = None
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
+        self._cell_counted = False
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -50,7 +54,12 @@ class Page(HTMLParser):
         if tag == "figure":
             self.figures += 1
         cls = a.get("class") or ""
+        if tag == "table":
+            self._head = []
+        if tag == "th":
+            self._th = []
         if "count" in cls.split():
+            self._cell_counted = True
             if "data-count" in a:
                 self.counts.append(int(a["data-count"]))
             if "suppressed" in cls.split():
@@ -59,10 +68,19 @@ class Page(HTMLParser):
             self._row = []
         if tag == "td" and self._row is not None:
             self._cell = []
+            self._cell_counted = False
 
     def handle_endtag(self, tag):
+        if tag == "th" and self._th is not None:
+            self._head.append("".join(self._th).strip())
+            self._th = None
         if tag == "td" and self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell).strip())
+            text = "".join(self._cell).strip()
+            if not self._cell_counted and re.fullmatch(r"\d[\d,]*", text):
+                column = len(self._row)
+                heading = self._head[column] if column < len(self._head) else ""
+                self.bare_numbers.append((heading, int(text.replace(",", ""))))
+            self._row.append(text)
             self._cell = None
         if tag == "tr" and self._row is not None:
             self.rows.append(self._row)
@@ -71,6 +89,8 @@ class Page(HTMLParser):
     def handle_data(self, data):
         if self._cell is not None:
             self._cell.append(data)
+        if self._th is not None:
+            self._th.append(data)
 
 
 def parse(path: Path) -> Page:
@@ -136,10 +156,18 @@ def test_the_refresh_wrote_the_report_with_every_section(report_dir, page, demo_
     assert "../data_docs/index.html" in page.hrefs
 
 
+# Columns of whole numbers that are not counts of people or events (staff in full-time equivalents).
+NOT_COUNTS = {"FTE"}
+
+
 def test_the_report_never_shows_a_small_count(page, demo_warehouse):
     assert page.counts, "the report shows counts"
     small = [n for n in page.counts if 0 < n < MIN_CELL]
     assert small == [], small
+    # and no table prints a count around count_cell: every whole number in a cell is read here
+    assert len(page.bare_numbers) > 10, "the placing table's zeros and the budget's FTE are read"
+    bare = [(h, n) for h, n in page.bare_numbers if 0 < n < MIN_CELL and h not in NOT_COUNTS]
+    assert bare == [], bare
     assert page.suppressed > 0, "some cells of the demo city at test scale are suppressed"
     # every survey cell that is small in the staged data reads "fewer than", with no mean
     few = demo_warehouse.execute(
@@ -245,6 +273,7 @@ def test_quarantined_lines_are_reported_with_small_counts_hidden(tmp_path, demo_
     result = build_report(con, config, dbt_project.manifest_path)
     con.close()
     page = parse(result.index)
-    rows = {r[2]: r[3] for r in page.rows if len(r) == 4 and r[0] == "demo_city_calls"}
+    # the extract is named in words (its city and kind), not by its profile id
+    rows = {r[1]: r[2] for r in page.rows if len(r) == 3 and r[0] == "Demo City calls for service"}
     assert rows == {"TOO MANY COLUMNS": f"fewer than {MIN_CELL}", "MISSING REQUIRED": "15"}
     assert 18 in page.counts and 3 not in page.counts  # the total (18 lines) is shown, the small cell is not

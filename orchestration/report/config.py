@@ -1,9 +1,6 @@
 """Where the transparency report is written, and the suppression thresholds it shares with dbt.
 
-| variable           | default                                      | what it is                        |
-|--------------------|----------------------------------------------|-----------------------------------|
-| PSW_REPORT_DIR     | `report/` beside the warehouse (data/report) | the static site                   |
-| PSW_DATA_DOCS_DIR  | `data_docs/` beside the warehouse            | the quality gates' Data Docs (linked, issue 6) |
+Its variables are listed, with their defaults, in the README's Configuration tables (the one list).
 
 The thresholds are not configured here: they are dbt vars (dbt_project/dbt_project.yml), so the
 public marts and the report suppress the same cells.

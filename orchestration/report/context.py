@@ -70,11 +70,15 @@ class ReportContext:
         self.marts_read.add(mart)
         return anchor
 
-    def chart(self, title: str, svg: str, caption: str, mart: str, columns: tuple[str, ...]) -> str:
-        """A chart with its plain-language caption and a link to where its numbers come from."""
+    def chart(
+        self, title: str, svg: str, caption: str, mart: str, columns: tuple[str, ...], population: str = ""
+    ) -> str:
+        """A chart with what it counts (its population, in words), its plain-language caption and a
+        link to where its numbers come from."""
         anchor = self._register(title, mart, columns)
+        counted = f'<p class="population">{population}</p>' if population else ""
         return (
-            f'<figure class="chart" id="{anchor}"><h4>{escape(title)}</h4>{svg}'
+            f'<figure class="chart" id="{anchor}"><h4>{escape(title)}</h4>{counted}{svg}'
             f"<figcaption>{caption} {self.source_link(anchor, mart)}</figcaption></figure>"
         )
 
@@ -82,10 +86,11 @@ class ReportContext:
         """A table (cells are HTML already: counts come through format.count_cell)."""
         anchor = self._register(title, mart, columns)
         th = "".join(f"<th>{escape(h)}</th>" for h in head)
+        wide = ' class="wide"' if len(head) > 4 else ""  # kept readable on a phone: it scrolls inside its box
         trs = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in body)
         return (
             f'<div class="table" id="{anchor}"><h4>{escape(title)}</h4>'
-            f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
+            f'<div class="scroll"><table{wide}><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table></div>'
             f'<p class="source">{self.source_link(anchor, mart)}</p></div>'
         )
 

@@ -72,11 +72,15 @@ def _divergence(ctx: ReportContext) -> str:
                 target_label="in step with crime",
             ),
             f"In {escape(label)}, area {escape(top['area_id'])} had {top['location_quotient']:.1f} times the stops its "
-            f"share of reported crime would suggest; {fmt.pct(top['untethered_share'])} of its stops ended with no "
-            f"arrest, citation or summons and no contraband (city-wide: {fmt.pct(top['city_untethered_share'])}). "
-            "Areas with too few crimes or stops to compare are left out.",
+            f"share of reported crime would suggest; {fmt.pct(top['untethered_share'])} of its stops ended with "
+            f"at most a warning (no arrest, citation or summons) and found no contraband (city-wide: "
+            f"{fmt.pct(top['city_untethered_share'])}). Such stops are what this report calls contact "
+            "<em>untethered</em> to crime: police contact that produced no sign of an offence. Areas with too few "
+            "crimes or stops to compare are left out.",
             "mart_enforcement_divergence",
             ("location_quotient", "stop_share", "crime_share", "untethered_share", "city_untethered_share"),
+            f"Counted: stops and reported crimes of {escape(label)} in each area (beat) with enough of both to "
+            "compare; 1 means an area's share of stops equals its share of crime.",
         )
         parts.append(out)
     return "".join(parts) or not_available("No enforcement data loaded yet.")
@@ -122,8 +126,9 @@ def _zones(ctx: ReportContext) -> str:
                 ("zone_flag", "zone_strength_band", "reason", "area_id"),
             )
             + '<p class="muted">An area is flagged for a high crime burden (violent crime per resident well above '
-            "the city's) or for police contact untethered to crime (stops far ahead of its share of crime, most "
-            "ending with no enforcement); the thresholds are set in one place (dbt vars).</p>"
+            "the city's) or for police contact untethered to crime: stops far ahead of its share of crime, most of "
+            "them ending with at most a warning and finding nothing. The thresholds are set in one place (dbt vars)."
+            "</p>"
         )
     return "".join(parts) or not_available("No opportunity zones computed yet.")
 
@@ -166,6 +171,7 @@ def _violence(ctx: ReportContext) -> str:
             "strategies can aim.",
             "mart_violence_concentration",
             ("top_1pct_share", "top_5pct_share", "top_10pct_share", "gini_index", "placed_violent_crimes"),
+            f"Counted: violent crimes reported in {escape(label)} whose address places them on a block or in an area.",
         )
         places = (
             ctx.rows(
@@ -191,6 +197,11 @@ def _violence(ctx: ReportContext) -> str:
                 ],
                 "mart_violent_places",
                 ("place_id", "violent_crimes", "share_of_violent_crimes"),
+            )
+        elif ctx.has_table("marts", "mart_violent_places"):
+            out += (
+                f'<p class="muted">No block had {ctx.threshold} or more violent crimes in {escape(label)}; '
+                "a block with fewer is never named (a handful of crimes at one address points at its victims).</p>"
             )
         parts.append(out)
     return "".join(parts) or not_available("No violent crime loaded yet.")

@@ -6,7 +6,7 @@ import os
 from html import escape
 from pathlib import Path
 
-from orchestration.report import charts
+from orchestration.report import charts, plain
 from orchestration.report import format as fmt
 from orchestration.report.context import CheckSummary, ReportContext
 from orchestration.report.sections import not_available, section
@@ -27,10 +27,10 @@ def _quarantine(ctx: ReportContext) -> str:
     if not rows:
         return "<p>No line of any extract loaded so far was quarantined: every row read was landed.</p>"
     total = sum(r["lines"] for r in rows)
+    words = plain.words(ctx)
     body = [
         [
-            escape(r["source_profile"]),
-            escape(r["source"]),
+            escape(words.extract(r["source_profile"], r["source"])),
             escape(r["error_type"]),
             fmt.count_cell(r["lines"], ctx.threshold),
         ]
@@ -42,7 +42,7 @@ def _quarantine(ctx: ReportContext) -> str:
         "the reason (nothing is dropped silently: rows read = rows landed + rows quarantined).</p>"
         + ctx.table(
             "Quarantined lines by source and reason",
-            ["Source profile", "Source", "Problem", "Lines"],
+            ["Extract", "Problem", "Lines"],
             body,
             mart,
             ("source_profile", source_column, "error_type"),
@@ -60,6 +60,7 @@ STATE_WORDS = {
 def _held(ctx: ReportContext) -> str:
     """Files kept out of these figures (held, refused, unread) and cities whose figures are older."""
     parts = []
+    words = plain.words(ctx)
     if ctx.has_table("raw", "batch_states"):
         rows = ctx.rows(
             "SELECT source_file, coalesce(source_profile, '') AS source_profile, state, coalesce(reason, '') AS reason "
@@ -67,17 +68,22 @@ def _held(ctx: ReportContext) -> str:
         )
         if rows:
             body = [
-                [escape(r["source_file"]), escape(r["source_profile"]), STATE_WORDS[r["state"]], escape(r["reason"])]
+                [
+                    escape(r["source_file"]),
+                    escape(words.extract(r["source_profile"]) if r["source_profile"] else "none"),
+                    STATE_WORDS[r["state"]],
+                    escape(r["reason"]),
+                ]
                 for r in rows
             ]
             parts.append(
                 f"<p>{len(rows)} file(s) in the landing folder are not in these figures until an operator "
                 "releases, replaces or drops them:</p>"
-                + '<div class="table"><h4>Files kept out of this refresh</h4><table><thead><tr>'
-                + "".join(f"<th>{h}</th>" for h in ("File", "Source profile", "Why", "Detail"))
+                + '<div class="table"><h4>Files kept out of this refresh</h4><div class="scroll"><table><thead><tr>'
+                + "".join(f"<th>{h}</th>" for h in ("File", "Extract", "Why", "Detail"))
                 + "</tr></thead><tbody>"
                 + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in body)
-                + '</tbody></table><p class="source">From the batch ledger (<code>raw.batch_states</code>); '
+                + '</tbody></table></div><p class="source">From the batch ledger (<code>raw.batch_states</code>); '
                 "operators list it with <code>python -m orchestration.cli batches list</code>.</p></div>"
             )
         else:
@@ -85,7 +91,7 @@ def _held(ctx: ReportContext) -> str:
     if ctx.has_table("serving", "city_publication"):
         cities = ctx.rows("SELECT city, status, figures_from_refresh, reason FROM serving.city_publication ORDER BY 1")
         for c in cities:
-            since = f" (figures of refresh {escape(c['figures_from_refresh'])})" if c["figures_from_refresh"] else ""
+            since = " (its figures are from an earlier refresh)" if c["figures_from_refresh"] else ""
             parts.append(
                 f"<p><strong>{escape(ctx.city_name(c['city']))}</strong>: {escape(c['status'])}{since}; "
                 f"why: {escape(c['reason'] or '')}</p>"
@@ -102,23 +108,29 @@ def _coverage(ctx: ReportContext) -> str:
     )
     if not rows:
         return not_available("No calls loaded yet.")
+    words = plain.words(ctx)
     series = [
         charts.Series(
-            p, [(r["call_month"].strftime("%Y-%m"), r["unclassified_share"]) for r in rows if r["source_profile"] == p]
+            words.extract(p, "calls_for_service"),
+            [(r["call_month"].strftime("%Y-%m"), r["unclassified_share"]) for r in rows if r["source_profile"] == p],
         )
         for p in sorted({r["source_profile"] for r in rows})
     ]
     limit = ctx.rows("SELECT target FROM reference.kpi_targets WHERE kpi = 'unclassified_call_share' AND city = 'all'")
     goal = limit[0]["target"] if limit else None
     latest = {p.name: p.points[-1] for p in series}
-    words = "; ".join(f"{escape(p)}: {fmt.pct(v)} in {escape(m)}" for p, (m, v) in latest.items())
+    latest_words = "; ".join(f"{escape(p)}: {fmt.pct(v)} in {escape(m)}" for p, (m, v) in latest.items())
     return ctx.chart(
         "Calls left unclassified",
-        charts.lines("Share of calls the taxonomy does not classify, by month", series, fmt.pct, target=goal),
-        f"A call the taxonomy cannot place (or places as 'other') is counted, not hidden. Latest months - {words}."
-        + (f" The limit is {fmt.pct(goal)}." if goal is not None else ""),
+        charts.lines(
+            "Share of calls of a type not on the city's call-type list, by month", series, fmt.pct, target=goal
+        ),
+        "A call whose type is not on the city's list of call types (the list that says which calls are about a "
+        f"crime, which an alternative responder could take), or is listed only as 'other', is counted, not hidden. "
+        f"Latest months - {latest_words}." + (f" The limit is {fmt.pct(goal)}." if goal is not None else ""),
         "mart_classification_coverage",
         ("unclassified_share", "calls", "unclassified_calls"),
+        "Counted: every call and event in each city's dispatch records, month by month.",
     )
 
 
@@ -178,7 +190,8 @@ def how_made(ctx: ReportContext) -> str:
     body = (
         "<p>Every figure above is read from one table of the warehouse. Follow the column to its definition, "
         "and from there to the SQL that computes it.</p>"
-        f"<table><thead><tr><th>Figure</th><th>Table</th><th>Columns</th></tr></thead><tbody>{rows}</tbody></table>"
+        '<div class="scroll"><table><thead><tr><th>Figure</th><th>Table</th><th>Columns</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
         "<h3>Small numbers are not published</h3>"
         f"<p>A count from 1 to {ctx.config.min_cell_count - 1} (calls, stops, events, lines) is never shown: it reads "
         f'"fewer than {ctx.config.min_cell_count}", and no median, percentile or share is computed from such a '

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from html import escape
 
-from orchestration.report import charts
+from orchestration.report import charts, plain
 from orchestration.report import format as fmt
 from orchestration.report.context import ReportContext
+from orchestration.report.stop_outcomes import stop_outcomes
 
 KPI_ORDER = (
     "median_response_minutes",
@@ -32,7 +33,7 @@ SURVEY_ITEMS = (
     ("feel_safe_day", "I feel safe by day"),
     ("feel_safe_night", "I feel safe at night"),
 )
-STATUS_CLASS = {"on track": "on", "off track": "off", "no data": "nodata"}
+STATUS_CLASS = {"on track": "on", "off track": "off", "within the margin": "margin", "no data": "nodata"}
 
 
 def section(anchor: str, title: str, question: str, body: str) -> str:
@@ -64,6 +65,19 @@ def _kpi_sort(kpi: str) -> int:
 # ---------------------------------------------------------------------------------------------- scorecard
 
 
+def _interval(row: dict) -> str:
+    """The value's 95 % interval beside it, and how it was made."""
+    if fmt.is_missing(row.get("value_low")) or fmt.is_missing(row.get("value_high")):
+        return ""
+    low, high = fmt.by_unit(row["value_low"], row["unit"]), fmt.by_unit(row["value_high"], row["unit"])
+    return f' <span class="muted" title="{escape(row["interval_method"] or "")}">({low} to {high})</span>'
+
+
+def _change_note(row: dict) -> str:
+    significance = row.get("change_significance")
+    return f" <span class='muted'>({escape(significance)})</span>" if significance in ("within the margin",) else ""
+
+
 def scorecard(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_kpi_scorecard"):
         return section("scorecard", "Scorecard", "How is the city doing?", not_available("No scorecard yet."))
@@ -83,6 +97,7 @@ def scorecard(ctx: ReportContext) -> str:
         if ctx.has_table("marts", "mart_response_times")
         else set()
     )
+    words = plain.words(ctx)
     parts = []
     for city in sorted({r["city"] for r in rows}):
         by_kpi: dict[str, list[dict]] = {}
@@ -104,13 +119,14 @@ def scorecard(ctx: ReportContext) -> str:
             body.append(
                 [
                     f"{escape(latest['kpi_label'])}{note}",
-                    escape(latest["period"]),
-                    fmt.by_unit(latest["value"], latest["unit"]),
+                    escape(words.wave(latest["period"])),
+                    fmt.by_unit(latest["value"], latest["unit"]) + _interval(latest),
                     ("≥ " if latest["direction"] == "higher" else "≤ ") + fmt.by_unit(latest["target"], latest["unit"]),
                     f'<span class="status {STATUS_CLASS[status]}">{escape(status)}</span>',
                     fmt.change(latest["change_from_prior"], latest["unit"])
+                    + _change_note(latest)
                     + (
-                        f" <span class='muted'>vs {escape(latest['prior_period'])}</span>"
+                        f" <span class='muted'>vs {escape(words.wave(latest['prior_period']))}</span>"
                         if latest["prior_period"]
                         else ""
                     ),
@@ -138,22 +154,39 @@ def scorecard(ctx: ReportContext) -> str:
             )
         on = sum(1 for k in by_kpi.values() if k[-1]["status"] == "on track")
         off = sum(1 for k in by_kpi.values() if k[-1]["status"] == "off track")
+        margin = sum(1 for k in by_kpi.values() if k[-1]["status"] == "within the margin")
         nodata = sum(1 for k in by_kpi.values() if k[-1]["status"] == "no data") + len(missing)
         parts.append(
             f"<h3>{escape(ctx.city_name(city))}</h3>"
             f'<p class="summary">Latest period of each of {len(by_kpi) + len(missing)} KPIs: <b>{on} on track</b>, '
-            f"<b>{off} off track</b>, <b>{nodata} without data</b>.</p>"
+            f"<b>{off} off track</b>, <b>{margin} within the margin</b> (the 95 % interval straddles the target: the "
+            f"data cannot tell), <b>{nodata} without data</b>.</p>"
             + ctx.table(
                 f"Scorecard - {ctx.city_name(city)}",
                 ["KPI", "Period", "Value", "Target", "Status", "Change from prior period", "Trend"],
                 body,
                 "mart_kpi_scorecard",
-                ("kpi_label", "period", "value", "target", "direction", "status", "change_from_prior", "note"),
+                (
+                    "kpi_label",
+                    "period",
+                    "value",
+                    "value_low",
+                    "value_high",
+                    "interval_method",
+                    "target",
+                    "direction",
+                    "status",
+                    "change_from_prior",
+                    "change_significance",
+                    "note",
+                ),
             )
         )
     intro = (
-        "<p>One line per key performance indicator: its latest period, the target the city set, whether it "
-        "is on track, and the change from the period before. Full history: "
+        "<p>One line per key performance indicator: its latest period with its 95 % interval in brackets, the "
+        "target the city set, whether it is on track (only when the whole interval clears the target; "
+        "otherwise <em>within the margin</em>), and the change from the period before (marked "
+        "<em>within the margin</em> when it cannot be told apart from no change). Full history: "
         '<a href="scorecard.csv">scorecard.csv</a> · <a href="scorecard.json">scorecard.json</a>.</p>'
     )
     return section("scorecard", "Scorecard", "How is the city doing against its goals?", intro + "".join(parts))
@@ -169,6 +202,7 @@ def service_demand(ctx: ReportContext) -> str:
         """
         SELECT coalesce(c.city, d.source_profile) AS city, d.service_category,
                sum(d.calls) AS calls, sum(d.officer_hours) AS officer_hours,
+               sum(d.officer_initiated_calls) AS officer_initiated,
                sum(d.non_criminal_calls) AS non_criminal, sum(d.alternative_eligible_calls) AS alternative
         FROM marts.mart_service_demand d
         LEFT JOIN reference.city_source_profiles c USING (source_profile)
@@ -184,6 +218,12 @@ def service_demand(ctx: ReportContext) -> str:
             parts.append(f"<h3>{escape(ctx.city_name(city))}</h3>" + not_available("Too few calls to publish."))
             continue
         non_criminal = sum(r["non_criminal"] for r in mine) / total
+        initiated = sum(r["officer_initiated"] or 0 for r in mine) / total
+        population = (
+            f"Counted: all {fmt.count_cell(total, ctx.threshold)} calls and events in the dispatch records, "
+            f"of which {fmt.pct(initiated)} were started by an officer (a stop, a patrol, a check) rather "
+            "than by a resident's call."
+        )
         alternative = sum(r["alternative"] for r in mine) / total
         top_hours = max(mine, key=lambda r: r["officer_hours"] or 0)
         call_bars = [(_label(r["service_category"]), r["calls"] / total) for r in mine]
@@ -200,7 +240,14 @@ def service_demand(ctx: ReportContext) -> str:
                 f"a crime and {fmt.pct(alternative)} were of a kind a non-police responder (crisis team, community "
                 "navigator, civilian traffic unit, 311) could take.",
                 "mart_service_demand",
-                ("calls", "service_category", "non_criminal_calls", "alternative_eligible_calls"),
+                (
+                    "calls",
+                    "service_category",
+                    "non_criminal_calls",
+                    "alternative_eligible_calls",
+                    "officer_initiated_calls",
+                ),
+                population,
             )
             + (
                 ctx.chart(
@@ -211,6 +258,7 @@ def service_demand(ctx: ReportContext) -> str:
                     "are measured from dispatch to clear, times the units sent.",
                     "mart_service_demand",
                     ("officer_hours", "service_category"),
+                    "Counted: officer hours on every call and event with a dispatch and a clear time.",
                 )
                 if hours
                 else ""
@@ -232,55 +280,35 @@ def officer_initiated(ctx: ReportContext) -> str:
         return section("officer-initiated", "Officer-initiated activity", "", not_available("Not yet available."))
     rows = ctx.rows(
         """
-        SELECT coalesce(c.city, a.source_profile) AS city, a.activity_source, a.activity_type,
+        SELECT coalesce(c.city, a.source_profile) AS city, a.source_profile, a.activity_source, a.activity_type,
                sum(a.events) AS events, sum(a.stops) AS stops, sum(a.searches) AS searches,
                sum(a.searches_with_contraband) AS hits, sum(a.arrests) AS arrests,
                sum(a.citations) AS citations, sum(a.warnings) AS warnings,
                sum(a.no_enforcement_stops) AS no_enforcement
         FROM marts.mart_officer_initiated_activity a
         LEFT JOIN reference.city_source_profiles c USING (source_profile)
-        GROUP BY ALL ORDER BY 1, 4 DESC
+        GROUP BY ALL ORDER BY 1, events DESC
         """
     )
+    words = plain.words(ctx)
     parts = []
     for city in sorted({r["city"] for r in rows}):
         events = [r for r in rows if r["city"] == city and r["activity_source"] == "cad_event"]
-        stops = [r for r in rows if r["city"] == city and r["activity_source"] == "stop"]
         out = f"<h3>{escape(ctx.city_name(city))}</h3>"
         total = sum(r["events"] for r in events)
         if total >= ctx.threshold:
-            bars = [(r["activity_type"].upper(), r["events"] / total) for r in events[:8]]
+            bars = [(words.activity(r["source_profile"], r["activity_type"]), r["events"] / total) for r in events[:8]]
             out += ctx.chart(
                 f"Self-initiated events by type - {ctx.city_name(city)}",
                 charts.horizontal_bars("Share of officer-initiated events by type", bars, fmt.pct),
                 f"Officers started {fmt.count_cell(total, ctx.threshold)} events on their own initiative; the most "
-                f"common was {escape(bars[0][0])} ({fmt.pct(bars[0][1])}).",
+                f"common was {escape(bars[0][0][:1].lower() + bars[0][0][1:])} ({fmt.pct(bars[0][1])}).",
                 "mart_officer_initiated_activity",
                 ("events", "activity_type", "activity_source"),
+                f"Counted: the {fmt.count_cell(total, ctx.threshold)} events in the dispatch records that an officer "
+                "started (not a resident's call); the eight most common kinds.",
             )
-        n_stops = sum(int(r["stops"] or 0) for r in stops)
-        if n_stops >= ctx.threshold:
-            outcome = {
-                "arrest": sum(int(r["arrests"] or 0) for r in stops) / n_stops,
-                "citation": sum(int(r["citations"] or 0) for r in stops) / n_stops,
-                "warning": sum(int(r["warnings"] or 0) for r in stops) / n_stops,
-                "no enforcement": sum(int(r["no_enforcement"] or 0) for r in stops) / n_stops,
-            }
-            searches = sum(int(r["searches"] or 0) for r in stops)
-            hits = sum(int(r["hits"] or 0) for r in stops)
-            hit_text = (
-                f" Of the searches, {fmt.pct(hits / searches)} found contraband."
-                if searches >= ctx.threshold
-                else " Searches were too few to publish a hit rate."
-            )
-            out += ctx.chart(
-                f"How stops end - {ctx.city_name(city)}",
-                charts.horizontal_bars("Share of stops by outcome", list(outcome.items()), fmt.pct, max_value=1.0),
-                f"Of {fmt.count_cell(n_stops, ctx.threshold)} stops, {fmt.pct(outcome['no enforcement'])} ended with "
-                f"no arrest, citation or warning.{hit_text}",
-                "mart_officer_initiated_activity",
-                ("stops", "arrests", "citations", "warnings", "no_enforcement_stops", "searches_with_contraband"),
-            )
+        out += stop_outcomes(ctx, city)
         if out.endswith("</h3>"):
             out += not_available("Too few officer-initiated events to publish.")
         parts.append(out)
@@ -338,6 +366,7 @@ def response_times(ctx: ReportContext) -> str:
                 "answered faster. Officer-initiated events are left out: they start on scene.",
                 "mart_response_times",
                 ("median_received_to_on_scene_minutes", "p90_received_to_on_scene_minutes", "priority"),
+                "Counted: calls from residents (not officer-initiated, not cancelled) with a recorded arrival time.",
             )
         share_points = [(label[r["call_month"]], r["share_within_target"]) for r in all_rows]
         if any(v is not None for _, v in share_points):
@@ -356,6 +385,7 @@ def response_times(ctx: ReportContext) -> str:
                 + (f"; the city's goal is {fmt.pct(target)}." if target is not None else "."),
                 "mart_response_times",
                 ("share_within_target", "target_minutes"),
+                "Counted: calls from residents with a recorded arrival time, each against its priority's target.",
             )
         by_area = [r for r in mine if r["priority"] == "all" and r["area_id"] != "all"]
         last_month = max(r["call_month"] for r in by_area) if by_area else None
@@ -395,6 +425,7 @@ def community_trust(ctx: ReportContext) -> str:
         return section("community-trust", "Community trust", "", not_available("Not yet available."))
     rows = ctx.rows("SELECT * FROM marts.mart_community_trust ORDER BY city, wave_start, area_id")
     limit = ctx.config.min_survey_respondents
+    words = plain.words(ctx)
     parts = []
     for city in sorted({r["city"] for r in rows}):
         mine = [r for r in rows if r["city"] == city]
@@ -406,15 +437,15 @@ def community_trust(ctx: ReportContext) -> str:
         bars, errors = [], []
         for item, text in SURVEY_ITEMS:
             for r in city_wide:
-                bars.append((f"{text} ({r['wave']})", r[f"mean_{item}"]))
+                bars.append((f"{text} ({words.wave(r['wave'])})", r[f"mean_{item}"]))
                 errors.append(r[f"moe_{item}"])
         first, last = city_wide[0], city_wide[-1]
         if len(city_wide) > 1:
             moved = "more than" if last["trust_change_exceeds_margin"] else "within"
             trend = (
-                f"Trust in the police went from {fmt.score(first['mean_trust_police'])} in {escape(first['wave'])} to "
-                f"{fmt.score(last['mean_trust_police'])} in {escape(last['wave'])} (the last change is {moved} the "
-                "margin of error)."
+                f"Trust in the police went from {fmt.score(first['mean_trust_police'])} in the "
+                f"{escape(words.wave(first['wave']))} to {fmt.score(last['mean_trust_police'])} in the "
+                f"{escape(words.wave(last['wave']))} (the last change is {moved} the margin of error)."
             )
         else:
             trend = f"Trust in the police stands at {fmt.score(last['mean_trust_police'])}."
@@ -426,6 +457,7 @@ def community_trust(ctx: ReportContext) -> str:
                 fmt.score,
                 errors=errors,
                 max_value=5.0,
+                min_value=1.0,
             ),
             f"{trend} Means use the survey's design weights; each wave asked about "
             f"{fmt.count_cell(last['respondents'], limit, ' residents')}. The whiskers show the 95 % margin of error.",
@@ -437,6 +469,8 @@ def community_trust(ctx: ReportContext) -> str:
                 "mean_feel_safe_night",
                 "moe_trust_police",
             ),
+            f"Counted: residents who answered the city's survey, about {fmt.count_cell(last['respondents'], limit)} "
+            "each wave, weighted to the city's population; bars start at 1, the bottom of the answer scale.",
         )
         waves = [r["wave"] for r in city_wide]
         areas = sorted({r["area_id"] for r in mine if r["area_id"] != "all"})
@@ -453,7 +487,7 @@ def community_trust(ctx: ReportContext) -> str:
                         f"{fmt.score(cell['mean_trust_police'])} ± {fmt.score(cell['moe_trust_police'])}",
                     ]
             body.append(row)
-        head = ["Area"] + [h for w in waves for h in (f"Respondents {w}", f"Trust {w}")]
+        head = ["Area"] + [h for w in waves for h in (f"Respondents, {words.wave(w)}", f"Trust, {words.wave(w)}")]
         suppressed = sum(1 for r in mine if r["area_id"] != "all" and r["is_suppressed"])
         out += ctx.table(
             f"Trust in the police by area - {ctx.city_name(city)}",
@@ -503,6 +537,7 @@ def budget(ctx: ReportContext) -> str:
             f"{fmt.pct(total['alternatives_share_of_actual'])} went to alternative response and community programs.",
             "mart_budget_performance",
             ("actual", "service_area", "spend_rate", "alternatives_share_of_actual"),
+            f"Counted: every public-safety dollar the city's budget extract records as spent in FY{latest_fy}.",
         )
         shares = [
             (f"FY{r['fiscal_year']}", r["alternatives_share_of_actual"])
@@ -520,6 +555,7 @@ def budget(ctx: ReportContext) -> str:
             + (f"; the city's goal is {fmt.pct(goal)}." if goal is not None else "."),
             "mart_budget_performance",
             ("alternatives_share_of_actual",),
+            "Counted: public-safety spending of each fiscal year in the budget extract.",
         )
         body = [
             [

@@ -16,29 +16,41 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.report import enforcement, quality, sections
+from orchestration.report import enforcement, geography, quality, sections
 from orchestration.report.config import ReportConfig
 from orchestration.report.context import CheckSummary, ReportContext
 
 STYLE = """
 :root{--on:#1a7f37;--off:#cf222e;--nd:#6e7781}
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;line-height:1.45}
-header{background:#1f5f8b;color:#fff;padding:1.2rem 2rem}header h1{margin:0 0 .3rem}header a{color:#fff}
-nav{background:#f6f8fa;border-bottom:1px solid #d0d7de;padding:.5rem 2rem;position:sticky;top:0}
+html{scroll-padding-top:3.2rem}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;line-height:1.45;
+overflow-wrap:break-word}
+header{background:#1f5f8b;color:#fff;padding:1rem 2rem}header h1{margin:0 0 .3rem;font-size:1.6rem}header a{color:#fff}
+nav{background:#f6f8fa;border-bottom:1px solid #d0d7de;padding:.5rem 2rem;position:sticky;top:0;z-index:1;
+white-space:nowrap;overflow-x:auto}
 nav a{margin-right:1rem;color:#0969da;text-decoration:none;font-size:.92rem}
 main{max-width:70rem;margin:0 auto;padding:0 2rem 3rem}section{border-bottom:1px solid #d0d7de;padding:1rem 0}
 .question{color:#57606a;font-style:italic;margin-top:-.6rem}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;
 text-align:left;vertical-align:middle;font-size:.9rem}th{background:#f6f8fa}
 figure.chart{margin:1rem 0 1.5rem;padding:.5rem 1rem;border:1px solid #d0d7de;border-radius:6px}
-figure.chart svg{max-width:760px;display:block}
+figure.chart svg{display:block}
 figure.chart h4,.table h4{margin:.3rem 0}figcaption{font-size:.92rem;margin-top:.4rem}
+.population{color:#57606a;font-size:.85rem;margin:.1rem 0 .4rem}
 .status{padding:.1rem .5rem;border-radius:1rem;color:#fff;font-size:.82rem;white-space:nowrap}
 .status.on{background:var(--on)}.status.off{background:var(--off)}.status.nodata{background:var(--nd)}
+.status.margin{background:#7a5c00}
 .note,.muted,.source{color:#57606a;font-size:.82rem}
 .unavailable{background:#fff8c5;padding:.5rem .8rem;border-radius:6px}
 .count.suppressed{color:#57606a;font-style:italic}pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:.8rem}
-a.how{font-size:.82rem}
+code{overflow-wrap:anywhere}a.how{font-size:.82rem}
+details.text-alternative{margin:.4rem 0;font-size:.9rem}details.text-alternative summary{cursor:pointer;color:#0969da}
+@media (max-width:700px){
+html{scroll-padding-top:0}header{padding:.8rem 1rem}header h1{font-size:1.3rem}
+nav{position:static;white-space:normal;padding:.4rem 1rem}nav a{display:inline-block;margin:.15rem .8rem .15rem 0}
+main{padding:0 1rem 2rem}figure.chart{padding:.5rem;margin:1rem 0}table.wide{min-width:38rem}
+}
 """
 
 
@@ -118,7 +130,8 @@ def write_mart_pages(marts: set[str], manifest_path: Path, out: Path) -> None:
                 '<main><p><a href="../index.html">← back to the report</a></p>'
                 f"<h1>{escape(node['schema'])}.{escape(mart)}</h1>"
                 f"<p>{escape(node.get('description') or '')}</p><h2>Columns</h2>"
-                f"<table><thead><tr><th>Column</th><th>Definition</th></tr></thead><tbody>{cols}</tbody></table>"
+                '<div class="scroll"><table><thead><tr><th>Column</th><th>Definition</th></tr></thead>'
+                f"<tbody>{cols}</tbody></table></div>"
                 '<h2 id="sql">How it is computed</h2>'
                 f"<p>Model SQL: <code>dbt_project/{escape(node['original_file_path'])}</code>"
                 f" (reads {upstream or 'no other model'}).</p>"
@@ -146,6 +159,7 @@ def build_report(
         sections.officer_initiated(ctx),
         enforcement.divergence_and_zones(ctx),
         enforcement.violence(ctx),
+        geography.where_it_happens(ctx),
         sections.response_times(ctx),
         sections.community_trust(ctx),
         sections.budget(ctx),
@@ -155,9 +169,7 @@ def build_report(
     written = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     cities = ", ".join(sorted(ctx.city_names.get(c, c) for c in _cities(ctx))) or "no city yet"
     header = (
-        f"<header><h1>Public safety transparency report</h1><div>{escape(cities)} · refreshed {written}"
-        + (f" · refresh <code>{escape(refresh_id)}</code>" if refresh_id else "")
-        + "</div></header>"
+        f"<header><h1>Public safety transparency report</h1><div>{escape(cities)} · refreshed {written}</div></header>"
     )
     nav_items = [
         ("scorecard", "Scorecard"),
@@ -165,6 +177,7 @@ def build_report(
         ("officer-initiated", "Officer-initiated"),
         ("divergence-zones", "Divergence & zones"),
         ("violence", "Violence"),
+        ("maps", "Maps"),
         ("response-times", "Response times"),
         ("community-trust", "Trust"),
         ("budget", "Budget"),
@@ -179,6 +192,7 @@ def build_report(
     index_html = _page("Public safety transparency report", header + nav + "<main>" + "".join(parts) + "</main>")
     (staging / "index.html").write_text(index_html, encoding="utf-8")
     scorecard_rows = write_scorecard_exports(ctx, staging)
+    geography.write_boundary_downloads(ctx, staging)
     write_mart_pages(ctx.marts_read, manifest_path, staging)
     previous = config.report_dir.parent / f".{config.report_dir.name}.previous"
     if previous.exists():
