@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit(f"{work} holds scale {kept.get('scale')} seed {kept.get('seed')}: run without --keep")
         print("  generate     (kept from an earlier run: --keep)")
         stale_names = ("warehouse.duckdb", "warehouse.duckdb.wal", "dagster_home", "serving", "report", "data_docs")
-        for stale in (*stale_names, "warehouse.duckdb.gate-state.json", "warehouse.duckdb.build-state.json"):
+        for stale in (*stale_names, "gx", "warehouse.duckdb.gate-state.json", "warehouse.duckdb.build-state.json"):
             target = work / stale
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
         (work / "dagster_home").mkdir()

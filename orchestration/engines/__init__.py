@@ -22,7 +22,27 @@ import duckdb
 
 from orchestration.settings import PROJECT_ROOT
 
-PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "TIMESTAMP": "timestamp", "JSON": "jsonb", "INTEGER": "integer"}
+# DuckDB's type -> PostgreSQL's, spelt as PostgreSQL's information_schema spells it (so a table of
+# the same shape, names and types, is kept and emptied). Anything else goes across as text.
+PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "HUGEINT": "numeric",
+    "DECIMAL": "numeric",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp without time zone",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "JSON": "jsonb",
+}
+
+
+def pg_type(duckdb_type: str) -> str:
+    return PG_TYPES.get(duckdb_type.split("(")[0], "text")
 
 
 def current_target() -> str:
@@ -60,14 +80,15 @@ def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             ).fetchall()
             csv_path = Path(tmp) / f"{table}.csv"
             con.execute(f"COPY (SELECT * FROM raw.{table}) TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
-            body = ", ".join(f'"{name}" {PG_TYPES.get(dtype.split("(")[0], "text")}' for name, dtype in columns)
+            wanted = [(name, pg_type(dtype)) for name, dtype in columns]
+            body = ", ".join(f'"{name}" {dtype}' for name, dtype in wanted)
             existing = pg.execute(
-                "SELECT column_name FROM information_schema.columns "
+                "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'raw' AND table_name = %s ORDER BY ordinal_position",
                 [table],
             ).fetchall()
             with pg.transaction():
-                if [c[0] for c in existing] == [name for name, _ in columns]:
+                if [tuple(c) for c in existing] == wanted:
                     # Same shape: empty it in place, so the staging views that read it stay valid.
                     pg.execute(f'TRUNCATE raw."{table}"')
                 else:

@@ -1,12 +1,6 @@
 """Serving settings, read from the environment when a publish runs, and the refresh stamp.
 
-| variable                    | default                      | what it is                                           |
-|-----------------------------|------------------------------|------------------------------------------------------|
-| PSW_SERVING_DIR             | `serving/` beside the warehouse (data/serving) | serving copy, Parquet exports      |
-| PSW_PG_DSN                  | (unset)                      | libpq connection string or URI of the BI database    |
-| PGHOST, PGPORT, PGUSER, ... | (unset)                      | used instead when PSW_PG_DSN is unset and PGHOST set |
-| PSW_PG_READONLY_ROLE        | psw_reader                   | the role BI tools log in as (created if missing)     |
-| PSW_PG_READONLY_PASSWORD    | (unset)                      | set as that role's password when given               |
+Its variables are listed, with their defaults, in the README's Configuration tables (the one list).
 
 PostgreSQL publishing is off when neither PSW_PG_DSN nor PGHOST is set: the asset says so and
 is skipped, so a fresh clone runs without a database server.
