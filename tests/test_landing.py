@@ -210,7 +210,8 @@ def test_a_warehouse_made_anew_judges_and_builds_everything_again(tmp_path):
     file again leaves the file unjudged (the raw gates judge it again, staging does not read it
     until then), and the build does its full refresh."""
     from orchestration.ledger.store import batch_states, ensure_ledger, record_event
-    from orchestration.transform import project
+    from orchestration.transform import build_state
+    from orchestration.transform.project import dbt_project
 
     warehouse = tmp_path / "w.duckdb"
     profile = parse_profile(BROKEN_PROFILE)
@@ -220,16 +221,18 @@ def test_a_warehouse_made_anew_judges_and_builds_everything_again(tmp_path):
     (first,) = batch_states(con)
     record_event(con, first.batch_id, "passed", actor="gate test")
     assert batch_states(con)[0].admitted_at is not None
+    build_state.record_build(con, dbt_project.manifest_path)
+    assert build_state.full_refresh_reason(con, dbt_project.manifest_path) is None
     con.close()
-    project.record_build(warehouse)
-    assert project.full_refresh_reason(warehouse) is None
 
-    warehouse.unlink()  # made anew, the build state left beside it; the same file lands again
+    warehouse.unlink()  # made anew; the same file lands again
     con = duckdb.connect(str(warehouse))
     land_file(con, FIXTURES / "broken" / "calls_broken.csv", profile, now=datetime(2025, 6, 2, 12))
     ensure_ledger(con)
     (again,) = batch_states(con)
+    reason = build_state.full_refresh_reason(con, dbt_project.manifest_path)
     con.close()
     assert again.batch_id == first.batch_id
     assert again.state == "landed" and again.admitted_at is None  # to be judged again
-    assert "not the one last built" in project.full_refresh_reason(warehouse)
+    assert "no record of an earlier build" in reason
+    assert not list(tmp_path.glob("*.json"))  # no state beside the warehouse to get out of step

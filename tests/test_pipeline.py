@@ -101,3 +101,20 @@ def test_a_corrected_record_replaces_the_earlier_one_in_staging(tmp_path):
         assert con.execute("SELECT call_type FROM staging.stg_calls_for_service").fetchall() == [("DISTRB",)]
     finally:
         con.close()
+
+
+def test_dbt_assets_carry_their_row_count_and_column_schema(demo_city, demo_warehouse):
+    """The catalog shows what each built table holds: its rows and its columns with their types."""
+    _, _, result = demo_city
+    materialized = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    demand = materialized["marts/mart_service_demand"].event_specific_data.materialization.metadata
+    rows = demo_warehouse.execute("SELECT count(*) FROM marts.mart_service_demand").fetchone()[0]
+    assert demand["dagster/row_count"].value == rows > 0
+    columns = demo_warehouse.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'marts' AND table_name = 'mart_service_demand' ORDER BY ordinal_position"
+    ).fetchall()
+    schema = demand["dagster/column_schema"].value
+    assert [(c.name, c.type) for c in schema.columns] == columns
+    staging_view = materialized["staging/stg_areas"].event_specific_data.materialization.metadata
+    assert "dagster/column_schema" in staging_view and "dagster/row_count" not in staging_view  # views not counted

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 
@@ -74,6 +75,12 @@ def test_two_refreshes_started_together_make_one_run_and_one_refusal(tmp_path):
     assert "held      demo_city/calls_for_service/calls_for_service_2026-01.csv" in out
     assert "expect_column_values_to_be_unique(call_id)" in out
     assert "line 2: call_id = Z0" in out  # the file, the line and the field
+    assert "batches release FILE" in out and "batches show FILE" in out  # the commands that fix it
+    docs = out.split("Data Docs: ", 1)[1].split()[0]
+    assert Path(docs).is_file() and "calls_for_service" in Path(docs).read_text()
+    assert "START sql" not in out and "Running with dbt" not in out  # dbt's log is in the log file
+    assert len(out.splitlines()) < 40, out  # fits a screen
+    assert "Running with dbt" in Path(out.split("full log: ", 1)[1].split(")")[0]).read_text()
 
 
 def test_the_lock_is_reentrant_in_its_process_and_refuses_another(tmp_path):

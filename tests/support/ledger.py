@@ -44,16 +44,14 @@ def table_rows(con, table: str, exclude: set[str] = LOAD_TIME_COLUMNS) -> list[t
 
 
 def marts_differing_from_a_full_rebuild(settings, copy_settings, run_pipeline, monkeypatch) -> list[str]:
-    """Rebuild a copy of the warehouse from all of its admitted batches (PSW_FULL_REFRESH=1) and
+    """Rebuild a copy of the warehouse from all of its admitted batches (a full-refresh run) and
     name every mart whose rows differ from the warehouse as it is."""
     import duckdb
 
     shutil.copytree(settings.landing_dir, copy_settings.landing_dir)
     copy_settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(settings.warehouse_path, copy_settings.warehouse_path)
-    with monkeypatch.context() as m:
-        m.setenv("PSW_FULL_REFRESH", "1")
-        rebuilt = run_pipeline(copy_settings)
+    rebuilt = run_pipeline(copy_settings, full_refresh=True)
     assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
     built = duckdb.connect(str(settings.warehouse_path), read_only=True)
     full = duckdb.connect(str(copy_settings.warehouse_path), read_only=True)
