@@ -400,8 +400,11 @@ def test_gx_on_duckdb_agrees_with_gx_on_pandas_for_the_same_rows(tmp_path):
     """The same expectations through GX's SQL datasource on the DuckDB file (the gates' route) and
     through GX's pandas engine: same success, same unexpected and element counts; regex and strftime
     run on DuckDB as unexpected-rows queries and count the same rows GX's pandas versions do."""
-    import great_expectations as gx
     import pandas as pd
+
+    from orchestration.checks.gx_duckdb import import_gx
+
+    gx = import_gx()  # GX imported as the gates import it (see import_gx)
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     con = Warehouse(tmp_path / "parity.duckdb")
@@ -452,9 +455,10 @@ def test_the_expectations_folder_mirrors_the_layer_boundaries():
 def test_gx_reads_duckdb_rows_only_with_the_fix(tmp_path):
     """GX's SQL datasource on a DuckDB file: with the fix, GX's own counts are right (2 nulls, 3
     values outside the range, of 10); as GX ships, it reads no rows and every expectation fails."""
-    import great_expectations.expectations as gxe
-
     from orchestration.checks.gx_duckdb import apply_duckdb_fix, import_gx, undo_duckdb_fix
+
+    import_gx()
+    import great_expectations.expectations as gxe
 
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as c:

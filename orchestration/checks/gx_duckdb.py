@@ -16,6 +16,7 @@ when the Dagster definitions load. Usage analytics are off (``GX_ANALYTICS_ENABL
 from __future__ import annotations
 
 import os
+import sys
 from types import ModuleType
 
 _ORIGINAL_EXECUTE_QUERY = None
@@ -50,6 +51,13 @@ def undo_duckdb_fix() -> None:
 def import_gx() -> ModuleType:
     """``great_expectations``, with analytics off and the DuckDB fix applied."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # GX probes pyspark's Spark Connect on import (pyspark is installed for the dbt-spark target).
+    # Spark Connect needs pyarrow, which is not installed; in a process whose __main__ module has
+    # no file (a pytest-xdist worker, an embedded interpreter) pyspark takes that probe for its own
+    # doctest run and calls sys.exit(0) in the middle of the gate. Spark Connect is never used
+    # here: it is marked absent, so GX's probe gets the ImportError it handles.
+    if "pyspark.sql.connect" not in sys.modules:
+        sys.modules["pyspark.sql.connect"] = None  # type: ignore[assignment]
     import great_expectations
 
     apply_duckdb_fix()
