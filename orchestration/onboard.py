@@ -45,7 +45,14 @@ from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.dialect import sniff_dialect, sniff_encoding
 from orchestration.landing.loader import LandingError, land_file
-from orchestration.landing.profiles import DEFAULT_FALSE, DEFAULT_TRUE, ProfileError, load_profiles, parse_profile
+from orchestration.landing.profiles import (
+    DEFAULT_FALSE,
+    DEFAULT_TRUE,
+    UNIT_GRAIN_FIELDS,
+    ProfileError,
+    load_profiles,
+    parse_profile,
+)
 from orchestration.settings import PROJECT_ROOT
 from orchestration.sql import quote_ident, quote_literal
 
@@ -96,6 +103,8 @@ SYNONYMS: dict[str, list[str]] = {
         "call_type",
         "type",
         "nature",
+        "nature_of_call",
+        "title",
         "nature_code",
         "incident_type",
         "final_type",
@@ -118,6 +127,9 @@ SYNONYMS: dict[str, list[str]] = {
     ],
     "priority": ["priority", "priority_code", "call_priority", "final_priority", "priority_final"],
     "received_at": [
+        "date_time",
+        "eventtime",
+        "timestamp",
         "time_received",
         "received",
         "received_time",
@@ -167,6 +179,7 @@ SYNONYMS: dict[str, list[str]] = {
     "longitude": ["longitude", "lon", "lng", "long", "geo_lon", "x_long"],
     "block_address": ["block_address", "block", "address", "incident_address", "street_address", "location_address"],
     "units_assigned": ["units", "unit_count", "number_of_units", "units_assigned", "num_units"],
+    "unit_id": ["unit", "unit_id", "unit_number", "unit_no", "unit_name", "responding_unit", "callsign"],
     # other sources
     "incident_id": ["incident_id", "incident_number", "report_number", "case_number", "offense_id", "id"],
     "offence_code": ["offense_code", "offence_code", "nibrs_code", "ucr_code", "crime_code", "iucr"],
@@ -244,6 +257,15 @@ class Report:
     draft_path: Path | None = None
     taxonomy_path: Path | None = None
     dry_run: str = ""
+    # one row per responding unit: the sample's call ids repeat (rows, distinct ids)
+    grain: str = "call"
+    id_repeats: tuple[int, int] | None = None
+
+    @property
+    def fields(self) -> list[str]:
+        """The canonical fields this extract is matched against: a unit only in a unit-row file,
+        where landing counts one unit per row unless a units column is matched."""
+        return [f for f in CANONICAL_SOURCES[self.source].fields if f in self.matched or f in self.missing]
 
 
 # -- sniffing -------------------------------------------------------------------------------------
@@ -404,6 +426,10 @@ def draft_profile(r: Report, timezone: str | None) -> str:
         lines += [f"  {k}: {_scalar(v)}" for k, v in csv_keys.items()]
     if r.null_values:
         lines.append(f"null_values: [{', '.join(_scalar(v) for v in r.null_values)}]")
+    if r.id_repeats:
+        rows, calls = r.id_repeats
+        lines.append(f"# the sample has {rows:,} rows for {calls:,} call ids: one row per responding unit")
+        lines.append("grain: unit")
     stamped = {f: m for f, m in r.matched.items() if m.formats}
     if stamped:
         lines.append("timestamp_formats:")
@@ -471,6 +497,15 @@ def dry_run(sample: Path, draft: Path) -> str:
         "SELECT error_type, field, count(*), min(row_number) FROM raw.quarantine GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 5"
     ).fetchall()
     text = f"read {result.rows_read:,}, landed {result.rows_landed:,}, quarantined {result.rows_quarantined:,}"
+    if profile.source == "calls_for_service":
+        rows, calls = con.execute("SELECT count(*), count(DISTINCT call_id) FROM raw.calls_for_service").fetchone()
+        if profile.grain == "unit":
+            text += f" ({rows:,} unit rows = {calls:,} calls)"
+        elif calls < rows:
+            text += (
+                f"\n    call ids repeat: {calls:,} ids on {rows:,} rows; the raw gate holds such a file."
+                " If it has one row per responding unit, add grain: unit (and map the unit column to unit_id)"
+            )
     for error, fld, n, first in reasons:
         text += f"\n    {n:>6,} {error} {fld or ''} (first on line {first})"
     for flag, n in result.flags.most_common(5):
@@ -510,6 +545,15 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
     rows_sampled = con.execute("SELECT count(*) FROM sample").fetchone()[0]
     matched, rejected = match_columns(con, source, header)
     canonical = CANONICAL_SOURCES[source]
+    grain, id_repeats = "call", None
+    if "unit_id" in canonical.fields and canonical.id_field in matched:
+        ids = quote_ident(matched[canonical.id_field].column)
+        rows, distinct = con.execute(f"SELECT count({ids}), count(DISTINCT {ids}) FROM sample").fetchone()
+        if distinct < rows:
+            grain, id_repeats = "unit", (rows, distinct)
+    if grain == "call":
+        matched.pop("unit_id", None)
+        rejected.pop("unit_id", None)
     nulls = []
     for candidate in ("NA", "NULL", "N/A", "null", "None"):
         cells = " + ".join(f"count(*) FILTER (WHERE trim(\"{h}\") = '{candidate}')" for h in header)
@@ -540,11 +584,18 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
         header=header,
         rows_sampled=rows_sampled,
         matched=matched,
-        missing=[f for f in canonical.fields if f not in matched],
+        # in a unit-row extract, landing names each row's unit and counts one unit per row itself
+        missing=[
+            f
+            for f in canonical.fields
+            if f not in matched and (f not in UNIT_GRAIN_FIELDS if grain == "unit" else f != "unit_id")
+        ],
         rejected=rejected,
         unused_columns=[h for h in header if h not in {m.column for m in matched.values()}],
         null_values=nulls,
         bounds=bounds,
+        grain=grain,
+        id_repeats=id_repeats,
     )
     out.mkdir(parents=True, exist_ok=True)
     report.draft_path = out / f"{profile_name}.yaml"
@@ -567,10 +618,17 @@ def render(r: Report) -> str:
         f"columns       : {len(r.header)}",
         f"source        : {r.source}   profile name: {r.profile_name}",
         "",
-        f"MATCHED ({len(r.matched)} of {len(canonical.fields)} canonical fields)",
+        f"MATCHED ({len(r.matched)} of {len(r.fields)} canonical fields)",
     ]
-    width = max(len(f) for f in canonical.fields)
-    for fld in canonical.fields:
+    if r.id_repeats:
+        rows, calls = r.id_repeats
+        out.insert(
+            -2,
+            f"grain         : one row per responding unit ({rows:,} rows for {calls:,} call ids in the sample):"
+            " the draft says grain: unit",
+        )
+    width = max(len(f) for f in r.fields)
+    for fld in r.fields:
         if fld in r.matched:
             m = r.matched[fld]
             extra = f"  format {m.formats[0]}" if m.formats else ""

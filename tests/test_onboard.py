@@ -118,3 +118,52 @@ def test_a_semicolon_windows_1252_extract_is_sniffed(tmp_path):
     assert draft["name"] == "semicolons"
     assert draft["csv"] == {"delimiter": ";", "encoding": "cp1252"}
     assert "DRY RUN with the draft profile: read 24, landed 24, quarantined 0" in stdout
+
+
+def dallas_like_unit_rows(path):
+    """A CAD export of one row per responding unit, in the layout of Dallas's active calls: 45
+    calls on 63 rows (calls 0, 3, 6, ... have a second unit, calls 0, 15 and 30 a third)."""
+    header = ["incident_number", "division", "nature_of_call", "priority", "date_time", "unit_number", "block", "beat"]
+    rows = []
+    for call in range(45):
+        units = 1 + (call % 3 == 0) + (call % 15 == 0)
+        for unit in range(units):
+            stamp = f"2025-03-{1 + call // 10:02d} {10 + call % 10}:{unit * 5:02d}:00"
+            rows.append(
+                [f"25-{call:06d}", "CENTRAL", "DISTURBANCE", "2", stamp, f"B{100 + unit}", "1000 MAIN ST", "111"]
+            )
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return len(rows)
+
+
+def test_a_unit_row_export_is_recognised_and_its_draft_counts_calls_not_rows(tmp_path):
+    sample = tmp_path / "dallas_active_calls.csv"
+    assert dallas_like_unit_rows(sample) == 63
+    stdout = run_onboard(sample, "--profile-name", "dallas_cfs", "--out", tmp_path / "out")
+    assert "one row per responding unit (63 rows for 45 call ids in the sample)" in stdout
+    draft = yaml.safe_load((tmp_path / "out" / "dallas_cfs.yaml").read_text())
+    assert draft["grain"] == "unit"
+    assert draft["columns"]["unit_id"] == "unit_number"
+    assert draft["columns"]["call_id"] == "incident_number"
+    assert "(63 unit rows = 45 calls)" in stdout
+
+
+def test_repeated_ids_without_a_unit_grain_are_said_in_the_dry_run(tmp_path):
+    from orchestration.onboard import dry_run
+
+    sample = tmp_path / "dallas_active_calls.csv"
+    dallas_like_unit_rows(sample)
+    profile = tmp_path / "dallas_cfs.yaml"
+    profile.write_text(
+        yaml.safe_dump(
+            {
+                "name": "dallas_cfs",
+                "source": "calls_for_service",
+                "files": "*.csv",
+                "columns": {"call_id": "incident_number", "received_at": "date_time", "call_type": "nature_of_call"},
+            }
+        )
+    )
+    text = dry_run(sample, profile)
+    assert "call ids repeat: 45 ids on 63 rows" in text and "add grain: unit" in text

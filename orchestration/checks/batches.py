@@ -24,6 +24,10 @@ from typing import Any
 from orchestration.checks.suites import Expectation, Suite
 
 CITY_BOX = ("city_min_latitude", "city_max_latitude", "city_min_longitude", "city_max_longitude")
+# Given (1.0) for a profile of one row per call; absent for one of one row per responding unit
+# (landing names each row's unit), whose ids repeat by design: the expectation that uses it is
+# skipped there, and (call_id, unit_id) is checked instead.
+ONE_ROW_PER_CALL = "one_row_per_call"
 TYPED_SUFFIX = "__typed"
 
 
@@ -164,16 +168,36 @@ def resolve_parameters(
     city's box from raw.areas), then the suite's own values for that profile."""
     wanted = set().union(*(e.parameters for e in suite.expectations))
     derived = city_boxes(con, suite, columns) if wanted & set(CITY_BOX) else {}
+    by_unit = unit_row_profiles(con, suite, columns, profiles) if ONE_ROW_PER_CALL in wanted else set()
     out: dict[str | None, dict[str, Any]] = {}
     for profile in profiles:
         params = dict(suite.defaults)
         params.update(derived.get(profile or "", {}))
+        if ONE_ROW_PER_CALL in wanted and profile not in by_unit:
+            params[ONE_ROW_PER_CALL] = 1.0
         params.update(suite.by_profile.get(profile or "", {}))
         out[profile] = {k: v for k, v in params.items() if v is not None}
     return out
 
 
+def unit_row_profiles(con, suite: Suite, columns: dict[str, str], profiles: list[str | None]) -> set[str | None]:
+    """The profiles whose landed rows name a unit: one row per responding unit (grain unit)."""
+    if not suite.profile_column or "unit_id" not in columns:
+        return set()
+    p = ident(suite.profile_column)
+    named = [x for x in profiles if x is not None]
+    if not named:
+        return set()
+    marks = ", ".join("?" for _ in named)
+    rows = con.execute(
+        f"SELECT DISTINCT {p} FROM {suite.table} WHERE {p} IN ({marks}) AND unit_id IS NOT NULL", named
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def skip_reason(profile: str | None, missing: set[str]) -> str:
+    if missing == {ONE_ROW_PER_CALL}:
+        return f"{profile}: one row per responding unit (grain unit): a call's id repeats once per unit by design"
     why = f"{profile or 'table'}: no value for {', '.join(sorted(missing))}"
     if missing & set(CITY_BOX):
         why += " (no raw.areas rows share this profile's beats, and the suite gives no box for it)"

@@ -119,8 +119,10 @@ class Expectation:
 
     @property
     def parameters(self) -> set[str]:
-        """Names of the suite parameters ({"$PARAMETER": name}) in the kwargs."""
-        return {v["$PARAMETER"] for v in self.kwargs.values() if isinstance(v, dict) and "$PARAMETER" in v}
+        """Names of the suite parameters ({"$PARAMETER": name}) in the kwargs, and those its meta
+        ``requires`` (a profile without a value for one skips the expectation, saying why)."""
+        used = {v["$PARAMETER"] for v in self.kwargs.values() if isinstance(v, dict) and "$PARAMETER" in v}
+        return used | set(self.meta.get("requires", ()))
 
     def to_gx_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "kwargs": self.kwargs, "meta": self.meta, "severity": self.severity}

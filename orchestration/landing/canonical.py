@@ -55,6 +55,8 @@ CANONICAL_SOURCES: dict[str, CanonicalSource] = {
                 "longitude": "number",
                 "block_address": "text",
                 "units_assigned": "integer",
+                # the responding unit of a row, in an extract of one row per unit (profile grain: unit)
+                "unit_id": "text",
             },
             required=("call_id", "received_at", "call_type"),
         ),

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from orchestration.landing.profiles import COORDINATE_FIELDS, KEEP, SourceProfile
+from orchestration.landing.profiles import COORDINATE_FIELDS, KEEP, UNIT_GRAIN_FIELDS, SourceProfile
 
 COVERAGE_TABLE = "raw.source_profiles"
 COVERAGE_COLUMNS = {
@@ -57,6 +57,8 @@ def how_provided(profile: SourceProfile, fld: str) -> tuple[str | None, str | No
     if profile.coordinates is not None and fld in COORDINATE_FIELDS:
         how = "point column" if profile.coordinates.point else "projected x/y converted at landing"
         return how, profile.coordinates.describe()
+    if profile.grain == "unit" and fld in UNIT_GRAIN_FIELDS:
+        return "one unit per row (grain unit)", "the line number" if fld == "unit_id" else "1 on each row"
     return None, None
 
 
@@ -65,6 +67,8 @@ def coverage_rows(profiles: dict[str, SourceProfile], described_at: datetime | N
     rows = []
     for profile in profiles.values():
         for fld, kind in profile.canonical.fields.items():
+            if fld == "unit_id" and profile.grain == "call":
+                continue  # a unit per row only means something in an extract of one row per unit
             how, columns = how_provided(profile, fld)
             note = profile.notes.get(fld) or (None if how else "not in this extract")
             rows.append(

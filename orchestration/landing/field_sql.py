@@ -17,6 +17,10 @@ from orchestration.sql import sql_tuple as _sql_tuple
 # A timestamp later than the load time plus this is quarantined (clocks and time zones can put
 # a genuine event a few hours ahead; a day is not a clock error any more).
 FUTURE_TOLERANCE = timedelta(days=1)
+# A timestamp before this is a placeholder for "none" (1900-01-01, 1899-12-30 (a spreadsheet's day
+# zero), 0001-01-01), not a time of police work: read as missing and flagged, or, in a required
+# field, quarantined.
+PLACEHOLDER_BEFORE = "1901-01-01"
 
 
 @dataclass
@@ -98,7 +102,8 @@ class _Plan:
             if spec.line_number:
                 # _row_number is computed earlier in the same SELECT (DuckDB reads the alias)
                 return f"{quote_literal(self.source_file + ':')} || CAST(_row_number AS VARCHAR)", "line number"
-            value = (" || " + quote_literal(spec.separator) + " || ").join(self._clean(c) for c in cols)
+            placeholders = self.profile.missing_values.get(fld, ())
+            value = (" || " + quote_literal(spec.separator) + " || ").join(self._clean(c, placeholders) for c in cols)
             mapping = spec.values if spec.values is not None else self.profile.values.get(fld)
             if mapping:
                 whens = " ".join(
@@ -113,6 +118,11 @@ class _Plan:
             return value, " + ".join(cols)
         if fld in self.profile.constants:
             return quote_literal(self.profile.constants[fld]), ""
+        if self.profile.grain == "unit" and fld == "unit_id":
+            # a unit-row extract without a unit column: each row is one unit, named by its line
+            return f"{quote_literal(self.source_file + ':')} || CAST(_row_number AS VARCHAR)", "line number"
+        if self.profile.grain == "unit" and fld == "units_assigned":
+            return "'1'", ""  # one row, one unit; staging counts a call's units over its rows
         return EMPTY, ""
 
     def field_sql(self, fld: str, kind: str) -> _FieldSql:
@@ -123,6 +133,14 @@ class _Plan:
         prepared = {f"_v_{fld}": source}
         problems: list[str] = []
         flags: list[str] = []
+        for col in self.used.get(fld, ()) if self.profile.missing_values.get(fld) else ():
+            # a placeholder read as missing is counted (a landed-and-flagged row), not hidden
+            raw = f"trim({self.position[col]})"
+            flags.append(
+                f"CASE WHEN {raw} IN {_sql_tuple(self.profile.missing_values[fld])} THEN "
+                f"{quote_literal(fld + ': placeholder ' + chr(39))} || {raw} || "
+                f"{quote_literal(chr(39) + ' (column ' + col + ') read as missing')} END"
+            )
         if fld in self.profile.canonical.required:
             where = f" (column {column})" if column else ""
             problems.append(f"CASE WHEN {v} IS NULL THEN {quote_literal(f'{fld}: missing required value{where}')} END")
@@ -151,13 +169,24 @@ class _Plan:
             limit = self.now + FUTURE_TOLERANCE
             listed = ", ".join(formats)
             late = f"is later than the load time {self.now:%Y-%m-%d %H:%M} UTC + 1 day (read as "
+            placeholder = f"{t} < TIMESTAMP '{PLACEHOLDER_BEFORE}'"
             problems.append(
                 f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
                 f"{_problem_text(fld, v, column, 'does not match ' + listed)} "
                 f"WHEN {t} > TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}' THEN "
                 f"{_problem_text(fld, v, column, late)} || strftime({t}, '%Y-%m-%d %H:%M:%S') || ' UTC)' END"
             )
-            return _FieldSql(prepared, f"strftime({t}, '%Y-%m-%d %H:%M:%S')", problems, flags, timed, joins)
+            if fld in self.profile.canonical.required:
+                what = f"is a placeholder date (before {PLACEHOLDER_BEFORE[:4]}), not a time"
+                problems.append(f"CASE WHEN {placeholder} THEN {_problem_text(fld, v, column, what)} END")
+            else:
+                flags.append(
+                    f"CASE WHEN {placeholder} THEN "
+                    f"{quote_literal(fld + ': placeholder date ' + chr(39))} || {v} || "
+                    f"{quote_literal(chr(39) + ' read as missing')} END"
+                )
+            value = f"CASE WHEN {placeholder} THEN NULL ELSE strftime({t}, '%Y-%m-%d %H:%M:%S') END"
+            return _FieldSql(prepared, value, problems, flags, timed, joins)
         if kind == "date":
             prepared[f"_t_{fld}"] = f"CAST(try_strptime({v}, {_sql_list(self.profile.formats_for(fld))}) AS DATE)"
             t = quote_ident(f"_t_{fld}")

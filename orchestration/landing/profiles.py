@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -45,6 +45,8 @@ TOP_LEVEL_KEYS = {
     "timezone",
     "csv",
     "null_values",
+    "missing_values",
+    "grain",
     "timestamp_formats",
     "columns",
     "values",
@@ -56,6 +58,8 @@ TOP_LEVEL_KEYS = {
     "api",
 }
 COORDINATE_FIELDS = ("latitude", "longitude")
+# what landing fills for an extract of one row per responding unit when the file does not map it
+UNIT_GRAIN_FIELDS = ("unit_id", "units_assigned")
 
 
 class ProfileError(ValueError):
@@ -167,6 +171,10 @@ class SourceProfile:
     true_values: tuple[str, ...] = DEFAULT_TRUE
     false_values: tuple[str, ...] = DEFAULT_FALSE
     null_values: tuple[str, ...] = ()
+    # per field: placeholders the city writes for "none" (e.g. Jan 01 1900 00:00:00:000AM for no arrival)
+    missing_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "call": one row per call; "unit": one row per responding unit, the call id repeated
+    grain: str = "call"
     coordinates: Coordinates | None = None
     bounds: Bounds | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -182,12 +190,16 @@ class SourceProfile:
             canonical_field in self.columns
             or canonical_field in self.constants
             or (self.coordinates is not None and canonical_field in COORDINATE_FIELDS)
+            or (self.grain == "unit" and canonical_field in UNIT_GRAIN_FIELDS)
         )
 
     @property
     def lacks(self) -> list[str]:
-        """Canonical fields this city's extract does not provide (they land as NULL)."""
-        return [f for f in self.canonical.fields if not self.provides(f)]
+        """Canonical fields this city's extract does not provide (they land as NULL); a unit on
+        each row is not lacking from an extract of one row per call."""
+        return [
+            f for f in self.canonical.fields if not self.provides(f) and not (f == "unit_id" and self.grain == "call")
+        ]
 
     def formats_for(self, canonical_field: str) -> tuple[str, ...]:
         return self.timestamp_formats.get(canonical_field) or self.timestamp_formats.get(
@@ -368,6 +380,8 @@ class ProfileSchema(_Schema):
     timezone: str = "UTC"
     csv: CsvSchema | None = None
     null_values: TextList | None = None
+    missing_values: dict[str, TextList] | None = None
+    grain: Literal["call", "unit"] = "call"
     timestamp_formats: Annotated[dict[str, Names], BeforeValidator(_formats)] | None = None
     values: dict[str, dict[Key, Text | None]] | None = None
     constants: dict[str, Text] | None = None
@@ -439,6 +453,11 @@ class ProfileSchema(_Schema):
         for fld in self.notes or {}:
             if fld not in canonical.fields:
                 raise ValueError(f"notes.{fld}: not a canonical field of {source}")
+        for fld in self.missing_values or {}:
+            if fld not in columns:
+                raise ValueError(f"missing_values.{fld}: not a field this profile reads from a column")
+        if self.grain == "unit" and "unit_id" not in canonical.fields:
+            raise ValueError(f"grain: unit is for extracts of one row per responding unit; {source} has no units")
         return self
 
 
@@ -524,6 +543,8 @@ def parse_profile(data: dict, path: Path | None = None) -> SourceProfile:
         true_values=tuple(v.lower() for v in booleans.true),
         false_values=tuple(v.lower() for v in booleans.false),
         null_values=tuple(schema.null_values or ()),
+        missing_values={k: tuple(v) for k, v in (schema.missing_values or {}).items()},
+        grain=schema.grain,
         coordinates=None
         if coords is None
         else Coordinates(
