@@ -177,9 +177,18 @@ SYNONYMS: dict[str, list[str]] = {
     "district": ["district", "precinct", "police_district", "division", "station", "area"],
     "latitude": ["latitude", "lat", "geo_lat", "y_lat"],
     "longitude": ["longitude", "lon", "lng", "long", "geo_lon", "x_long"],
-    "block_address": ["block_address", "block", "address", "incident_address", "street_address", "location_address"],
+    "block_address": [
+        "block_address",
+        "block",
+        "address",
+        "addr",
+        "incident_address",
+        "street_address",
+        "location_address",
+    ],
     "units_assigned": ["units", "unit_count", "number_of_units", "units_assigned", "num_units"],
     "unit_id": ["unit", "unit_id", "unit_number", "unit_no", "unit_name", "responding_unit", "callsign"],
+    "agency": ["agency", "discipline", "department", "agency_type", "service_type", "dept"],
     # other sources
     "incident_id": ["incident_id", "incident_number", "report_number", "case_number", "offense_id", "id"],
     "offence_code": ["offense_code", "offence_code", "nibrs_code", "ucr_code", "crime_code", "iucr"],
@@ -260,6 +269,10 @@ class Report:
     # one row per responding unit: the sample's call ids repeat (rows, distinct ids)
     grain: str = "call"
     id_repeats: tuple[int, int] | None = None
+    # a mixed feed: the call types start with a discipline ("EMS: ...", "Fire: ..."): (prefix, rows)
+    agency_prefixes: list[tuple[str, int]] = field(default_factory=list)
+    # the values of a column matched as the agency (DPD, DFD, EMS): (value, rows)
+    agency_values: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def fields(self) -> list[str]:
@@ -443,18 +456,89 @@ def draft_profile(r: Report, timezone: str | None) -> str:
         lines.append("bounds: {" + ", ".join(f"{k}: {v}" for k, v in r.bounds.items()) + "}")
     lines.append("columns:")
     for fld in canonical.fields:
-        if fld in r.matched:
+        if fld == "agency" and r.agency_values:
+            # the feed's own codes mapped onto police/fire/ems/other: only police enters police figures
+            lines.append(f"  agency:  # {r.matched[fld].why}; TODO check each value (police, fire, ems, other)")
+            lines.append(f"    column: {_scalar(r.matched[fld].column)}")
+            lines.append("    values:")
+            lines += [f"      {_scalar(v)}: {guess_agency(v)}  # {n:,} rows" for v, n in r.agency_values]
+            lines.append("    otherwise: other")
+        elif fld in r.matched:
             m = r.matched[fld]
             lines.append(f"  {fld}: {_scalar(m.column)}  # {m.why}")
+    if r.agency_prefixes:
+        shares = ", ".join(f"{p} {n}" for p, n in r.agency_prefixes[:6])
+        lines.append(f"  # the call types start with a discipline ({shares} rows): a mixed police/fire/EMS feed.")
+        lines.append("  # Only police records enter the police marts; TODO check each value (police, fire, ems, other)")
+        lines.append("  agency:")
+        lines.append(f"    column: {_scalar(r.matched['call_type'].column)}")
+        lines.append("    match: prefix")
+        lines.append("    values:")
+        for prefix, _n in r.agency_prefixes:
+            lines.append(f"      {_scalar(prefix)}: {guess_agency(prefix)}")
+        lines.append("    otherwise: other")
     missing_required = [f for f in canonical.required if f not in r.matched]
     for fld in missing_required:
-        lines.append(f"  {fld}: TODO  # required: name the column that holds it")
+        if fld == canonical.id_field:
+            # no id column: each record is named by its file and line (stable while the file is)
+            lines.append(f"  {fld}: {{line_number: true}}  # TODO check: no id column found; named by its line")
+        else:
+            lines.append(f"  {fld}: TODO  # required: name the column that holds it")
     if r.missing:
         lines.append("# Not found in the sample (they land empty; say why in notes: if you know):")
         for fld in r.missing:
             reason = r.rejected.get(fld)
             lines.append(f"#   {fld}" + (f": {reason}" if reason else ""))
     return "\n".join(lines) + "\n"
+
+
+# A discipline written before the call type: "EMS: BACK PAINS/INJURY", "Fire: GAS-ODOR/LEAK".
+PREFIX = r"^([A-Za-z][A-Za-z /&-]{1,24}):"
+AGENCY_WORDS = {"ems": "ems", "medical": "ems", "ambulance": "ems", "fire": "fire", "police": "police"}
+AGENCY_WORDS |= {"traffic": "police", "law": "police", "sheriff": "police"}
+
+
+def agency_prefixes(con, matched: dict[str, Match]) -> list[tuple[str, int]]:
+    """The disciplines the call types start with, when at least two of them start 80 % of the
+    sample's call types (a county feed of police, fire and EMS records); else none."""
+    m = matched.get("call_type")
+    if m is None or "agency" in matched:
+        return []
+    col = quote_ident(m.column)
+    rows = con.execute(
+        f"SELECT regexp_extract(trim({col}), '{PREFIX}', 1) AS p, count(*) FROM sample "
+        f"WHERE trim({col}) <> '' GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    total = sum(n for _, n in rows)
+    prefixed = [(f"{p}:", n) for p, n in rows if p]
+    if len(prefixed) >= 2 and sum(n for _, n in prefixed) >= 0.8 * total:
+        return prefixed
+    return []
+
+
+def guess_agency(value: str) -> str:
+    """police, fire, ems or other for a discipline as a feed writes it (EMS:, Fire:, DPD, DFD)."""
+    words = value.lower().replace(":", " ").split()
+    found = next((AGENCY_WORDS[w] for w in words if w in AGENCY_WORDS), None)
+    if found:
+        return found
+    code = value.strip().upper()
+    if code.endswith("PD") or code in ("PD", "SO"):
+        return "police"
+    if code.endswith("FD") or code == "FD":
+        return "fire"
+    return "ems" if "EMS" in code else "other"
+
+
+def agency_values(con, matched: dict[str, Match]) -> list[tuple[str, int]]:
+    """The values of a column matched as the agency, most frequent first (for the draft's mapping)."""
+    m = matched.get("agency")
+    if m is None:
+        return []
+    col = quote_ident(m.column)
+    return con.execute(
+        f"SELECT trim({col}), count(*) FROM sample WHERE trim({col}) <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20"
+    ).fetchall()
 
 
 def new_call_types(con, r: Report) -> list[tuple[str, int, str]]:
@@ -554,6 +638,7 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
     if grain == "call":
         matched.pop("unit_id", None)
         rejected.pop("unit_id", None)
+    prefixes = agency_prefixes(con, matched) if source == "calls_for_service" else []
     nulls = []
     for candidate in ("NA", "NULL", "N/A", "null", "None"):
         cells = " + ".join(f"count(*) FILTER (WHERE trim(\"{h}\") = '{candidate}')" for h in header)
@@ -588,7 +673,9 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
         missing=[
             f
             for f in canonical.fields
-            if f not in matched and (f not in UNIT_GRAIN_FIELDS if grain == "unit" else f != "unit_id")
+            if f not in matched
+            and (f not in UNIT_GRAIN_FIELDS if grain == "unit" else f != "unit_id")
+            and f != "agency"  # not said: a police feed (the draft maps it when the feed looks mixed)
         ],
         rejected=rejected,
         unused_columns=[h for h in header if h not in {m.column for m in matched.values()}],
@@ -596,6 +683,8 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
         bounds=bounds,
         grain=grain,
         id_repeats=id_repeats,
+        agency_prefixes=prefixes,
+        agency_values=agency_values(con, matched) if source == "calls_for_service" else [],
     )
     out.mkdir(parents=True, exist_ok=True)
     report.draft_path = out / f"{profile_name}.yaml"
@@ -620,6 +709,13 @@ def render(r: Report) -> str:
         "",
         f"MATCHED ({len(r.matched)} of {len(r.fields)} canonical fields)",
     ]
+    if r.agency_prefixes:
+        shares = ", ".join(f"{p} {n:,}" for p, n in r.agency_prefixes[:6])
+        out.insert(
+            -2,
+            f"agency        : a mixed feed? the call types start with a discipline ({shares} rows):"
+            " the draft maps them to agency (only police records enter the police marts)",
+        )
     if r.id_repeats:
         rows, calls = r.id_repeats
         out.insert(

@@ -10,8 +10,6 @@ scales 0.5 and 1.0) is in the closing note of issue 4.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -19,8 +17,7 @@ import pytest
 
 from orchestration.landing.loader import ensure_raw_tables, land_file
 from orchestration.landing.profiles import load_profile
-from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.transform.project import dbt_executable
+from tests.support.dbt import dbt_build
 from tests.support.ledger import admit_every_batch
 
 from .conftest import PROFILES_DIR, TEST_SCALE
@@ -53,36 +50,6 @@ def land_all(warehouse: Path, landing_dir: Path, profile_names: list[str]) -> di
     finally:
         con.close()
     return landed
-
-
-def dbt_build(warehouse: Path, work_dir: Path, selection: list[str], variables: dict | None = None) -> str:
-    """``dbt build`` (models, seeds, unit and data tests) of a selection against a warehouse file."""
-    env = {**os.environ, "PSW_WAREHOUSE": str(warehouse), "PSW_DBT_TARGET": "duckdb"}
-    extra = ["--vars", json.dumps(variables)] if variables else []
-    completed = subprocess.run(
-        [
-            dbt_executable(),
-            "build",
-            "--select",
-            *selection,
-            # Only the tests of the selected models (not, say, a relationship to a model left out).
-            "--indirect-selection",
-            "cautious",
-            "--target",
-            "duckdb",
-            "--target-path",
-            str(work_dir / "target"),
-            "--log-path",
-            str(work_dir / "logs"),
-            *extra,
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
-    return completed.stdout
 
 
 def flagged(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str, str]]:

@@ -31,6 +31,8 @@ def test_a_new_city_reports_matched_and_missing_fields_and_writes_drafts(tmp_pat
     stdout = run_onboard(DETROIT, "--profile-name", "detroit_cfs", "--out", tmp_path)
     draft = yaml.safe_load((tmp_path / "detroit_cfs.yaml").read_text())
     # matched by the names the shipped profiles use, by usual names, or by a close name
+    # Detroit's feed names its agency (DPD here; DFD and EMS in the full feed): mapped value by value
+    assert draft["columns"].pop("agency") == {"column": "agency", "values": {"DPD": "police"}, "otherwise": "other"}
     assert draft["columns"] == {
         "call_id": "incident_id",
         "is_officer_initiated": "officerinitiated",
@@ -44,7 +46,7 @@ def test_a_new_city_reports_matched_and_missing_fields_and_writes_drafts(tmp_pat
         "block_address": "incident_address",
     }
     assert draft["timestamp_formats"] == {"received_at": "%Y/%m/%d %H:%M:%S"}
-    assert "MATCHED (10 of 19 canonical fields)" in stdout
+    assert "MATCHED (11 of 20 canonical fields)" in stdout
     missing = stdout.split("MISSING (9)\n", 1)[1].split("\n\n", 1)[0]
     assert [line.split()[0] for line in missing.splitlines() if not line.startswith("     ")] == [
         "call_source",
@@ -167,3 +169,44 @@ def test_repeated_ids_without_a_unit_grain_are_said_in_the_dry_run(tmp_path):
     )
     text = dry_run(sample, profile)
     assert "call ids repeat: 45 ids on 63 rows" in text and "add grain: unit" in text
+
+
+MONTCO_ROWS = [
+    ("EMS: BACK PAINS/INJURY", 5),
+    ("EMS: CARDIAC EMERGENCY", 4),
+    ("Fire: GAS-ODOR/LEAK", 3),
+    ("Traffic: VEHICLE ACCIDENT -", 6),
+    ("Traffic: DISABLED VEHICLE -", 2),
+]
+
+
+def test_a_mixed_police_fire_ems_feed_is_said_and_its_draft_keeps_fire_and_ems_out_of_police(tmp_path):
+    from orchestration.landing.loader import land_file
+    from orchestration.landing.profiles import load_profile
+
+    sample = tmp_path / "montco_911.csv"
+    lines = ["lat,lng,desc,zip,title,timeStamp,twp,addr,e"]
+    for title, n in MONTCO_ROWS:
+        lines += [f"40.29,-75.58,x,19525,{title},2015-12-10 17:{i:02d}:52,NEW HANOVER,REINDEER CT,1" for i in range(n)]
+    sample.write_text("\n".join(lines) + "\n")
+    stdout = run_onboard(sample, "--profile-name", "montco_911", "--out", tmp_path / "out")
+    assert (
+        "agency        : a mixed feed? the call types start with a discipline (EMS: 9, Traffic: 8, Fire: 3 rows)"
+        in stdout
+    )
+    draft_path = tmp_path / "out" / "montco_911.yaml"
+    draft = yaml.safe_load(draft_path.read_text())
+    assert draft["columns"]["agency"] == {
+        "column": "title",
+        "match": "prefix",
+        "values": {"EMS:": "ems", "Traffic:": "police", "Fire:": "fire"},
+        "otherwise": "other",
+    }
+    assert draft["columns"]["call_id"] == {"line_number": True}  # no id column in this feed
+    # end to end: the draft lands the file, and the agencies are counted from the rows above
+    import duckdb
+
+    con = duckdb.connect()
+    land_file(con, sample, load_profile(draft_path))
+    counts = con.execute("SELECT agency, count(*) FROM raw.calls_for_service GROUP BY 1 ORDER BY 1").fetchall()
+    assert counts == [("ems", 9), ("fire", 3), ("police", 8)]

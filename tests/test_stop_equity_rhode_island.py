@@ -18,9 +18,10 @@ import pytest
 import yaml
 
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.support.dbt import dbt_build
 
 from .conftest import FIXTURES
-from .test_enforcement_thresholds import dbt_build, land_all
+from .test_enforcement_thresholds import land_all
 
 RI_FILE = FIXTURES / "rhode_island" / "rhode_island_state_police_stops_2005-2008.csv"
 HEADER_FIELDS = 15

@@ -9,8 +9,6 @@ counted by hand from the rows written here.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -20,8 +18,7 @@ from orchestration.checks.gx_engine import evaluate_suite
 from orchestration.checks.suites import EXPECTATIONS_DIR, load_suite
 from orchestration.landing.loader import land_file
 from orchestration.landing.profiles import ProfileError, parse_profile
-from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.transform.project import dbt_executable
+from tests.support.dbt import dbt_build
 from tests.support.ledger import admit_every_batch
 
 HEADER = "incident_number,unit_number,date_time,nature_of_call,priority,beat,dispatched,arrived,cleared\n"
@@ -80,17 +77,7 @@ def stage(warehouse: Path, tmp_path: Path) -> list[tuple]:
     con = duckdb.connect(str(warehouse))
     assert admit_every_batch(con) == 1
     con.close()
-    env = {**os.environ, "PSW_WAREHOUSE": str(warehouse), "PSW_DBT_TARGET": "duckdb"}
-    done = subprocess.run(
-        [dbt_executable(), "run", "--select", "stg_calls_for_service", "--project-dir", str(DBT_PROJECT_DIR)]
-        + ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "dbt_target")]
-        + ["--log-path", str(tmp_path / "dbt_logs")],
-        env=env,
-        cwd=DBT_PROJECT_DIR,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout[-3000:]
+    dbt_build(warehouse, tmp_path, ["stg_calls_for_service"])  # and its data tests (one row per call_key)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(

@@ -57,6 +57,9 @@ CANONICAL_SOURCES: dict[str, CanonicalSource] = {
                 "units_assigned": "integer",
                 # the responding unit of a row, in an extract of one row per unit (profile grain: unit)
                 "unit_id": "text",
+                # who the record is for: police, fire, ems or other (a county 911 feed mixes them);
+                # empty is police. Only police records enter the police marts and costs.
+                "agency": "text",
             },
             required=("call_id", "received_at", "call_type"),
         ),

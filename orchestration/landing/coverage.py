@@ -57,6 +57,8 @@ def how_provided(profile: SourceProfile, fld: str) -> tuple[str | None, str | No
     if profile.coordinates is not None and fld in COORDINATE_FIELDS:
         how = "point column" if profile.coordinates.point else "projected x/y converted at landing"
         return how, profile.coordinates.describe()
+    if fld == "agency":
+        return "default: police (a police feed)", "police"
     if profile.grain == "unit" and fld in UNIT_GRAIN_FIELDS:
         return "one unit per row (grain unit)", "the line number" if fld == "unit_id" else "1 on each row"
     return None, None

@@ -106,15 +106,23 @@ class _Plan:
             value = (" || " + quote_literal(spec.separator) + " || ").join(self._clean(c, placeholders) for c in cols)
             mapping = spec.values if spec.values is not None else self.profile.values.get(fld)
             if mapping:
+                # prefix: the longest key that starts the value wins (keys are tried longest first)
+                keys = sorted(mapping, key=len, reverse=True) if spec.match == "prefix" else list(mapping)
                 whens = " ".join(
-                    f"WHEN {quote_literal(k)} THEN {'NULL' if v is None else quote_literal(v)}"
-                    for k, v in mapping.items()
+                    (
+                        f"WHEN starts_with({value}, {quote_literal(k)})"
+                        if spec.match == "prefix"
+                        else f"WHEN {quote_literal(k)}"
+                    )
+                    + f" THEN {'NULL' if mapping[k] is None else quote_literal(mapping[k])}"
+                    for k in keys
                 )
                 if spec.otherwise == KEEP:
                     other = value
                 else:
                     other = "NULL" if spec.otherwise is None else quote_literal(spec.otherwise)
-                value = f"(CASE WHEN ({value}) IS NULL THEN NULL ELSE (CASE {value} {whens} ELSE {other} END) END)"
+                subject = "" if spec.match == "prefix" else value
+                value = f"(CASE WHEN ({value}) IS NULL THEN NULL ELSE (CASE {subject} {whens} ELSE {other} END) END)"
             return value, " + ".join(cols)
         if fld in self.profile.constants:
             return quote_literal(self.profile.constants[fld]), ""

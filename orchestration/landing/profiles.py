@@ -84,6 +84,7 @@ class FieldSource:
     values: dict[str, str | None] | None = None
     otherwise: str | None = KEEP
     line_number: bool = False  # the id of a file without one: "<file>:<line the record starts on>"
+    match: str = "exact"  # "prefix": a value mapping's keys are the start of the value (EMS: ...)
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -191,6 +192,7 @@ class SourceProfile:
             or canonical_field in self.constants
             or (self.coordinates is not None and canonical_field in COORDINATE_FIELDS)
             or (self.grain == "unit" and canonical_field in UNIT_GRAIN_FIELDS)
+            or canonical_field == "agency"  # not mapped: a police feed, every record police
         )
 
     @property
@@ -261,9 +263,12 @@ class ColumnSpec(_Schema):
     values: dict[Key, Text | None] | None = None
     otherwise: Text | None = None
     line_number: bool | None = None
+    match: Literal["exact", "prefix"] = "exact"
 
     @model_validator(mode="after")
     def _one_way(self):
+        if self.match == "prefix" and self.values is None:
+            raise ValueError("match: prefix applies to a value mapping: give 'values' too")
         if self.line_number:
             if self.model_fields_set - {"line_number"}:
                 raise ValueError("line_number stands alone (no column, join or values)")
@@ -507,6 +512,7 @@ def _field_source(spec) -> FieldSource:
         separator=spec.separator,
         values=dict(spec.values) if spec.values is not None else None,
         otherwise=KEEP if "otherwise" not in spec.model_fields_set else spec.otherwise,
+        match=spec.match,
     )
 
 

@@ -89,6 +89,8 @@ renamed as (
 
         -- strings
         lower(call_source) as call_source,
+        -- who the record is for (a county 911 feed mixes police, fire and EMS); empty is police
+        coalesce(lower(trim(agency)), 'police') as agency,
         upper(trim(initial_call_type)) as initial_call_type,
         upper(trim(call_type)) as call_type,
         call_type_description,

@@ -22,7 +22,7 @@ stops as (
 
 calls as (
     select * from {{ ref('int_calls_classified') }}
-    where not is_unit_status
+    where is_police_call
 ),
 
 cities as (

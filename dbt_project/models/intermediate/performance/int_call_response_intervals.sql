@@ -6,7 +6,7 @@
 -#}
 with calls as (
     select * from {{ ref('int_calls_classified') }}
-    where not is_officer_initiated and not is_unit_status
+    where not is_officer_initiated and is_police_call
 ),
 
 cities as (

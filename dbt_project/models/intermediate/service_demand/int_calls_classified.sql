@@ -39,8 +39,13 @@ alternative_cost as (
 classified as (
     select
         calls.*,
-        coalesce(taxonomy.service_category, 'unclassified') as service_category,
-        coalesce(taxonomy.service_category not in ('other'), false) as is_classified,
+        -- a fire, EMS or other agency's record is classed by its agency, not the police taxonomy
+        case
+            when calls.agency = 'other' then 'other_agency'
+            when calls.agency <> 'police' then calls.agency
+            else coalesce(taxonomy.service_category, 'unclassified')
+        end as service_category,
+        calls.agency <> 'police' or coalesce(taxonomy.service_category not in ('other'), false) as is_classified,
         taxonomy.call_type is not null as is_in_taxonomy,
         taxonomy.is_criminal,
         coalesce(taxonomy.alternative_responder, 'none') as alternative_responder,
@@ -108,6 +113,9 @@ final as (
         costed.is_classified,
         -- a unit's status (return to station, out of service): not a call; the marts leave it out
         costed.service_category = 'unit_status' as is_unit_status,
+        -- police, fire, ems or other: only police calls enter the police marts and costs
+        costed.agency,
+        costed.agency = 'police' and costed.service_category <> 'unit_status' as is_police_call,
         costed.is_in_taxonomy,
         costed.is_criminal,
         costed.alternative_responder,

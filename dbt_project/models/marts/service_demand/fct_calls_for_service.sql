@@ -7,4 +7,4 @@
 
 select * from {{ ref('int_calls_classified') }}
 -- a unit's status (return to station, out of service) is not a call; mart_classification_coverage counts them
-where not is_unit_status
+where is_police_call

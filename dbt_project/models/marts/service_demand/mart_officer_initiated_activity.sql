@@ -22,7 +22,7 @@ officer_calls as (
     select int_calls.*
     from {{ ref('int_calls_classified') }} as int_calls
     {{ in_touched_months('int_calls', 'call_month') }}
-    where int_calls.is_officer_initiated and not int_calls.is_unit_status
+    where int_calls.is_officer_initiated and int_calls.is_police_call
 ),
 
 stops_with_month as (

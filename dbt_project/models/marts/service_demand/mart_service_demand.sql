@@ -15,7 +15,7 @@ with touched as (  -- noqa: ST03
 calls as (
     select int_calls.* from {{ ref('int_calls_classified') }} as int_calls
     {{ in_touched_months('int_calls', 'call_month') }}
-    where not int_calls.is_unit_status
+    where int_calls.is_police_call
 ),
 
 grouped as (

@@ -41,7 +41,7 @@ calls as (
     from {{ ref('int_calls_classified') }} as calls
     left join cities
         on calls.source_profile = cities.source_profile
-    where not calls.is_unit_status
+    where calls.is_police_call
     group by coalesce(cities.city, calls.source_profile), calls.call_month, calls.area_id
 )
 
