@@ -10,7 +10,7 @@
 -- the latest landing of an id wins: a corrected record replaces the earlier one
 with {{ latest_versions(source('raw', 'calls_for_service'), 'call_id', unit_column='unit_id') }},
 
-{#-
+{#
     One row per responding unit (a profile of grain unit: landing names each row's unit): the
     latest file's rows of a call are collapsed into one call. The rule: the call's descriptive
     fields (source, type, priority, disposition, place) are those of its first unit row (earliest
@@ -19,7 +19,7 @@ with {{ latest_versions(source('raw', 'calls_for_service'), 'call_id', unit_colu
     that disagree on type, priority, disposition or beat are counted in unit_row_conflicts.
     Only ids landed on more than one row are grouped (latest_again), so a file of one row per
     call pays nothing for it.
--#}
+#}
 unit_calls as (
     select
         _source_profile,
@@ -116,7 +116,8 @@ renamed as (
         cast(coalesce(first_enroute_at, enroute_at) as timestamp) as enroute_at_utc,
         cast(coalesce(first_arrived_at, arrived_at) as timestamp) as arrived_at_utc,
         cast(coalesce(last_cleared_at, cleared_at) as timestamp) as cleared_at_utc,
-        {{ utc_to_local('cast(coalesce(first_received_at, received_at) as timestamp)', '_timezone') }} as received_at_local,
+        {{ utc_to_local('cast(coalesce(first_received_at, received_at) as timestamp)', '_timezone') }}
+            as received_at_local,
 
         -- lineage
         _batch_id as batch_id,
