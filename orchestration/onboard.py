@@ -273,6 +273,15 @@ class Report:
     agency_prefixes: list[tuple[str, int]] = field(default_factory=list)
     # the values of a column matched as the agency (DPD, DFD, EMS): (value, rows)
     agency_values: list[tuple[str, int]] = field(default_factory=list)
+    # a shipped profile that already reads this file, and its dry run
+    shipped: ShippedMatch | None = None
+    shipped_dry_run: str = ""
+
+    @property
+    def taxonomy_profile(self) -> str:
+        """The profile whose call types the taxonomy is checked against: the shipped one that reads
+        the file, else the new one."""
+        return self.shipped.name if self.shipped else self.profile_name
 
     @property
     def fields(self) -> list[str]:
@@ -284,10 +293,43 @@ class Report:
 # -- sniffing -------------------------------------------------------------------------------------
 
 
+SHIPPED_PROFILES = PROJECT_ROOT / "orchestration" / "source_profiles"
+# a shipped profile "reads" a file whose header has every required column and this share of the rest
+SHIPPED_MATCH = 0.8
+
+
+@dataclass(frozen=True)
+class ShippedMatch:
+    name: str
+    path: Path
+    files: tuple[str, ...]
+    found: int
+    mapped: int
+
+
+def shipped_profile_for(source: str, header: list[str]) -> ShippedMatch | None:
+    """The shipped profile that already reads a file with this header (its aliases included):
+    every required field's column found and most of the others; the best such, or None."""
+    columns = set(header)
+    best = None
+    for profile in load_profiles(SHIPPED_PROFILES).values():
+        if profile.source != source:
+            continue
+        resolved = {fld: spec.resolve(columns) for fld, spec in profile.columns.items()}
+        if any(resolved.get(f) is None for f in profile.canonical.required if f in profile.columns):
+            continue
+        found = sum(r is not None for r in resolved.values())
+        if found >= SHIPPED_MATCH * len(resolved) and (
+            best is None or found / len(resolved) > best.found / best.mapped
+        ):
+            best = ShippedMatch(profile.name, profile.path, profile.files, found, len(resolved))
+    return best
+
+
 def known_aliases(source: str) -> dict[str, dict[str, str]]:
     """canonical field -> {normalised column name: profile that reads it} over the shipped profiles."""
     aliases: dict[str, dict[str, str]] = {}
-    for profile in load_profiles(PROJECT_ROOT / "orchestration" / "source_profiles").values():
+    for profile in load_profiles(SHIPPED_PROFILES).values():
         if profile.source != source:
             continue
         for fld, spec in profile.columns.items():
@@ -298,7 +340,7 @@ def known_aliases(source: str) -> dict[str, dict[str, str]]:
 
 def known_formats() -> list[str]:
     formats = list(COMMON_FORMATS)
-    for profile in load_profiles(PROJECT_ROOT / "orchestration" / "source_profiles").values():
+    for profile in load_profiles(SHIPPED_PROFILES).values():
         for fmts in profile.timestamp_formats.values():
             formats += [f for f in fmts if f not in formats]
     return formats
@@ -548,7 +590,7 @@ def new_call_types(con, r: Report) -> list[tuple[str, int, str]]:
     known = set()
     if TAXONOMY.exists():
         with TAXONOMY.open(encoding="utf-8", newline="") as fh:
-            known = {row["call_type"] for row in csv.DictReader(fh) if row["source_profile"] == r.profile_name}
+            known = {row["call_type"] for row in csv.DictReader(fh) if row["source_profile"] == r.taxonomy_profile}
     col = quote_ident(m.column)
     desc = r.matched.get("call_type_description")
     desc_sql = f"any_value(trim({quote_ident(desc.column)}))" if desc else "NULL"
@@ -689,12 +731,15 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
     out.mkdir(parents=True, exist_ok=True)
     report.draft_path = out / f"{profile_name}.yaml"
     report.draft_path.write_text(draft_profile(report, timezone), encoding="utf-8")
+    report.shipped = shipped_profile_for(source, header)
     if source == "calls_for_service":
         report.new_call_types = new_call_types(con, report)
         report.taxonomy_path = out / f"{profile_name}_call_types.csv"
-        write_taxonomy(report.taxonomy_path, profile_name, report.new_call_types)
+        write_taxonomy(report.taxonomy_path, report.taxonomy_profile, report.new_call_types)
     con.close()
     report.dry_run = dry_run(path, report.draft_path)
+    if report.shipped:
+        report.shipped_dry_run = dry_run(path, report.shipped.path)
     return report
 
 
@@ -741,7 +786,7 @@ def render(r: Report) -> str:
     if r.null_values:
         out += ["", f"values that look like 'missing': {', '.join(r.null_values)} (written as null_values)"]
     if r.taxonomy_path is not None:
-        out += ["", f"CALL TYPES NOT IN seeds/call_type_taxonomy.csv for {r.profile_name}: {len(r.new_call_types)}"]
+        out += ["", f"CALL TYPES NOT IN seeds/call_type_taxonomy.csv for {r.taxonomy_profile}: {len(r.new_call_types)}"]
         for call_type, n, desc in r.new_call_types[:15]:
             out.append(f"  {n:>7,}  {call_type}" + (f"  ({desc})" if desc else ""))
         if len(r.new_call_types) > 15:
@@ -750,12 +795,24 @@ def render(r: Report) -> str:
     out.append(f"  draft profile : {r.draft_path}")
     if r.taxonomy_path is not None:
         out.append(f"  call types    : {r.taxonomy_path} (fill service_category ... rationale)")
+    if r.shipped:
+        m = r.shipped
+        folders = " or ".join(f"data/landing/{f}" for f in m.files)
+        at = next(i for i, line in enumerate(out) if line.startswith("MATCHED"))
+        out[at:at] = [
+            f"SHIPPED PROFILE {m.name} already reads this file ({m.found} of its {m.mapped} columns found,"
+            " aliases included): use it rather than the draft, which has none of its value mappings and rules",
+            f"  dry run with {m.name}: {r.shipped_dry_run}",
+            "",
+        ]
+        out += ["", "NEXT", f"  put the extract where {m.name} reads it ({folders}) and run: make run"]
+        return "\n".join(out)
     out += [
         "",
         "NEXT",
         f"  1. check the TODOs in {r.draft_path.name}; copy it to orchestration/source_profiles/",
         "  2. fill the call types and append them to seeds/call_type_taxonomy.csv",
-        f"  3. put the extract in the landing folder under {r.profile_name}/ and run: make run",
+        f"  3. put the extract in data/landing/{r.profile_name}/ (the draft's files pattern) and run: make run",
     ]
     return "\n".join(out)
 
@@ -777,6 +834,11 @@ def main(argv: list[str] | None = None) -> int:
     name = args.profile_name or re.sub(r"[^a-z0-9]+", "_", args.sample.stem.lower()).strip("_")
     if not re.match(r"^[a-z][a-z0-9_]*$", name):
         name = f"city_{name}"
+    if (SHIPPED_PROFILES / f"{name}.yaml").exists():
+        parser.error(
+            f"{name} is the name of a shipped profile ({SHIPPED_PROFILES / name}.yaml): a new profile never"
+            " replaces one; choose another --profile-name"
+        )
     out = args.out or PROJECT_ROOT / "data" / "onboarding" / name
     print(render(onboard(args.sample, args.source, name, out, args.timezone)))
     return 0

@@ -97,9 +97,18 @@ def test_call_types_already_in_the_taxonomy_are_not_drafted_again(tmp_path):
     sample = tmp_path / "milwaukee_sample.csv"
     with (FIXTURES / "milwaukee" / "milwaukee_calls_for_service_2018-05.csv").open() as src:
         sample.write_text("".join(line for _, line in zip(range(2001), src, strict=False)))
-    known = run_onboard(sample, "--profile-name", "milwaukee_cfs", "--out", tmp_path / "known")
+    # the shipped Milwaukee profile reads it: its call types are checked against that profile's
+    known = run_onboard(sample, "--profile-name", "milwaukee_sample", "--out", tmp_path / "known")
+    assert "SHIPPED PROFILE milwaukee_cfs already reads this file" in known
     assert "CALL TYPES NOT IN seeds/call_type_taxonomy.csv for milwaukee_cfs: 0" in known
-    new = run_onboard(sample, "--profile-name", "milwaukee_again", "--out", tmp_path / "new")
+    # the same rows with the id column renamed: no shipped profile reads it, so a new profile's
+    # call types are all drafted
+    renamed = tmp_path / "renamed" / "milwaukee_renamed.csv"
+    renamed.parent.mkdir()
+    text = sample.read_text()
+    renamed.write_text(text.replace("id,", "call_number,", 1))
+    new = run_onboard(renamed, "--profile-name", "milwaukee_again", "--out", tmp_path / "new")
+    assert "SHIPPED PROFILE" not in new
     with (tmp_path / "new" / "milwaukee_again_call_types.csv").open(newline="") as fh:
         drafted = [r["call_type"] for r in csv.DictReader(fh)]
     with sample.open(newline="") as fh:
@@ -210,3 +219,29 @@ def test_a_mixed_police_fire_ems_feed_is_said_and_its_draft_keeps_fire_and_ems_o
     land_file(con, sample, load_profile(draft_path))
     counts = con.execute("SELECT agency, count(*) FROM raw.calls_for_service GROUP BY 1 ORDER BY 1").fetchall()
     assert counts == [("ems", 9), ("fire", 3), ("police", 8)]
+
+
+def test_a_file_a_shipped_profile_reads_is_pointed_to_that_profile_and_its_folder(tmp_path):
+    from tests.support.ledger import SEATTLE_FILE
+
+    stdout = run_onboard(SEATTLE_FILE, "--profile-name", "seattle_beat_c3", "--out", tmp_path)
+    assert "SHIPPED PROFILE seattle_cfs already reads this file (11 of its 11 columns found" in stdout
+    # the shipped profile's own dry run: the real extract's 222 calls, none quarantined
+    assert "dry run with seattle_cfs: read 222, landed 222, quarantined 0" in stdout
+    assert stdout.rstrip().endswith(
+        "put the extract where seattle_cfs reads it (data/landing/seattle/*.csv or "
+        "data/landing/seattle_call_data*.csv) and run: make run"
+    )
+
+
+def test_a_new_profile_never_takes_a_shipped_profiles_name(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.onboard", str(DETROIT), "--profile-name", "seattle_cfs"]
+        + ["--out", str(tmp_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "seattle_cfs is the name of a shipped profile" in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
