@@ -61,7 +61,9 @@ def postgres_marts(demo_warehouse, tmp_path_factory):
         replicate_to_postgres(demo_warehouse)
     seconds = build("postgres", env, tmp_path_factory.mktemp("target_pg"))
     print(f"\nPostgreSQL build (seed + run): {seconds:.1f} s")
-    con = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={ENGINE_DATABASE}")
+    # autocommit: a comparison's SELECT holds no lock past itself (a connection idle in a
+    # transaction would block the next build's ALTER TABLE on the same marts)
+    con = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={ENGINE_DATABASE}", autocommit=True)
     yield lambda sql: con.execute(sql).fetchall()
     con.close()
 
