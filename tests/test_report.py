@@ -156,6 +156,26 @@ def test_the_refresh_wrote_the_report_with_every_section(report_dir, page, demo_
     assert "../data_docs/index.html" in page.hrefs
 
 
+def test_the_officer_hours_caption_says_per_city_how_the_hours_were_had(report_dir, demo_warehouse):
+    html = (report_dir / "index.html").read_text()
+    section = html[html.index('id="service-demand"') :].split("</section>")[0]
+
+    def city(name: str) -> str:
+        return section[section.index(f"<h3>{name}</h3>") :].split("<h3>")[1]
+
+    # Milwaukee's extract has one timestamp per call: every hour is a category default, and it says so
+    assert "every call's hours are estimated from its category's default time and units" in city("Milwaukee")
+    assert "measured from dispatch to clear" not in city("Milwaukee")
+    # the demo city records its times: the caption gives the measured share the mart counts
+    measured, calls = demo_warehouse.execute(
+        "SELECT sum(calls_with_measured_time), sum(calls) FROM marts.mart_service_demand "
+        "WHERE source_profile = 'demo_city_calls'"
+    ).fetchone()
+    assert 0 < measured < calls
+    share = f"{100 * measured / calls:.1f} %"
+    assert f"measured from dispatch to clear, times the units sent, for {share} of calls" in city("Demo City")
+
+
 # Columns of whole numbers that are not counts of people or events (staff in full-time equivalents).
 NOT_COUNTS = {"FTE"}
 

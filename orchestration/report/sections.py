@@ -195,6 +195,21 @@ def scorecard(ctx: ReportContext) -> str:
 # ---------------------------------------------------------------------------------------------- 1.1
 
 
+def _hours_basis(measured: int, calls: int) -> str:
+    """How a city's officer hours were had, said per city: measured, estimated, or a mix."""
+    if measured == 0:
+        return (
+            "This city's extract records no dispatch and clear times, so every call's hours are "
+            "estimated from its category's default time and units (seeds/service_time_defaults.csv)."
+        )
+    if measured == calls:
+        return "Officer hours are measured from dispatch to clear, times the units sent."
+    return (
+        f"Officer hours are measured from dispatch to clear, times the units sent, for {fmt.pct(measured / calls)} "
+        "of calls; the others (no usable clear time) take their category's default time and units."
+    )
+
+
 def service_demand(ctx: ReportContext) -> str:
     if not ctx.has_table("marts", "mart_service_demand"):
         return section("service-demand", "Service demand", "", not_available("Not yet available."))
@@ -203,7 +218,8 @@ def service_demand(ctx: ReportContext) -> str:
         SELECT coalesce(c.city, d.source_profile) AS city, d.service_category,
                sum(d.calls) AS calls, sum(d.officer_hours) AS officer_hours,
                sum(d.officer_initiated_calls) AS officer_initiated,
-               sum(d.non_criminal_calls) AS non_criminal, sum(d.alternative_eligible_calls) AS alternative
+               sum(d.non_criminal_calls) AS non_criminal, sum(d.alternative_eligible_calls) AS alternative,
+               sum(d.calls_with_measured_time) AS measured
         FROM marts.mart_service_demand d
         LEFT JOIN reference.city_source_profiles c USING (source_profile)
         GROUP BY ALL ORDER BY 1, 3 DESC
@@ -254,8 +270,8 @@ def service_demand(ctx: ReportContext) -> str:
                     f"Where officer time goes - {ctx.city_name(city)}",
                     charts.horizontal_bars("Share of officer hours by service category", hour_bars, fmt.pct),
                     f"Officers spent {fmt.pct((top_hours['officer_hours'] or 0) / hours)} of their time on calls "
-                    f"about {escape(_label(top_hours['service_category']))}, the most of any category. Officer hours "
-                    "are measured from dispatch to clear, times the units sent.",
+                    f"about {escape(_label(top_hours['service_category']))}, the most of any category. "
+                    + _hours_basis(sum(r["measured"] or 0 for r in mine), total),
                     "mart_service_demand",
                     ("officer_hours", "service_category"),
                     "Counted: officer hours on every call and event with a dispatch and a clear time.",
