@@ -147,3 +147,20 @@ def test_the_report_lists_the_files_kept_out(several_cities):
     for file in (DUPLICATE_IDS, MISSING_COLUMN, UNMATCHED):
         assert file in kept_out
     assert "held by a quality gate" in kept_out and "no source profile matches it" in kept_out
+
+
+def test_a_city_with_arrival_times_but_too_few_a_month_is_told_apart_from_one_without_times(several_cities):
+    """Seattle's one-beat extract records 186 arrivals, but at most 9 timed calls from the public in
+    any month (counted by hand from the file): its response times are not available for that reason,
+    not for want of times; Milwaukee records no arrival at all."""
+    from orchestration.report.config import load_report_config
+
+    settings, _, _ = several_cities
+    page = (load_report_config(settings.warehouse_path).report_dir / "index.html").read_text()
+    section = page[page.index('id="response-times"') :].split("</section>")[0]
+
+    def city(name: str) -> str:
+        return section[section.index(f"<h3>{name}</h3>") :].split("<h3>")[1]
+
+    assert "it records arrival times, but no month has 11 or more timed calls" in city("Seattle")
+    assert "records when a call was received but not when a unit was dispatched or arrived" in city("Milwaukee")

@@ -97,6 +97,18 @@ def scorecard(ctx: ReportContext) -> str:
         if ctx.has_table("marts", "mart_response_times")
         else set()
     )
+    # timed, but no month with enough timed calls to publish a figure (a single beat, a small city)
+    too_few = (
+        {
+            r["city"]
+            for r in ctx.rows(
+                "SELECT city FROM marts.mart_response_times GROUP BY city "
+                "HAVING bool_or(response_times_available) AND count(median_received_to_on_scene_minutes) = 0"
+            )
+        }
+        if ctx.has_table("marts", "mart_response_times")
+        else set()
+    )
     words = plain.words(ctx)
     parts = []
     for city in sorted({r["city"] for r in rows}):
@@ -136,11 +148,15 @@ def scorecard(ctx: ReportContext) -> str:
         # A KPI the city's data cannot give has no scorecard row: it is listed, as not available.
         missing = sorted((k for k in defined if k not in by_kpi), key=_kpi_sort)
         for kpi in missing:
-            why = (
-                "the city's extract records no dispatch or arrival times"
-                if city in untimed and "response" in kpi
-                else "the city's data has nothing to compute it from yet"
-            )
+            if city in untimed and "response" in kpi:
+                why = "the city's extract records no dispatch or arrival times"
+            elif city in too_few and "response" in kpi:
+                why = (
+                    f"no month has {ctx.threshold} or more calls with an arrival time, "
+                    "the least a figure is published on"
+                )
+            else:
+                why = "the city's data has nothing to compute it from yet"
             body.append(
                 [
                     f"{escape(defined[kpi])}<div class='note'>not available: {why}</div>",
@@ -351,6 +367,13 @@ def response_times(ctx: ReportContext) -> str:
             out += not_available(
                 "Response times are <b>not available</b> for this city: its extract records when a call was "
                 "received but not when a unit was dispatched or arrived. They are shown as not available, not as zero."
+            )
+            parts.append(out)
+            continue
+        if all(r["median_received_to_on_scene_minutes"] is None for r in mine):
+            out += not_available(
+                "Response times are <b>not available</b> for this city: it records arrival times, but no "
+                f"month has {ctx.threshold} or more timed calls, the least a figure is published on."
             )
             parts.append(out)
             continue
