@@ -123,7 +123,10 @@ def _coverage(ctx: ReportContext) -> str:
     return ctx.chart(
         "Calls left unclassified",
         charts.lines(
-            "Share of calls of a type not on the city's call-type list, by month", series, fmt.pct, target=goal
+            "Share of calls unclassified (not on the city's call-type list, or listed as other), by month",
+            series,
+            fmt.pct,
+            target=goal,
         ),
         "A call whose type is not on the city's list of call types (the list that says which calls are about a "
         f"crime, which an alternative responder could take), or is listed only as 'other', is counted, not hidden. "
