@@ -32,7 +32,7 @@ def make_settings(root: Path, scale: float = TEST_SCALE) -> Settings:
 
 
 # Modules whose tests share the PostgreSQL server's databases and roles: under pytest-xdist they
-# run in one worker, one after another (`--dist loadgroup`); every other test goes where it fits.
+# run in one worker, one after another (`--dist loadgroup`); every other module goes where it fits, whole.
 POSTGRES_MODULES = {
     "test_configuration",
     "test_engines",
@@ -49,9 +49,12 @@ POSTGRES_MODULES = {
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the marks to group the items
 def pytest_collection_modifyitems(config, items):
+    """Each module's tests run in one worker, in order (their module fixtures build a warehouse
+    once, and some tests go on from the state an earlier one left); the modules that share the
+    PostgreSQL server run in one worker together."""
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
-            item.add_marker(pytest.mark.xdist_group("postgres"))
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        item.add_marker(pytest.mark.xdist_group("postgres" if module in POSTGRES_MODULES else module))
 
 
 @pytest.fixture(scope="session", autouse=True)
