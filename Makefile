@@ -51,7 +51,8 @@ lint: install
 preflight: install
 	$(BIN)/python -m tests.support.preflight
 
-# Two workers (pytest-xdist): the tests that share the PostgreSQL server stay in one of them.
+# Two workers (pytest-xdist): each test module runs whole in one worker; the modules that share the
+# PostgreSQL server run in one worker together (tests/conftest.py).
 TEST_WORKERS ?= 2
 unit: install duckdb15 preflight
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup

@@ -778,6 +778,8 @@ def render(r: Report) -> str:
     out += ["", f"MISSING ({len(r.missing)})"]
     for fld in r.missing:
         required = "  REQUIRED: the profile will not load without it" if fld in canonical.required else ""
+        if fld == canonical.id_field:
+            required = "  REQUIRED: no id column found; the draft names each record by its file and line"
         out.append(f"  {fld:<{width}}{required}".rstrip())
         if fld in r.rejected:
             out.append(f"  {'':<{width}}   {r.rejected[fld]}")
