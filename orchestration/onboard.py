@@ -346,6 +346,33 @@ def known_formats() -> list[str]:
     return formats
 
 
+# Outlier fences: a point more than this many interquartile ranges beyond the quartiles is a
+# geocoding error (a city's points spread over its extent, whose quartiles are about half of it,
+# so every genuine point lies well inside; a point in another state does not).
+FENCE_IQR = 3.0
+
+
+def robust_box(con, la: str, lo: str) -> dict[str, float] | None:
+    """The sample's city box, drawn from a robust spread: the quartiles widened by FENCE_IQR
+    interquartile ranges, but never past the points themselves (widened by 0.01 degree), so
+    real points at the city's edge are inside and a stray geocode far away is not."""
+    row = con.execute(
+        f"""
+        SELECT quantile_cont({la}, 0.25), quantile_cont({la}, 0.75), min({la}), max({la}),
+               quantile_cont({lo}, 0.25), quantile_cont({lo}, 0.75), min({lo}), max({lo})
+        FROM sample WHERE {la} <> 0 AND {lo} <> 0 AND abs({la}) <= 90 AND abs({lo}) <= 180
+        """
+    ).fetchone()
+    if row is None or None in row:
+        return None
+    box = {}
+    for name, (q1, q3, low, high) in (("latitude", row[:4]), ("longitude", row[4:])):
+        spread = q3 - q1
+        box[f"min_{name}"] = round(max(low, q1 - FENCE_IQR * spread) - 0.01, 2)
+        box[f"max_{name}"] = round(min(high, q3 + FENCE_IQR * spread) + 0.01, 2)
+    return box
+
+
 # -- matching -------------------------------------------------------------------------------------
 
 
@@ -493,7 +520,8 @@ def draft_profile(r: Report, timezone: str | None) -> str:
             lines.append(f"  {fld}: {_scalar(m.formats[0])}{todo}")
     if r.bounds:
         lines.append(
-            "# TODO check: the sample's points (1st-99th percentile, widened by 0.02 degree); rows outside are flagged"
+            "# TODO check: the sample's points within 3 interquartile ranges of their quartiles (a robust spread);"
+            " rows outside are flagged"
         )
         lines.append("bounds: {" + ", ".join(f"{k}: {v}" for k, v in r.bounds.items()) + "}")
     lines.append("columns:")
@@ -689,17 +717,7 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
     bounds = None
     if "latitude" in matched and "longitude" in matched:
         la, lo = (f'try_cast("{matched[f].column}" AS DOUBLE)' for f in ("latitude", "longitude"))
-        box = con.execute(
-            f"SELECT quantile_cont({la}, 0.01), quantile_cont({la}, 0.99), quantile_cont({lo}, 0.01), "
-            f"quantile_cont({lo}, 0.99) FROM sample WHERE {la} <> 0 AND {lo} <> 0"
-        ).fetchone()
-        if None not in box:
-            bounds = {
-                "min_latitude": round(box[0] - 0.02, 2),
-                "max_latitude": round(box[1] + 0.02, 2),
-                "min_longitude": round(box[2] - 0.02, 2),
-                "max_longitude": round(box[3] + 0.02, 2),
-            }
+        bounds = robust_box(con, la, lo)
     report = Report(
         path=path,
         source=source,
