@@ -832,7 +832,10 @@ def render(r: Report) -> str:
         "NEXT",
         f"  1. check the TODOs in {r.draft_path.name}; copy it to orchestration/source_profiles/",
         "  2. fill the call types and append them to seeds/call_type_taxonomy.csv",
-        f"  3. put the extract in data/landing/{r.profile_name}/ (the draft's files pattern) and run: make run",
+        f"  3. name the city: add '{r.profile_name},<city id>,<City Name>' to seeds/city_source_profiles.csv"
+        " (profiles of one city share its id; without a row the marts call the city "
+        f"'{r.profile_name}')",
+        f"  4. put the extract in data/landing/{r.profile_name}/ (the draft's files pattern) and run: make run",
     ]
     return "\n".join(out)
 
