@@ -51,11 +51,13 @@ lint: install
 preflight: install
 	$(BIN)/python -m tests.support.preflight
 
-# Two workers (pytest-xdist): each test module runs whole in one worker; the modules that share the
-# PostgreSQL server run in one worker together (tests/conftest.py).
+# Two workers (pytest-xdist, --dist loadfile): each test module runs whole in one worker, in order
+# (module fixtures build a warehouse once; some tests go on from an earlier one's state). Tests on
+# the PostgreSQL server use databases and roles of their own, so two modules can share the server.
+# (xdist_group marks would keep them apart, but pytest-xdist 3.8 does not group under pytest 9.)
 TEST_WORKERS ?= 2
 unit: install duckdb15 preflight
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: lint unit
 

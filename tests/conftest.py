@@ -31,32 +31,6 @@ def make_settings(root: Path, scale: float = TEST_SCALE) -> Settings:
     )
 
 
-# Modules whose tests share the PostgreSQL server's databases and roles: under pytest-xdist they
-# run in one worker, one after another (`--dist loadgroup`); every other module goes where it fits, whole.
-POSTGRES_MODULES = {
-    "test_configuration",
-    "test_engines",
-    "test_hostile_parquet",
-    "test_hostile_postgres",
-    "test_hostile_secrets",
-    "test_postgres_publish",
-    "test_preflight",
-    "test_serving",
-    "test_serving_interrupted",
-    "test_serving_refresh",
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the marks to group the items
-def pytest_collection_modifyitems(config, items):
-    """Each module's tests run in one worker, in order (their module fixtures build a warehouse
-    once, and some tests go on from the state an earlier one left); the modules that share the
-    PostgreSQL server run in one worker together."""
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        item.add_marker(pytest.mark.xdist_group("postgres" if module in POSTGRES_MODULES else module))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
     """dbt parse once per session, so the dbt assets load from a fresh manifest (one worker at a
