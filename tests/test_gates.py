@@ -485,6 +485,10 @@ def test_every_gate_passes_on_the_small_demo_city_and_serving_is_published(small
         "marts/mart_classification_coverage",
     }
     assert expected <= set(evaluations)
+    # the boundary gate (polygons, not a GX suite) judged the demo city's beat and tract files
+    boundaries = evaluations.pop("raw/area_boundaries")
+    assert boundaries.check_name == "boundaries_gate" and boundaries.passed
+    assert boundaries.metadata["files_judged"].value >= 2
     for asset, evaluation in evaluations.items():
         assert evaluation.passed, (asset, evaluation.metadata.get("failed_expectations"))
         assert evaluation.metadata["expectations_evaluated"].value >= 3, asset

@@ -44,15 +44,17 @@ def shifted(row: dict, delta: timedelta) -> dict:
     return out
 
 
-def dbt_invocations() -> set[Path]:
-    """The run_results.json of every dbt invocation Dagster has made from this checkout."""
-    return set((project.DBT_PROJECT_DIR / "target").glob("*/run_results.json"))
+def dbt_invocations(run_id: str) -> set[Path]:
+    """The run_results.json of the dbt invocations of one Dagster run: dagster-dbt names each
+    invocation's target folder after the run (its first 7 characters), and other tests' runs (in
+    another pytest-xdist worker) write beside them."""
+    return set((project.DBT_PROJECT_DIR / "target").glob(f"*-{run_id[:7]}-*/run_results.json"))
 
 
-def unit_tests_run(since: set[Path]) -> int:
+def unit_tests_run(run_id: str) -> int:
     return sum(
         result["unique_id"].startswith("unit_test.")
-        for path in dbt_invocations() - since
+        for path in dbt_invocations(run_id)
         for result in json.loads(path.read_text())["results"]
     )
 
@@ -68,9 +70,8 @@ def incremental_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
     settings = make_settings(root, scale=SCALE)
     truth = generate(settings.demo_dir, SCALE, settings.demo_seed, progress=lambda _m: None)
-    invocations = dbt_invocations()
     first = run_pipeline(settings)
-    unit_tests_first = unit_tests_run(invocations)
+    unit_tests_first = unit_tests_run(first.run_id)
     assert first.success, [e.message for e in first.all_events if e.is_failure]
 
     con = duckdb.connect(str(settings.warehouse_path))
@@ -127,10 +128,9 @@ def incremental_run(tmp_path_factory):
         writer.writeheader()
         writer.writerows([*new_day, late, corrected])
 
-    invocations = dbt_invocations()
     second = run_pipeline(settings)
     assert second.success, [e.message for e in second.all_events if e.is_failure]
-    unit_tests_second = unit_tests_run(invocations)
+    unit_tests_second = unit_tests_run(second.run_id)
     raw_gate = next(
         e.asset_check_evaluation_data
         for e in second.all_events
@@ -264,10 +264,9 @@ def test_a_deleted_warehouse_and_nothing_else_gives_a_full_correct_build(increme
     copy = make_settings(tmp_path, scale=SCALE)
     shutil.copytree(settings.landing_dir, copy.landing_dir)
     assert not copy.warehouse_path.exists()
-    before = dbt_invocations()
     result = run_pipeline(copy)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    (build,) = [json.loads(p.read_text())["args"] for p in dbt_invocations() - before]
+    (build,) = [json.loads(p.read_text())["args"] for p in dbt_invocations(result.run_id)]
     assert build["which"] == "build" and build["full_refresh"] is True
     with duckdb.connect(str(copy.warehouse_path), read_only=True) as con:
         states = dict(con.execute("SELECT state, count(*) FROM raw.batch_states GROUP BY 1").fetchall())

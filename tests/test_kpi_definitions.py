@@ -24,7 +24,9 @@ def classify(calls: pd.DataFrame, profile: str, city_flag: pd.Series | None) -> 
     by_type = types.map(taxonomy["is_officer_initiated"].astype(str).str.lower().eq("true"))
     officer = city_flag if city_flag is not None else by_type.fillna(False).astype(bool)
     eligible = types.map(taxonomy["alternative_responder"]).fillna("none").ne("none")
-    return pd.DataFrame({"from_public": ~officer.astype(bool), "eligible": eligible, "received": calls["received"]})
+    frame = pd.DataFrame({"from_public": ~officer.astype(bool), "eligible": eligible, "received": calls["received"]})
+    # a unit's status (return to station, out of service: Milwaukee's RETURN STATION ...) is not a call
+    return frame[types.map(taxonomy["service_category"]).ne("unit_status").to_numpy()]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The landing tables of schema ``raw``: one per canonical source, ``raw.quarantine`` and
 ``raw.batches``. Each is created with all its columns; a canonical field added since a warehouse
-was made (``unit_id``) is added to its table, empty for the rows landed before. A warehouse from
+was made (``ADDED_FIELDS``) is added to its table, empty for the rows landed before. A warehouse from
 before ``_flags`` and ``batches.notes`` existed is made anew from its landing folder."""
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ BATCH_COLUMNS = {
     "loaded_at": "TIMESTAMP",
 }
 BATCH_EXTRA_COLUMNS = {"notes": "VARCHAR"}
+# Canonical fields added after warehouses were made, added to an existing table (empty for the
+# rows landed before). Only these: a raw table missing any other column is a broken table, for
+# the raw gate's schema expectation to hold, not something landing quietly repairs.
+ADDED_FIELDS = {"calls_for_service": ("unit_id", "agency")}
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -55,7 +59,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, source: str) -> None:
     cols = [f"{quote_ident(f)} VARCHAR" for f in canonical.fields]
     cols += [f"{c} {t}" for c, t in {**LINEAGE_COLUMNS, **FLAG_COLUMNS}.items()]
     con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{source} ({', '.join(cols)})")
-    for fld in canonical.fields:
+    for fld in ADDED_FIELDS.get(source, ()):
         con.execute(f"ALTER TABLE {RAW_SCHEMA}.{source} ADD COLUMN IF NOT EXISTS {quote_ident(fld)} VARCHAR")
     for table, spec in (("quarantine", QUARANTINE_COLUMNS), ("batches", {**BATCH_COLUMNS, **BATCH_EXTRA_COLUMNS})):
         body = ", ".join(f"{c} {t}" for c, t in spec.items())
