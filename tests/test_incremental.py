@@ -20,14 +20,13 @@ import duckdb
 import pytest
 
 from orchestration.transform import build_state, project
+from tests.support.ledger import LOAD_TIME_COLUMNS, table_rows
 
 from .conftest import make_settings, run_pipeline
 
 SCALE = 0.1  # 6,000 calls: enough months and areas, quick to build three times
 TIME_FIELDS = ("time_received", "time_dispatched", "time_enroute", "time_arrived", "time_cleared")
 FMT = "%Y-%m-%dT%H:%M:%S"
-# Columns that differ between two warehouses built from the same files (when rows were landed).
-LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through", "batch_id", "admitted_at", "admitted_through"}
 
 
 def read_rows(path: Path) -> tuple[list[str], list[dict]]:
@@ -206,15 +205,6 @@ def test_new_late_and_corrected_calls_land_in_their_months(incremental_run, con)
             "SELECT sum(calls) FROM marts.mart_classification_coverage WHERE call_month = ?::DATE", [month]
         ).fetchone()[0]
         assert demand == coverage == after[month], month
-
-
-def table_rows(con, table: str, exclude: set[str]) -> list[tuple]:
-    columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in exclude]
-    listed = ", ".join(f'"{c}"' for c in columns)
-    rows = con.execute(f"SELECT {listed} FROM {table}").fetchall()
-    # sums over the same rows in another order differ in the last bits: compare 10 significant digits
-    rows = [tuple(float(f"{v:.10g}") if isinstance(v, float) else v for v in row) for row in rows]
-    return sorted(rows, key=repr)
 
 
 def marts_differing(incremental_run, other_warehouse) -> list[str]:

@@ -29,8 +29,9 @@ def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-# Columns that differ between two warehouses built from the same files (when rows were landed or admitted).
-LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through", "batch_id", "admitted_at", "admitted_through"}
+# Columns that differ between two warehouses built from the same files (when rows were landed, admitted
+# or placed by their coordinates).
+LOAD_TIME_COLUMNS = {"loaded_at", "loaded_through", "batch_id", "admitted_at", "admitted_through", "placed_at"}
 
 
 def table_rows(con, table: str, exclude: set[str] = LOAD_TIME_COLUMNS) -> list[tuple]:
