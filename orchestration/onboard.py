@@ -479,6 +479,17 @@ def _scalar(value: str) -> str:
     return json.dumps(value)
 
 
+CITY_SUFFIXES = ("_cfs", "_calls", "_911", "_cad", "_incidents", "_crime", "_stops", "_requests", "_311")
+
+
+def city_id(profile_name: str) -> str:
+    """The city's id guessed from a profile name: dallas_cfs -> dallas."""
+    for suffix in CITY_SUFFIXES:
+        if profile_name.endswith(suffix) and len(profile_name) > len(suffix):
+            return profile_name[: -len(suffix)]
+    return profile_name
+
+
 def draft_profile(r: Report, timezone: str | None) -> str:
     canonical = CANONICAL_SOURCES[r.source]
     lines = [
@@ -495,6 +506,9 @@ def draft_profile(r: Report, timezone: str | None) -> str:
         + (
             "" if timezone else "  # TODO: the city's IANA time zone, e.g. America/Chicago (local times are read in it)"
         ),
+        f"city: {city_id(r.profile_name)}  # TODO: the city's id; the profiles of one city share it (one scorecard)",
+        f"city_name: {_scalar(city_id(r.profile_name).replace('_', ' ').title())}"
+        "  # TODO: the city's name as the report shows it",
     ]
     csv_keys = {}
     if r.delimiter != ",":
@@ -832,9 +846,8 @@ def render(r: Report) -> str:
         "NEXT",
         f"  1. check the TODOs in {r.draft_path.name}; copy it to orchestration/source_profiles/",
         "  2. fill the call types and append them to seeds/call_type_taxonomy.csv",
-        f"  3. name the city: add '{r.profile_name},<city id>,<City Name>' to seeds/city_source_profiles.csv"
-        " (profiles of one city share its id; without a row the marts call the city "
-        f"'{r.profile_name}')",
+        f"  3. name the city: check city and city_name in {r.draft_path.name} (the profiles of one city share"
+        " its id, so its calls, survey and budget meet in one scorecard)",
         f"  4. put the extract in data/landing/{r.profile_name}/ (the draft's files pattern) and run: make run",
     ]
     return "\n".join(out)

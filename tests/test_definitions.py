@@ -6,6 +6,7 @@ from dagster import AssetKey
 
 from orchestration.definitions import defs
 from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.landing.profiles import LOOKUP_FIELDS
 from orchestration.transform.project import build_args
 
 
@@ -20,6 +21,7 @@ def test_each_staging_model_depends_on_its_raw_asset():
             "area_boundaries",
             "record_placement_batches",
             "area_crosswalk",
+            "lookup_values",
         ]
     }
     assert raw_keys <= set(graph.get_all_asset_keys())
@@ -34,6 +36,10 @@ def test_each_staging_model_depends_on_its_raw_asset():
         wanted = {expected, ledger} if expected.path[-1] in CANONICAL_SOURCES else {expected}
         if expected.path[-1] == "area_boundaries":  # boundary files keep their own ledger of gate verdicts
             wanted = {expected, AssetKey(["raw", "area_boundary_batches"])}
+        if expected.path[-1] == "lookup_values":  # so do lookup files
+            wanted = {expected, AssetKey(["raw", "lookup_batches"])}
+        if expected.path[-1] in LOOKUP_FIELDS:  # records are joined to their lookup files in staging
+            wanted |= {AssetKey(["raw", t]) for t in ("lookup_fields", "lookup_values", "lookup_batches")}
         assert parents == wanted, f"{key.to_user_string()} should read {expected.to_user_string()}"
         # and the raw asset is materialisable here, not an external source
         assert graph.get(expected).is_materializable

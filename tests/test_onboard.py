@@ -46,6 +46,9 @@ def test_a_new_city_reports_matched_and_missing_fields_and_writes_drafts(tmp_pat
         "block_address": "incident_address",
     }
     assert draft["timestamp_formats"] == {"received_at": "%Y/%m/%d %H:%M:%S"}
+    # the city is named in the profile, guessed from the profile's name for the person to check
+    assert (draft["city"], draft["city_name"]) == ("detroit", "Detroit")
+    assert "name the city: check city and city_name in detroit_cfs.yaml" in stdout
     assert "MATCHED (11 of 20 canonical fields)" in stdout
     missing = stdout.split("MISSING (9)\n", 1)[1].split("\n\n", 1)[0]
     assert [line.split()[0] for line in missing.splitlines() if not line.startswith("     ")] == [

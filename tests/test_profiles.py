@@ -6,6 +6,8 @@ Timestamps: the fixture's local time, converted by hand with the city's offset o
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
 import pytest
 
@@ -13,6 +15,7 @@ from orchestration.landing.coverage import write_coverage
 from orchestration.landing.loader import land_file
 from orchestration.landing.profiles import ProfileError, load_profiles, parse_profile
 from orchestration.landing.projection import PROJECTIONS
+from orchestration.settings import PROJECT_ROOT
 
 from .conftest import FIXTURES, PROFILES_DIR
 
@@ -294,3 +297,24 @@ def test_profile_format_mistakes_name_the_key():
         )
     with pytest.raises(ProfileError, match="csv.encoding 'klingon'"):
         parse_profile({**base, "columns": cols, "csv": {"encoding": "klingon"}})
+
+
+def test_a_profile_names_its_city_and_the_seed_agrees_with_the_shipped_ones(profiles):
+    base = {"name": "x", "source": "calls_for_service", "files": "x/*.csv"}
+    cols = {"call_id": "id", "received_at": "t", "call_type": "c"}
+    named = parse_profile({**base, "columns": cols, "city": "st_louis", "city_name": "St. Louis"})
+    assert (named.city, named.city_name) == ("st_louis", "St. Louis")
+    with pytest.raises(ProfileError, match="city_name names the city given by 'city'"):
+        parse_profile({**base, "columns": cols, "city_name": "St. Louis"})
+    with pytest.raises(ProfileError, match="city: string should match pattern"):
+        parse_profile({**base, "columns": cols, "city": "St Louis"})
+    # the fallback seed never contradicts a shipped profile that names its city
+    with (PROJECT_ROOT / "seeds" / "city_names.csv").open(encoding="utf-8") as f:
+        seeded = {r["source_profile"]: (r["city"], r["city_name"]) for r in csv.DictReader(f)}
+    disagree = {
+        name: (seeded[name], (p.city, p.city_name))
+        for name, p in profiles.items()
+        if p.city and name in seeded and seeded[name] != (p.city, p.city_name)
+    }
+    assert not disagree
+    assert profiles["milwaukee_cfs"].city_name == "Milwaukee"

@@ -29,7 +29,7 @@ from orchestration.boundaries.profile import BoundaryProfile, load_boundary_prof
 from orchestration.landing.raw_tables import QUARANTINE_COLUMNS
 from orchestration.settings import PROJECT_ROOT
 
-CITY_PROFILES_SEED = PROJECT_ROOT / "seeds" / "city_source_profiles.csv"
+CITY_PROFILES_SEED = PROJECT_ROOT / "seeds" / "city_names.csv"
 RECORD_SOURCES = ("calls_for_service", "incidents", "stops", "service_requests")
 AREA_COLUMNS = {
     "area_id": "VARCHAR",
@@ -82,16 +82,27 @@ def ensure_boundary_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(f'{c} {t}' for c, t in spec.items())})")
 
 
-def city_profiles(city: str, seed: Path = CITY_PROFILES_SEED) -> list[str]:
-    """The source profiles of a city (the reference seed that maps profiles to cities)."""
+def city_profiles(con: duckdb.DuckDBPyConnection, city: str, seed: Path = CITY_PROFILES_SEED) -> list[str]:
+    """The source profiles of a city: a profile's own ``city`` key (raw.source_profiles, written at
+    landing), else the reference seed city_names.csv."""
     with seed.open(encoding="utf-8") as f:
-        return [r["source_profile"] for r in csv.DictReader(f) if r["city"] == city]
+        cities = {r["source_profile"]: r["city"] for r in csv.DictReader(f)}
+    if con.execute(
+        "SELECT 1 FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = 'source_profiles' "
+        "AND column_name = 'city'"
+    ).fetchone():
+        cities.update(
+            con.execute(
+                "SELECT DISTINCT source_profile, city FROM raw.source_profiles WHERE city IS NOT NULL"
+            ).fetchall()
+        )
+    return sorted(p for p, c in cities.items() if c == city)
 
 
 def expected_areas(con: duckdb.DuckDBPyConnection, profile: BoundaryProfile) -> dict[str, int]:
     """How many landed records of the city name each beat (or district) code: each needs a polygon."""
     column = {"beat": "beat", "district": "district"}.get(profile.level)
-    profiles = city_profiles(profile.city)
+    profiles = city_profiles(con, profile.city)
     if column is None or not profiles:
         return {}
     found: Counter = Counter()

@@ -188,7 +188,7 @@ def place_records(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[
         return {}
     done = {}
     for city, (boundary, beats) in admitted_beats(con).items():
-        profiles = city_profiles(city)
+        profiles = city_profiles(con, city)
         for source in RECORD_SOURCES:
             if source not in tables:
                 continue

@@ -25,6 +25,7 @@ from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
 from orchestration.landing.discovery import unmatched_files
 from orchestration.landing.loader import LandingError, LandingResult, ensure_raw_tables, refused_batch_id
+from orchestration.landing.lookups import land_lookups
 from orchestration.landing.parallel import land_files
 from orchestration.landing.socrata import PullError, pull
 from orchestration.ledger.landing import LandingReport, record_landed, record_refusal, shown_path
@@ -34,6 +35,9 @@ from orchestration.resources import LandingResource, WarehouseResource
 QUARANTINE_KEY = AssetKey(["raw", "quarantine"])
 SOURCE_PROFILES_KEY = AssetKey(["raw", "source_profiles"])
 BATCH_STATES_KEY = AssetKey(["raw", "batch_states"])
+LOOKUP_VALUES_KEY = AssetKey(["raw", "lookup_values"])
+LOOKUP_BATCHES_KEY = AssetKey(["raw", "lookup_batches"])
+LOOKUP_FIELDS_KEY = AssetKey(["raw", "lookup_fields"])
 RAW_SPECS = [
     AssetSpec(
         key=AssetKey(["raw", name]),
@@ -59,6 +63,31 @@ RAW_SPECS = [
         ),
         group_name="raw",
         kinds={"duckdb"},
+        skippable=True,
+    ),
+    AssetSpec(
+        key=LOOKUP_VALUES_KEY,
+        description=(
+            "Lookup files a profile joins to its records (locations, code tables): one row per key x field "
+            "with file and line; raw.lookup_batches judges each file, staging joins the latest that passed "
+            "(orchestration/landing/lookups.py)."
+        ),
+        group_name="raw",
+        kinds={"duckdb", "csv"},
+        skippable=True,
+    ),
+    AssetSpec(
+        key=LOOKUP_BATCHES_KEY,
+        description="One row per landed lookup file: rows read, landed and quarantined, keys, and its verdict.",
+        group_name="raw",
+        kinds={"duckdb"},
+        skippable=True,
+    ),
+    AssetSpec(
+        key=LOOKUP_FIELDS_KEY,
+        description="Per profile: the record column that holds each lookup's key, and the fields the lookup fills.",
+        group_name="raw",
+        kinds={"duckdb", "yaml"},
         skippable=True,
     ),
     AssetSpec(
@@ -129,6 +158,8 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 f"cursor {pulled.cursor_before} -> {pulled.cursor_after}"
             )
     with warehouse.connect() as con:
+        if "lookup_values" in selected:
+            yield from _land_lookups(context, con, profiles, landing_dir, report, selected)
         sources = [source for source in CANONICAL_SOURCES if source in selected]
         files = [
             (path, profile)
@@ -219,6 +250,7 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
             )
         if selected >= set(CANONICAL_SOURCES):  # only a whole landing run knows every file a profile reads
             read = [p for p, _ in files] + boundary_files(landing_dir, Path(landing.profiles_dir))
+            read += [p for profile in profiles.values() for p in profile.lookup_files(landing_dir)]
             for path in unmatched_files(landing_dir, read):
                 shown = shown_path(path, landing_dir)
                 reason = "no source profile's files pattern matches it (see orchestration/source_profiles/README.md)"
@@ -228,6 +260,38 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
         if "batch_states" in selected:
             yield MaterializeResult(asset_key=BATCH_STATES_KEY, metadata=_ledger_metadata(con, report))
     _alert_refusals(report, run_id)
+
+
+def _land_lookups(context, con, profiles, landing_dir: Path, report: LandingReport, selected: set[str]):
+    landed, judged = land_lookups(con, profiles, landing_dir)
+    for outcome in landed:
+        if outcome.refused:
+            context.log.error(outcome.refused)
+            report.refused.append((outcome.source_file, outcome.refused, True))
+        elif not outcome.already_landed:
+            context.log.info(
+                f"{outcome.source_file} (lookup {outcome.source_profile}.{outcome.lookup_name}): read "
+                f"{outcome.rows_read:,}, landed {outcome.rows_landed:,}, quarantined {outcome.rows_quarantined:,}"
+            )
+    for prof, name, shown, reason in judged:
+        if reason:
+            context.log.warning(f"{shown} (lookup {prof}.{name}) not joined: {reason}; the last file that passed is")
+    if "lookup_batches" in selected:
+        yield MaterializeResult(asset_key=LOOKUP_BATCHES_KEY, metadata={"files": len(judged)})
+    if "lookup_fields" in selected:
+        fields = con.execute("SELECT count(*) FROM raw.lookup_fields").fetchone()[0]
+        yield MaterializeResult(asset_key=LOOKUP_FIELDS_KEY, metadata={"fields_filled_by_lookups": fields})
+    yield MaterializeResult(
+        asset_key=LOOKUP_VALUES_KEY,
+        metadata={
+            "files_landed": sum(1 for o in landed if not o.already_landed and not o.refused),
+            "files_refused": sum(1 for o in landed if o.refused),
+            "latest_files": MetadataValue.md(
+                "| profile | lookup | file | verdict |\n|---|---|---|---|\n"
+                + "".join(f"| {p} | {n} | {f} | {r or 'joined'} |\n" for p, n, f, r in judged)
+            ),
+        },
+    )
 
 
 def _ledger_metadata(con, report: LandingReport) -> dict:

@@ -28,6 +28,9 @@ COVERAGE_COLUMNS = {
     "timezone": "VARCHAR",
     "profile_file": "VARCHAR",
     "described_at": "TIMESTAMP",
+    # the city the profile declares (empty: the seed city_names.csv says)
+    "city": "VARCHAR",
+    "city_name": "VARCHAR",
 }
 
 
@@ -87,6 +90,8 @@ def coverage_rows(profiles: dict[str, SourceProfile], described_at: datetime | N
                     profile.timezone,
                     profile.path.name if profile.path else None,
                     described_at,
+                    profile.city,
+                    profile.city_name or (profile.city.replace("_", " ").title() if profile.city else None),
                 )
             )
     return rows
@@ -97,14 +102,16 @@ def write_coverage(con: duckdb.DuckDBPyConnection, profiles: dict[str, SourcePro
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     body = ", ".join(f"{c} {t}" for c, t in COVERAGE_COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {COVERAGE_TABLE} ({body})")
+    for column in ("city", "city_name"):  # added since warehouses were made
+        con.execute(f"ALTER TABLE {COVERAGE_TABLE} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     rows = coverage_rows(profiles)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM {COVERAGE_TABLE}")
         if rows:
             lists = [list(col) for col in zip(*rows, strict=True)]
-            unnests = ", ".join(f"unnest(?::{t}[])" for t in COVERAGE_COLUMNS.values())
-            con.execute(f"INSERT INTO {COVERAGE_TABLE} SELECT {unnests}", lists)
+            unnests = ", ".join(f"unnest(?::{t}[]) AS {c}" for c, t in COVERAGE_COLUMNS.items())
+            con.execute(f"INSERT INTO {COVERAGE_TABLE} BY NAME SELECT {unnests}", lists)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -56,10 +57,25 @@ TOP_LEVEL_KEYS = {
     "bounds",
     "notes",
     "api",
+    "lookups",
+    "city",
+    "city_name",
 }
 COORDINATE_FIELDS = ("latitude", "longitude")
 # what landing fills for an extract of one row per responding unit when the file does not map it
 UNIT_GRAIN_FIELDS = ("unit_id", "units_assigned")
+# The fields a lookup file may fill, per source whose staging joins lookups (the macro
+# lookup_fills, called with the same lists): places and descriptions, never the record's id, a
+# required field (landing checks those row by row) or a time (it belongs to the record).
+LOOKUP_FIELDS = {
+    "calls_for_service": (
+        "call_source", "call_type_description", "priority", "disposition", "beat", "district",
+        "block_address", "latitude", "longitude", "agency",
+    ),
+    "incidents": (
+        "offence_description", "offence_category", "beat", "district", "block_address", "latitude", "longitude",
+    ),
+}  # fmt: skip
 
 
 class ProfileError(ValueError):
@@ -158,6 +174,25 @@ class ApiSource:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """A second file joined to the profile's records in staging (a locations table, a code table):
+    its ``key`` column matches the records' ``record_column``; ``columns`` fill canonical fields
+    (canonical field -> the lookup file's column) where the record's own value is empty."""
+
+    name: str
+    files: tuple[str, ...]
+    key: str
+    record_column: str
+    columns: dict[str, str]
+
+    def matching_files(self, landing_dir: Path) -> list[Path]:
+        found: set[Path] = set()
+        for pattern in self.files:
+            found.update(p for p in landing_dir.glob(pattern) if p.is_file() and not p.name.startswith("."))
+        return sorted(found)
+
+
+@dataclass(frozen=True)
 class SourceProfile:
     name: str
     source: str
@@ -180,6 +215,11 @@ class SourceProfile:
     bounds: Bounds | None = None
     notes: dict[str, str] = field(default_factory=dict)
     api: ApiSource | None = None
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+    # the city the extract belongs to (its id and the name the report shows); without them the
+    # reference seed city_names.csv says, and a profile in neither is a city of its own
+    city: str | None = None
+    city_name: str | None = None
     path: Path | None = None
 
     @property
@@ -193,6 +233,7 @@ class SourceProfile:
             or (self.coordinates is not None and canonical_field in COORDINATE_FIELDS)
             or (self.grain == "unit" and canonical_field in UNIT_GRAIN_FIELDS)
             or canonical_field == "agency"  # not mapped: a police feed, every record police
+            or any(canonical_field in lookup.columns for lookup in self.lookups.values())
         )
 
     @property
@@ -213,7 +254,11 @@ class SourceProfile:
         cols = {c for spec in self.columns.values() for c in spec.source_columns}
         if self.coordinates:
             cols |= set(self.coordinates.source_columns)
-        return cols
+        return cols | {lookup.record_column for lookup in self.lookups.values()}
+
+    def lookup_files(self, landing_dir: Path) -> set[Path]:
+        """The files its lookups read: never landed as records of the profile itself."""
+        return {p for lookup in self.lookups.values() for p in lookup.matching_files(landing_dir)}
 
     def matching_files(self, landing_dir: Path) -> list[Path]:
         found: set[Path] = set()
@@ -222,7 +267,7 @@ class SourceProfile:
             found.update(
                 p for p in landing_dir.glob(pattern) if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
             )
-        return sorted(found)
+        return sorted(found - self.lookup_files(landing_dir))
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,6 +415,20 @@ class ApiSchema(_Schema):
     app_token_env: str | None = None
 
 
+def _inside(v: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in v:
+        if pattern.startswith(("/", "~")) or ".." in Path(pattern).parts:
+            raise ValueError(f"{pattern!r} leaves the landing folder: give a pattern relative to it, without '..'")
+    return v
+
+
+class LookupSchema(_Schema):
+    files: Annotated[Names, AfterValidator(_inside)]
+    key: Annotated[str, Field(min_length=1)]
+    record_column: Annotated[str, Field(min_length=1)]
+    columns: Annotated[dict[str, Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
 def _formats(v):
     return v if isinstance(v, dict) else {"default": v}
 
@@ -395,6 +454,9 @@ class ProfileSchema(_Schema):
     bounds: BoundsSchema | None = None
     notes: dict[str, Text] | None = None
     api: ApiSchema | None = None
+    lookups: dict[Annotated[str, Field(pattern=_NAME.pattern)], LookupSchema] | None = None
+    city: Annotated[str, Field(pattern=_NAME.pattern)] | None = None
+    city_name: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("source")
     @classmethod
@@ -415,10 +477,7 @@ class ProfileSchema(_Schema):
     @field_validator("files")
     @classmethod
     def _inside_landing_folder(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in v:
-            if pattern.startswith(("/", "~")) or ".." in Path(pattern).parts:
-                raise ValueError(f"{pattern!r} leaves the landing folder: give a pattern relative to it, without '..'")
-        return v
+        return _inside(v)
 
     @field_validator("timestamp_formats")
     @classmethod
@@ -455,15 +514,36 @@ class ProfileSchema(_Schema):
             spec = columns.get(fld)
             if isinstance(spec, ColumnSpec) and spec.values is not None:
                 raise ValueError(f"values.{fld}: the column mapping already has its own values; keep one")
+        if self.city_name is not None and self.city is None:
+            raise ValueError("city_name names the city given by 'city' (its id, lower_snake_case): give city too")
         for fld in self.notes or {}:
             if fld not in canonical.fields:
                 raise ValueError(f"notes.{fld}: not a canonical field of {source}")
         for fld in self.missing_values or {}:
             if fld not in columns:
                 raise ValueError(f"missing_values.{fld}: not a field this profile reads from a column")
+        self._lookups_fit(canonical)
         if self.grain == "unit" and "unit_id" not in canonical.fields:
             raise ValueError(f"grain: unit is for extracts of one row per responding unit; {source} has no units")
         return self
+
+    def _lookups_fit(self, canonical: CanonicalSource) -> None:
+        if self.lookups and self.source not in LOOKUP_FIELDS:
+            joined = ", ".join(LOOKUP_FIELDS)
+            raise ValueError(f"lookups: staging joins lookup files for {joined} only, not {self.source}")
+        filled: dict[str, str] = {}
+        for name, lookup in (self.lookups or {}).items():
+            for fld in lookup.columns:
+                if fld not in canonical.fields:
+                    raise ValueError(f"lookups.{name}.columns: '{fld}' is not a canonical field of {self.source}")
+                if fld not in LOOKUP_FIELDS[self.source]:
+                    raise ValueError(
+                        f"lookups.{name}.columns: '{fld}' must come from the record itself; a lookup fills "
+                        f"{', '.join(LOOKUP_FIELDS[self.source])}"
+                    )
+                if fld in filled:
+                    raise ValueError(f"lookups.{name}.columns: '{fld}' is already filled by lookup '{filled[fld]}'")
+                filled[fld] = name
 
 
 _strptime_con = threading.local()
@@ -563,6 +643,12 @@ def parse_profile(data: dict, path: Path | None = None) -> SourceProfile:
         bounds=None if bounds is None else Bounds(**bounds.model_dump()),
         notes={k: v.strip() for k, v in (schema.notes or {}).items()},
         api=None if api is None else ApiSource(**{**api.model_dump(), "folder": api.folder.strip("/")}),
+        lookups={
+            name: Lookup(name, lk.files, lk.key, lk.record_column, dict(lk.columns))
+            for name, lk in (schema.lookups or {}).items()
+        },
+        city=schema.city,
+        city_name=schema.city_name.strip() if schema.city_name else None,
         path=path,
     )
 

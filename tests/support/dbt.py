@@ -11,10 +11,13 @@ from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.transform.project import dbt_executable
 
 
-def dbt_build(warehouse: Path, work_dir: Path, selection: list[str], variables: dict | None = None) -> str:
+def dbt_build(
+    warehouse: Path, work_dir: Path, selection: list[str], variables: dict | None = None, full_refresh: bool = False
+) -> str:
     """``dbt build`` (models, seeds, unit and data tests) of a selection against a warehouse file."""
     env = {**os.environ, "PSW_WAREHOUSE": str(warehouse), "PSW_DBT_TARGET": "duckdb"}
     extra = ["--vars", json.dumps(variables)] if variables else []
+    extra += ["--full-refresh"] if full_refresh else []
     completed = subprocess.run(
         [
             dbt_executable(),

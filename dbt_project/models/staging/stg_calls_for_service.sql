@@ -80,6 +80,21 @@ calls as (
     where coalesce(unit_order.unit_rank, 1) = 1
 ),
 
+{#- a lookup file fills these where the record's own value is empty (orchestration/landing/profiles.py LOOKUP_FIELDS) #}
+{{ lookup_fills('calls', ['call_source', 'call_type_description', 'priority', 'disposition', 'beat',
+    'district', 'block_address', 'latitude', 'longitude', 'agency']) }},
+
+with_lookups as (
+    select
+        calls.*,
+        lookup_filled.*
+    from calls
+    left join lookup_filled
+        on
+            calls._batch_id = lookup_filled.lookup_batch_id
+            and calls._row_number = lookup_filled.lookup_row_number
+),
+
 renamed as (
     select
         -- ids
@@ -88,24 +103,27 @@ renamed as (
         _source_profile as source_profile,
 
         -- strings
-        lower(call_source) as call_source,
+        lower(coalesce(call_source, lookup_call_source)) as call_source,
         -- who the record is for (a county 911 feed mixes police, fire and EMS); empty is police
-        coalesce(lower(trim(agency)), 'police') as agency,
+        coalesce(lower(trim(coalesce(agency, lookup_agency))), 'police') as agency,
         upper(trim(initial_call_type)) as initial_call_type,
         upper(trim(call_type)) as call_type,
-        call_type_description,
-        priority,
-        disposition,
-        beat,
-        district,
-        block_address,
+        coalesce(call_type_description, lookup_call_type_description) as call_type_description,
+        coalesce(priority, lookup_priority) as priority,
+        coalesce(disposition, lookup_disposition) as disposition,
+        coalesce(beat, lookup_beat) as beat,
+        coalesce(district, lookup_district) as district,
+        coalesce(block_address, lookup_block_address) as block_address,
+        unmatched_lookup_keys,
 
         -- numerics
-        cast(latitude as {{ type_double() }}) as latitude,
-        cast(longitude as {{ type_double() }}) as longitude,
+        cast(coalesce(latitude, lookup_latitude) as {{ type_double() }}) as latitude,
+        cast(coalesce(longitude, lookup_longitude) as {{ type_double() }}) as longitude,
         coalesce(units, cast(units_assigned as integer)) as units_assigned,
         coalesce(unit_rows, 1) as unit_rows,
         coalesce(unit_row_conflicts, 0) as unit_row_conflicts,
+        coalesce(lookup_keys, 0) as lookup_keys,
+        coalesce(lookup_keys_unmatched, 0) as lookup_keys_unmatched,
 
         -- booleans (NULL where the city has no officer-initiated flag)
         cast(is_officer_initiated as boolean) as officer_initiated_flag,
@@ -125,7 +143,7 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at,
         admitted_at
-    from calls
+    from with_lookups
 )
 
 select * from renamed

@@ -9,6 +9,21 @@
 
 with {{ latest_versions(source('raw', 'incidents'), 'incident_id') }},
 
+{#- a lookup file fills these where the record's own value is empty (orchestration/landing/profiles.py LOOKUP_FIELDS) #}
+{{ lookup_fills('source', ['offence_description', 'offence_category', 'beat', 'district', 'block_address',
+    'latitude', 'longitude']) }},
+
+with_lookups as (
+    select
+        source.*,
+        lookup_filled.*
+    from source
+    left join lookup_filled
+        on
+            source._batch_id = lookup_filled.lookup_batch_id
+            and source._row_number = lookup_filled.lookup_row_number
+),
+
 renamed as (
     select
         -- ids
@@ -18,15 +33,18 @@ renamed as (
 
         -- strings
         upper(trim(offence_code)) as offence_code,
-        offence_description,
-        lower(offence_category) as offence_category,
-        beat,
-        district,
-        block_address,
+        coalesce(offence_description, lookup_offence_description) as offence_description,
+        lower(coalesce(offence_category, lookup_offence_category)) as offence_category,
+        coalesce(beat, lookup_beat) as beat,
+        coalesce(district, lookup_district) as district,
+        coalesce(block_address, lookup_block_address) as block_address,
+        unmatched_lookup_keys,
 
         -- numerics
-        cast(latitude as {{ type_double() }}) as latitude,
-        cast(longitude as {{ type_double() }}) as longitude,
+        cast(coalesce(latitude, lookup_latitude) as {{ type_double() }}) as latitude,
+        cast(coalesce(longitude, lookup_longitude) as {{ type_double() }}) as longitude,
+        coalesce(lookup_keys, 0) as lookup_keys,
+        coalesce(lookup_keys_unmatched, 0) as lookup_keys_unmatched,
 
         -- booleans
         cast(is_violent as boolean) as is_violent_reported,
@@ -43,7 +61,7 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at,
         admitted_at
-    from source
+    from with_lookups
 )
 
 select * from renamed

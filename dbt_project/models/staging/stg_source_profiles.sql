@@ -17,6 +17,8 @@ renamed as (
         note,
         timezone,
         profile_file,
+        city,
+        city_name,
 
         -- booleans
         cast(is_required as boolean) as is_required,
