@@ -1,0 +1,1 @@
+"""Onboarding a city's extract (python -m orchestration.onboard): one job per module."""

@@ -1,0 +1,115 @@
+"""The draft profile written from a report: every field matched, its formats and mappings, the
+city box, and a TODO wherever a person has to decide."""
+
+from __future__ import annotations
+
+import json
+
+from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.onboarding.agency import guess_agency
+from orchestration.onboarding.report import Report
+
+
+def _scalar(value: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is valid YAML)."""
+    return json.dumps(value)
+
+
+CITY_SUFFIXES = ("_cfs", "_calls", "_911", "_cad", "_incidents", "_crime", "_stops", "_requests", "_311")
+
+
+def city_id(profile_name: str) -> str:
+    """The city's id guessed from a profile name: dallas_cfs -> dallas."""
+    for suffix in CITY_SUFFIXES:
+        if profile_name.endswith(suffix) and len(profile_name) > len(suffix):
+            return profile_name[: -len(suffix)]
+    return profile_name
+
+
+def draft_profile(r: Report, timezone: str | None) -> str:
+    canonical = CANONICAL_SOURCES[r.source]
+    lines = [
+        f"# DRAFT written by `python -m orchestration.onboard {r.path.name}`: check every TODO, then copy",
+        "# this file into orchestration/source_profiles/ (README: Onboard your city).",
+        f"# Header of the sample: {', '.join(r.header)}",
+        f"name: {r.profile_name}",
+        f"source: {r.source}",
+        "description: >",
+        f"  TODO: the city, the system it comes from, what it lacks. Sampled from {r.path.name}.",
+        "files:",
+        f'  - "{r.profile_name}/*.csv"',
+        f"timezone: {timezone or 'UTC'}"
+        + (
+            "" if timezone else "  # TODO: the city's IANA time zone, e.g. America/Chicago (local times are read in it)"
+        ),
+        f"city: {city_id(r.profile_name)}  # TODO: the city's id; the profiles of one city share it (one scorecard)",
+        f"city_name: {_scalar(city_id(r.profile_name).replace('_', ' ').title())}"
+        "  # TODO: the city's name as the report shows it",
+    ]
+    csv_keys = {}
+    if r.delimiter != ",":
+        csv_keys["delimiter"] = r.delimiter
+    if r.quote != '"':
+        csv_keys["quote"] = r.quote
+    if r.encoding not in ("utf-8",):
+        csv_keys["encoding"] = r.encoding
+    if csv_keys:
+        lines.append("csv:")
+        lines += [f"  {k}: {_scalar(v)}" for k, v in csv_keys.items()]
+    if r.null_values:
+        lines.append(f"null_values: [{', '.join(_scalar(v) for v in r.null_values)}]")
+    if r.id_repeats:
+        rows, calls = r.id_repeats
+        lines.append(f"# the sample has {rows:,} rows for {calls:,} call ids: one row per responding unit")
+        lines.append("grain: unit")
+    stamped = {f: m for f, m in r.matched.items() if m.formats}
+    if stamped:
+        lines.append("timestamp_formats:")
+        for fld, m in stamped.items():
+            todo = f"  # TODO: {m.note}" if m.note.startswith("formats") else ""
+            lines.append(f"  {fld}: {_scalar(m.formats[0])}{todo}")
+    if r.bounds:
+        lines.append(
+            "# TODO check: the sample's points within 3 interquartile ranges of their quartiles (a robust spread);"
+            " rows outside are flagged"
+        )
+        lines.append("bounds: {" + ", ".join(f"{k}: {v}" for k, v in r.bounds.items()) + "}")
+    lines.append("columns:")
+    for fld in canonical.fields:
+        if fld == "agency" and r.agency_values:
+            # the feed's own codes mapped onto police/fire/ems/other: only police enters police figures
+            lines.append(f"  agency:  # {r.matched[fld].why}; TODO check each value (police, fire, ems, other)")
+            lines.append(f"    column: {_scalar(r.matched[fld].column)}")
+            lines.append("    values:")
+            lines += [f"      {_scalar(v)}: {guess_agency(v)}  # {n:,} rows" for v, n in r.agency_values]
+            lines.append("    otherwise: other")
+        elif fld in r.matched:
+            m = r.matched[fld]
+            lines.append(f"  {fld}: {_scalar(m.column)}  # {m.why}")
+    if r.agency_prefixes:
+        shares = ", ".join(f"{p} {n}" for p, n in r.agency_prefixes[:6])
+        lines.append(f"  # the call types start with a discipline ({shares} rows): a mixed police/fire/EMS feed.")
+        lines.append("  # Only police records enter the police marts; TODO check each value (police, fire, ems, other)")
+        lines.append("  agency:")
+        lines.append(f"    column: {_scalar(r.matched['call_type'].column)}")
+        lines.append("    match: prefix")
+        lines.append("    values:")
+        for prefix, _n in r.agency_prefixes:
+            lines.append(f"      {_scalar(prefix)}: {guess_agency(prefix)}")
+        lines.append("    otherwise: other")
+    missing_required = [f for f in canonical.required if f not in r.matched]
+    for fld in missing_required:
+        if fld == canonical.id_field:
+            # no id column: each record is named by its file and line (stable while the file is)
+            lines.append(f"  {fld}: {{line_number: true}}  # TODO check: no id column found; named by its line")
+        else:
+            lines.append(f"  {fld}: TODO  # required: name the column that holds it")
+    if r.missing:
+        lines.append("# Not found in the sample (they land empty; say why in notes: if you know):")
+        for fld in r.missing:
+            reason = r.rejected.get(fld)
+            lines.append(f"#   {fld}" + (f": {reason}" if reason else ""))
+    return "\n".join(lines) + "\n"
+
+
+# A discipline written before the call type: "EMS: BACK PAINS/INJURY", "Fire: GAS-ODOR/LEAK".
