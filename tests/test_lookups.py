@@ -10,10 +10,14 @@ these rows.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration.landing.coverage import write_coverage
 from orchestration.landing.loader import land_file
@@ -207,3 +211,59 @@ def test_the_city_named_in_the_profile_is_the_city_of_its_records(con):
     assert con.execute(
         "SELECT city FROM reference.city_source_profiles WHERE source_profile = 'milwaukee_cfs'"
     ).fetchone() == ("milwaukee",)
+
+
+def test_onboarding_finds_the_key_and_drafts_a_lookup_that_lands_and_joins_end_to_end(tmp_path):
+    """A city whose calls name a location key, onboarded with its locations file: the command finds
+    the key by content (the records' LocationKey values among the file's unique LocationKey), maps
+    the columns it can fill, says LocationKey is no block address, and its draft, used as it is,
+    lands both files and joins 6 of the 9 calls that name a key."""
+    samples = tmp_path / "samples"
+    calls = write_calls(samples)
+    rows = [location(n) for n in range(1, 41)]
+    rows.insert(5, ["", "NOWHERE", "1", "38.6", "-90.2"])  # no key
+    rows.append(location(2))
+    locations = write_rows(samples / "Locations.csv", ["LocationKey", "Neighborhood", "District", "Latitude",
+                                                       "Longitude"], rows)  # fmt: skip
+    out = tmp_path / "drafts"
+    completed = subprocess.run(
+        [sys.executable, "-m", "orchestration.onboard", str(calls), "--profile-name", "st_louis_cfs",
+         "--timezone", "America/Chicago", "--lookup", str(locations), "--out", str(out)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    stdout = completed.stdout
+    assert "key           : its LocationKey <- the records' LocationKey (6 of 9 sampled records" in stdout
+    assert "LocationKey: the key of lookup locations, not a block_address" in stdout
+    assert "lookup locations: read 42, landed 41, quarantined 1; 6 of 9 records naming a key join" in stdout
+    assert "and Locations.csv as locations*.csv beside it" in stdout
+    draft = yaml.safe_load((out / "st_louis_cfs.yaml").read_text())
+    assert draft["columns"] == {"call_id": "EventID", "call_type": "CallType", "received_at": "DateTime"}
+    assert draft["lookups"] == {
+        "locations": {
+            "files": "st_louis_cfs/locations*.csv",
+            "key": "LocationKey",
+            "record_column": "LocationKey",
+            "columns": {"district": "District", "latitude": "Latitude", "longitude": "Longitude"},
+        }
+    }
+    # as the README's next steps say: both files in the profile's folder, landed and built
+    profile = parse_profile(draft)
+    landing = tmp_path / "landing" / "st_louis_cfs"
+    landing.mkdir(parents=True)
+    shutil.copyfile(calls, landing / calls.name)
+    shutil.copyfile(locations, landing / "locations.csv")
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        (only,) = profile.matching_files(landing.parent)
+        land_file(con, only, profile, landing_dir=landing.parent)
+        land_lookups(con, {profile.name: profile}, landing.parent)
+        ensure_raw_tables(con, "incidents")
+        admit_every_batch(con)
+    dbt_build(warehouse, tmp_path, ["+mart_lookup_coverage"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(
+            "SELECT records, records_naming_a_key, records_matched, records_unmatched FROM marts.mart_lookup_coverage"
+        ).fetchall() == [(10, 9, 6, 3)]
+        assert con.execute(
+            "SELECT district, latitude FROM staging.stg_calls_for_service WHERE call_id = 'E3'"
+        ).fetchone() == ("4", 38.603)

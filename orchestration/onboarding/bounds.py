@@ -8,7 +8,7 @@ from __future__ import annotations
 FENCE_IQR = 3.0
 
 
-def robust_box(con, la: str, lo: str) -> dict[str, float] | None:
+def robust_box(con, la: str, lo: str, table: str = "sample") -> dict[str, float] | None:
     """The sample's city box, drawn from a robust spread: the quartiles widened by FENCE_IQR
     interquartile ranges, but never past the points themselves (widened by 0.01 degree), so
     real points at the city's edge are inside and a stray geocode far away is not."""
@@ -16,7 +16,7 @@ def robust_box(con, la: str, lo: str) -> dict[str, float] | None:
         f"""
         SELECT quantile_cont({la}, 0.25), quantile_cont({la}, 0.75), min({la}), max({la}),
                quantile_cont({lo}, 0.25), quantile_cont({lo}, 0.75), min({lo}), max({lo})
-        FROM sample WHERE {la} <> 0 AND {lo} <> 0 AND abs({la}) <= 90 AND abs({lo}) <= 180
+        FROM {table} WHERE {la} <> 0 AND {lo} <> 0 AND abs({la}) <= 90 AND abs({lo}) <= 180
         """
     ).fetchone()
     if row is None or None in row:

@@ -2,7 +2,7 @@
 write a draft source profile and the call types the taxonomy does not know yet.
 
     python -m orchestration.onboard <sample.csv> [--profile-name X] [--source calls_for_service]
-                                    [--timezone America/Chicago] [--out DIR]
+                                    [--timezone America/Chicago] [--out DIR] [--lookup FILE ...]
 
 What it does, in order:
 1. Sniffs the file: encoding (byte-order mark, UTF-8 or not, Windows-1252 or Latin-1),
@@ -18,6 +18,8 @@ What it does, in order:
    service, ``<out>/<profile>_call_types.csv``: the call types of the sample that
    ``seeds/call_type_taxonomy.csv`` does not have for this profile, most frequent first, with the
    classification columns left blank for a person to fill.
+   With ``--lookup``: finds the key a second file is joined by (by content) and the fields its
+   columns fill (orchestration/onboarding/lookups.py), for the draft's ``lookups`` section.
 5. Lands the sample with the draft profile into a throw-away in-memory warehouse and prints
    what would be landed and quarantined, and why.
 
@@ -28,18 +30,17 @@ the filled rows into seeds/call_type_taxonomy.csv when they are right (README: "
 from __future__ import annotations
 
 import argparse
-import csv
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
 import duckdb
 import yaml
 
-from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
-from orchestration.landing.dialect import sniff_dialect, sniff_encoding
 from orchestration.landing.loader import LandingError, land_file
+from orchestration.landing.lookups import land_lookups
 from orchestration.landing.profiles import (
     UNIT_GRAIN_FIELDS,
     ProfileError,
@@ -48,17 +49,65 @@ from orchestration.landing.profiles import (
 from orchestration.onboarding.agency import agency_prefixes, agency_values
 from orchestration.onboarding.bounds import robust_box
 from orchestration.onboarding.draft import draft_profile
+from orchestration.onboarding.lookups import read_lookup
 from orchestration.onboarding.matching import match_columns
-from orchestration.onboarding.report import Report
+from orchestration.onboarding.report import LookupFinding, Report
+from orchestration.onboarding.sample import read_sample
+from orchestration.onboarding.screen import render
 from orchestration.onboarding.shipped import SHIPPED_PROFILES, shipped_profile_for
 from orchestration.onboarding.taxonomy import new_call_types, write_taxonomy
 from orchestration.settings import PROJECT_ROOT
-from orchestration.sql import quote_ident, quote_literal
-
-SAMPLE_ROWS = 5000
+from orchestration.sql import quote_ident
 
 
-def dry_run(sample: Path, draft: Path) -> str:
+def _dry_run_lookups(con, profile, lookups: list[LookupFinding]) -> str:
+    """Land the lookup files as the draft names them, and count the records that join."""
+    text = ""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / profile.name
+        folder.mkdir()
+        for finding in lookups:
+            if finding.name in profile.lookups:
+                shutil.copyfile(finding.path, folder / f"{finding.name}.csv")
+        landed, judged = land_lookups(con, {profile.name: profile}, Path(tmp))
+    for outcome in landed:
+        if outcome.refused:
+            text += f"\n    lookup {outcome.lookup_name}: refused: {outcome.refused}"
+            continue
+        lookup = profile.lookups[outcome.lookup_name]
+        named, joined = con.execute(
+            f"SELECT count(nullif(trim(r._original ->> $1), '')), count(v.lookup_key) FROM raw.{profile.source} AS r "
+            "LEFT JOIN (SELECT DISTINCT lookup_key FROM raw.lookup_values WHERE lookup_name = $2) AS v "
+            "ON trim(r._original ->> $1) = v.lookup_key",
+            [lookup.record_column, lookup.name],
+        ).fetchone()
+        verdict = next((reason for _p, n, _f, reason in judged if n == lookup.name), None)
+        text += (
+            f"\n    lookup {lookup.name}: read {outcome.rows_read:,}, landed {outcome.rows_landed:,}, quarantined "
+            f"{outcome.rows_quarantined:,}; {joined:,} of {named:,} records naming a key join"
+            + (f"; not joined: {verdict}" if verdict else "")
+        )
+    return text
+
+
+def keep_lookup_keys_apart(r: Report) -> None:
+    """A column found to hold a lookup's keys is not a field matched by a close name
+    (LocationKey is not a block address); the fields lookups fill are not missing."""
+    for finding in r.lookups:
+        if finding.problem:
+            continue
+        for fld, m in list(r.matched.items()):
+            if m.column == finding.record_column and m.score < 1:
+                del r.matched[fld]
+                r.missing.append(fld)
+                r.rejected[fld] = f"{m.column}: the key of lookup {finding.name}, not a {fld} ({m.why})"
+                r.unused_columns.append(m.column)
+        r.missing = [f for f in r.missing if f not in finding.columns]
+    order = list(CANONICAL_SOURCES[r.source].fields)
+    r.missing.sort(key=order.index)
+
+
+def dry_run(sample: Path, draft: Path, lookups: list[LookupFinding] | None = None) -> str:
     try:
         profile = parse_profile(yaml.safe_load(draft.read_text()), draft)
     except ProfileError as exc:
@@ -87,34 +136,25 @@ def dry_run(sample: Path, draft: Path) -> str:
         text += f"\n    {n:>6,} landed and flagged: {flag}"
     for note in result.notes:
         text += f"\n    note: {note}"
+    if lookups and profile.lookups:
+        text += _dry_run_lookups(con, profile, lookups)
     con.close()
     return text
 
 
-def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str | None = None) -> Report:
+def onboard(
+    path: Path,
+    source: str,
+    profile_name: str,
+    out: Path,
+    timezone: str | None = None,
+    lookups: list[Path] | None = None,
+) -> Report:
     path = Path(path)
-    encoding = sniff_encoding(path)
-    sample_text = csvfile.sample_records(path, encoding if encoding != "utf-16" else "utf-16")
-    delimiter, quote = sniff_dialect(sample_text)
-    header = [h.strip() for h in next(csv.reader([sample_text.splitlines()[0]], delimiter=delimiter, quotechar=quote))]
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
-    endings = "CR LF" if b"\r\n" in head else "LF"
     con = duckdb.connect()
-    with tempfile.TemporaryDirectory() as tmp:
-        readable = path
-        if csvfile.needs_transcoding(encoding):
-            readable = Path(tmp) / "sample_utf8.csv"
-            csvfile.transcode_to_utf8(path, encoding, readable)
-        duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
-        columns = "{" + ", ".join(f"{quote_literal(h)}: 'VARCHAR'" for h in header) + "}"
-        con.execute(
-            f"CREATE TABLE sample AS SELECT * FROM read_csv(?, header=true, auto_detect=false, columns={columns}, "
-            f"delim=?, quote=?, escape=?, encoding='{duck_encoding}', ignore_errors=true, null_padding=true) "
-            f"LIMIT {SAMPLE_ROWS}",
-            [str(readable), delimiter, quote, quote],
-        )
-    rows_sampled = con.execute("SELECT count(*) FROM sample").fetchone()[0]
+    sampled = read_sample(con, path)
+    encoding, delimiter, quote, header = sampled.encoding, sampled.delimiter, sampled.quote, sampled.header
+    endings, rows_sampled = sampled.line_endings, sampled.rows
     matched, rejected = match_columns(con, source, header)
     canonical = CANONICAL_SOURCES[source]
     grain, id_repeats = "call", None
@@ -164,6 +204,12 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
         agency_prefixes=prefixes,
         agency_values=agency_values(con, matched) if source == "calls_for_service" else [],
     )
+    report.lookups = [
+        read_lookup(con, lookup, source, i, report.unused_columns, matched) for i, lookup in enumerate(lookups or [])
+    ]
+    keep_lookup_keys_apart(report)
+    if report.bounds is None:  # the places are in the lookup file
+        report.bounds = next((f.bounds for f in report.lookups if f.bounds and not f.problem), None)
     out.mkdir(parents=True, exist_ok=True)
     report.draft_path = out / f"{profile_name}.yaml"
     report.draft_path.write_text(draft_profile(report, timezone), encoding="utf-8")
@@ -173,88 +219,10 @@ def onboard(path: Path, source: str, profile_name: str, out: Path, timezone: str
         report.taxonomy_path = out / f"{profile_name}_call_types.csv"
         write_taxonomy(report.taxonomy_path, report.taxonomy_profile, report.new_call_types)
     con.close()
-    report.dry_run = dry_run(path, report.draft_path)
+    report.dry_run = dry_run(path, report.draft_path, report.lookups)
     if report.shipped:
         report.shipped_dry_run = dry_run(path, report.shipped.path)
     return report
-
-
-def render(r: Report) -> str:
-    canonical = CANONICAL_SOURCES[r.source]
-    out = [
-        f"sample        : {r.path} ({r.rows_sampled:,} rows read)",
-        f"encoding      : {r.encoding}",
-        f"delimiter     : {r.delimiter!r}   quote: {r.quote!r}   line endings: {r.line_endings}",
-        f"columns       : {len(r.header)}",
-        f"source        : {r.source}   profile name: {r.profile_name}",
-        "",
-        f"MATCHED ({len(r.matched)} of {len(r.fields)} canonical fields)",
-    ]
-    if r.agency_prefixes:
-        shares = ", ".join(f"{p} {n:,}" for p, n in r.agency_prefixes[:6])
-        out.insert(
-            -2,
-            f"agency        : a mixed feed? the call types start with a discipline ({shares} rows):"
-            " the draft maps them to agency (only police records enter the police marts)",
-        )
-    if r.id_repeats:
-        rows, calls = r.id_repeats
-        out.insert(
-            -2,
-            f"grain         : one row per responding unit ({rows:,} rows for {calls:,} call ids in the sample):"
-            " the draft says grain: unit",
-        )
-    width = max(len(f) for f in r.fields)
-    for fld in r.fields:
-        if fld in r.matched:
-            m = r.matched[fld]
-            extra = f"  format {m.formats[0]}" if m.formats else ""
-            note = f"  [{m.note}]" if m.note else ""
-            out.append(f"  {fld:<{width}} <- {m.column}  ({m.why}){extra}{note}")
-    out += ["", f"MISSING ({len(r.missing)})"]
-    for fld in r.missing:
-        required = "  REQUIRED: the profile will not load without it" if fld in canonical.required else ""
-        if fld == canonical.id_field:
-            required = "  REQUIRED: no id column found; the draft names each record by its file and line"
-        out.append(f"  {fld:<{width}}{required}".rstrip())
-        if fld in r.rejected:
-            out.append(f"  {'':<{width}}   {r.rejected[fld]}")
-    if r.unused_columns:
-        out += ["", "COLUMNS NOT USED (kept in _original): " + ", ".join(r.unused_columns)]
-    if r.null_values:
-        out += ["", f"values that look like 'missing': {', '.join(r.null_values)} (written as null_values)"]
-    if r.taxonomy_path is not None:
-        out += ["", f"CALL TYPES NOT IN seeds/call_type_taxonomy.csv for {r.taxonomy_profile}: {len(r.new_call_types)}"]
-        for call_type, n, desc in r.new_call_types[:15]:
-            out.append(f"  {n:>7,}  {call_type}" + (f"  ({desc})" if desc else ""))
-        if len(r.new_call_types) > 15:
-            out.append(f"  ... and {len(r.new_call_types) - 15} more in the file below")
-    out += ["", f"DRY RUN with the draft profile: {r.dry_run}", "", "WRITTEN"]
-    out.append(f"  draft profile : {r.draft_path}")
-    if r.taxonomy_path is not None:
-        out.append(f"  call types    : {r.taxonomy_path} (fill service_category ... rationale)")
-    if r.shipped:
-        m = r.shipped
-        folders = " or ".join(f"data/landing/{f}" for f in m.files)
-        at = next(i for i, line in enumerate(out) if line.startswith("MATCHED"))
-        out[at:at] = [
-            f"SHIPPED PROFILE {m.name} already reads this file ({m.found} of its {m.mapped} columns found,"
-            " aliases included): use it rather than the draft, which has none of its value mappings and rules",
-            f"  dry run with {m.name}: {r.shipped_dry_run}",
-            "",
-        ]
-        out += ["", "NEXT", f"  put the extract where {m.name} reads it ({folders}) and run: make run"]
-        return "\n".join(out)
-    out += [
-        "",
-        "NEXT",
-        f"  1. check the TODOs in {r.draft_path.name}; copy it to orchestration/source_profiles/",
-        "  2. fill the call types and append them to seeds/call_type_taxonomy.csv",
-        f"  3. name the city: check city and city_name in {r.draft_path.name} (the profiles of one city share"
-        " its id, so its calls, survey and budget meet in one scorecard)",
-        f"  4. put the extract in data/landing/{r.profile_name}/ (the draft's files pattern) and run: make run",
-    ]
-    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,9 +236,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="calls_for_service", choices=sorted(CANONICAL_SOURCES))
     parser.add_argument("--timezone", help="the city's IANA time zone (e.g. America/Chicago)")
     parser.add_argument("--out", type=Path, help="where to write the drafts (default: data/onboarding/<profile>/)")
+    parser.add_argument(
+        "--lookup",
+        type=Path,
+        action="append",
+        default=[],
+        help="a second file the records name by a key (a locations table, a code table); may be repeated",
+    )
     args = parser.parse_args(argv)
-    if not args.sample.is_file():
-        parser.error(f"{args.sample}: no such file")
+    for given in (args.sample, *args.lookup):
+        if not given.is_file():
+            parser.error(f"{given}: no such file")
     name = args.profile_name or re.sub(r"[^a-z0-9]+", "_", args.sample.stem.lower()).strip("_")
     if not re.match(r"^[a-z][a-z0-9_]*$", name):
         name = f"city_{name}"
@@ -280,5 +256,5 @@ def main(argv: list[str] | None = None) -> int:
             " replaces one; choose another --profile-name"
         )
     out = args.out or PROJECT_ROOT / "data" / "onboarding" / name
-    print(render(onboard(args.sample, args.source, name, out, args.timezone)))
+    print(render(onboard(args.sample, args.source, name, out, args.timezone, args.lookup)))
     return 0

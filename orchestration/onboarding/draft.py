@@ -104,6 +104,7 @@ def draft_profile(r: Report, timezone: str | None) -> str:
             lines.append(f"  {fld}: {{line_number: true}}  # TODO check: no id column found; named by its line")
         else:
             lines.append(f"  {fld}: TODO  # required: name the column that holds it")
+    lines += lookup_lines(r)
     if r.missing:
         lines.append("# Not found in the sample (they land empty; say why in notes: if you know):")
         for fld in r.missing:
@@ -113,3 +114,23 @@ def draft_profile(r: Report, timezone: str | None) -> str:
 
 
 # A discipline written before the call type: "EMS: BACK PAINS/INJURY", "Fire: GAS-ODOR/LEAK".
+
+
+def lookup_lines(r: Report) -> list[str]:
+    """The draft's lookups: each file whose key was found and that fills a field the records lack."""
+    usable = [f for f in r.lookups if not f.problem]
+    if not usable:
+        return []
+    lines = ["lookups:"]
+    for f in usable:
+        share = f.records_joined / f.records_with_key
+        lines += [
+            f"  {f.name}:  # TODO check: {f.records_joined:,} of {f.records_with_key:,} sampled records"
+            f" naming a key join ({share:.0%}); from {f.path.name}",
+            f'    files: "{r.profile_name}/{f.name}*.csv"',
+            f"    key: {_scalar(f.key)}",
+            f"    record_column: {_scalar(f.record_column)}",
+            "    columns:",
+        ]
+        lines += [f"      {fld}: {_scalar(m.column)}  # {m.why}" for fld, m in f.columns.items()]
+    return lines

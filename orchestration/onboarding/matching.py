@@ -29,7 +29,11 @@ def name_candidates(source: str, header: list[str]) -> list[Match]:
         synonyms = {normalise(s) for s in SYNONYMS.get(fld, [])} | {normalise(fld)}
         for column in header:
             n = normalise(column)
-            if n in aliases.get(fld, {}):
+            if n == normalise(fld):
+                # the field's own name wins over another field's alias (Seattle reads "Call Type" as the
+                # call's source; a CallType column elsewhere is the call type)
+                found.append(Match(fld, kind, column, 1.05, "the field's own name"))
+            elif n in aliases.get(fld, {}):
                 found.append(Match(fld, kind, column, 1.0, f"as in profile {aliases[fld][n]}"))
             elif n in synonyms:
                 found.append(Match(fld, kind, column, 0.95, "a usual name for it"))
@@ -42,10 +46,12 @@ def name_candidates(source: str, header: list[str]) -> list[Match]:
     return found
 
 
-def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str]) -> str | None:
+def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str], table: str = "sample") -> str | None:
     """Why the column's values do not fit the field (None if they do); records the timestamp format."""
     col = quote_ident(m.column)
-    values = [r[0] for r in con.execute(f"SELECT trim({col}) FROM sample WHERE trim({col}) <> ''").fetchall()]
+    values = [
+        r[0] for r in con.execute(f"SELECT trim({col}) FROM {quote_ident(table)} WHERE trim({col}) <> ''").fetchall()
+    ]
     if not values:
         m.note = "empty in the sample"
         return None
@@ -97,15 +103,19 @@ def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str]) -
     return None
 
 
-def match_columns(con, source: str, header: list[str]) -> tuple[dict[str, Match], dict[str, str]]:
+def match_columns(
+    con, source: str, header: list[str], table: str = "sample", fields: set[str] | None = None
+) -> tuple[dict[str, Match], dict[str, str]]:
+    """Each field's column (the best name whose values fit), and why a name match was dropped;
+    only ``fields`` when given (a lookup file fills a few)."""
     formats = known_formats()
     matched: dict[str, Match] = {}
     rejected: dict[str, str] = {}
     used: set[str] = set()
     for m in sorted(name_candidates(source, header), key=lambda m: (-m.score, header.index(m.column))):
-        if m.field in matched or m.column in used:
+        if m.field in matched or m.column in used or (fields is not None and m.field not in fields):
             continue
-        why_not = check_values(con, m, formats)
+        why_not = check_values(con, m, formats, table)
         if why_not:
             rejected.setdefault(m.field, f"{m.column}: matched by name ({m.why}), but {why_not}")
             continue

@@ -22,6 +22,24 @@ class Match:
 
 
 @dataclass
+class LookupFinding:
+    """A second file (``--lookup``): the records' column that holds its keys, and what it fills."""
+
+    name: str
+    path: Path
+    header: list[str]
+    rows: int
+    key: str | None = None
+    record_column: str | None = None
+    records_with_key: int = 0
+    records_joined: int = 0
+    columns: dict[str, Match] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+    bounds: dict[str, float] | None = None
+    problem: str = ""  # why it cannot be used as a lookup (no key found, nothing to fill)
+
+
+@dataclass
 class Report:
     path: Path
     source: str
@@ -52,6 +70,7 @@ class Report:
     # a shipped profile that already reads this file, and its dry run
     shipped: ShippedMatch | None = None
     shipped_dry_run: str = ""
+    lookups: list[LookupFinding] = field(default_factory=list)
 
     @property
     def taxonomy_profile(self) -> str:
