@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
+import duckdb
 import yaml
 
-from orchestration.landing.profiles import parse_profile
+from orchestration.landing.loader import land_file
+from orchestration.landing.profiles import load_profile, parse_profile
 from orchestration.settings import PROJECT_ROOT
+from tests.support.dbt import dbt_build
+from tests.support.ledger import admit_every_batch
 
 from .conftest import FIXTURES
 
@@ -151,6 +156,17 @@ def dallas_like_unit_rows(path):
     return len(rows)
 
 
+def land_and_build(tmp_path: Path, sample: Path, draft_path: Path):
+    """The README's next steps on a draft used as it is: land the sample with it, let the raw gates'
+    stand-in admit it, build the calls' marts; a read-only connection to the warehouse."""
+    warehouse = tmp_path / "onboarded.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        land_file(con, sample, load_profile(draft_path))
+        admit_every_batch(con)
+    dbt_build(warehouse, tmp_path, ["+fct_calls_for_service", "+mart_classification_coverage"])
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
 def test_a_unit_row_export_is_recognised_and_its_draft_counts_calls_not_rows(tmp_path):
     sample = tmp_path / "dallas_active_calls.csv"
     assert dallas_like_unit_rows(sample) == 63
@@ -161,6 +177,13 @@ def test_a_unit_row_export_is_recognised_and_its_draft_counts_calls_not_rows(tmp
     assert draft["columns"]["unit_id"] == "unit_number"
     assert draft["columns"]["call_id"] == "incident_number"
     assert "(63 unit rows = 45 calls)" in stdout
+    # end to end: the draft, used as it is, lands every unit row and the marts count calls
+    con = land_and_build(tmp_path, sample, tmp_path / "out" / "dallas_cfs.yaml")
+    assert con.execute("SELECT count(*) FROM raw.calls_for_service").fetchone() == (63,)
+    assert con.execute(
+        "SELECT count(*), sum(units_assigned), max(units_assigned), sum(unit_rows) FROM staging.stg_calls_for_service"
+    ).fetchone() == (45, 63, 3, 63)
+    assert con.execute("SELECT count(*) FROM marts.fct_calls_for_service").fetchone() == (45,)
 
 
 def test_repeated_ids_without_a_unit_grain_are_said_in_the_dry_run(tmp_path):
@@ -193,9 +216,6 @@ MONTCO_ROWS = [
 
 
 def test_a_mixed_police_fire_ems_feed_is_said_and_its_draft_keeps_fire_and_ems_out_of_police(tmp_path):
-    from orchestration.landing.loader import land_file
-    from orchestration.landing.profiles import load_profile
-
     sample = tmp_path / "montco_911.csv"
     lines = ["lat,lng,desc,zip,title,timeStamp,twp,addr,e"]
     for title, n in MONTCO_ROWS:
@@ -216,12 +236,14 @@ def test_a_mixed_police_fire_ems_feed_is_said_and_its_draft_keeps_fire_and_ems_o
     }
     assert draft["columns"]["call_id"] == {"line_number": True}  # no id column in this feed
     # end to end: the draft lands the file, and the agencies are counted from the rows above
-    import duckdb
-
-    con = duckdb.connect()
-    land_file(con, sample, load_profile(draft_path))
+    con = land_and_build(tmp_path, sample, draft_path)
     counts = con.execute("SELECT agency, count(*) FROM raw.calls_for_service GROUP BY 1 ORDER BY 1").fetchall()
     assert counts == [("ems", 9), ("fire", 3), ("police", 8)]
+    # and only the 8 police (Traffic) records are calls in the marts; the 12 others are counted apart
+    assert con.execute(
+        "SELECT sum(calls), sum(other_agency_records) FROM marts.mart_classification_coverage"
+    ).fetchone() == (8, 12)
+    assert con.execute("SELECT count(*) FROM marts.fct_calls_for_service WHERE is_police_call").fetchone() == (8,)
 
 
 def test_a_file_a_shipped_profile_reads_is_pointed_to_that_profile_and_its_folder(tmp_path):
