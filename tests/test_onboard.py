@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -285,3 +286,46 @@ def test_the_drafted_bounds_keep_every_point_in_the_city_and_flag_the_stray_geoc
     assert not box["min_latitude"] <= 47.37 <= box["max_latitude"]
     # flagged, not quarantined: exactly the rows outside the city, counted by hand from the file
     assert "491 landed and flagged: latitude/longitude: outside the city bounds" in stdout
+
+
+def baltimore_like(path: Path) -> Path:
+    """Baltimore's 911 layout: the time with a bare '+00' offset, the call type only as a
+    description, the coordinates as '(lat,lon)' in a column named location (Milwaukee's location is
+    an address), the address in incidentLocation. 12 calls, 1 without a point."""
+    header = ["recordId", "callKey", "callDateTime", "priority", "district", "description", "callNumber",
+              "incidentLocation", "location", "Neighborhood"]  # fmt: skip
+    kinds = ["DISORDERLY", "Traffic Stop", "911/NO  VOICE", "COMMON ASSAULT"]
+    rows = [
+        [str(5000 + i), f"K{i}", f"2021/06/0{1 + i % 5} 1{i % 10}:05:00+00", "Medium", "CD", kinds[i % 4],
+         f"P21{i:04d}", f"{100 + i} N CHARLES ST", "" if i == 7 else f"(39.{290 + i},-76.{610 + i})", "DOWNTOWN"]
+        for i in range(12)
+    ]  # fmt: skip
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def test_columns_found_by_content_an_offset_a_point_column_and_a_description_as_the_call_type(tmp_path):
+    sample = baltimore_like(tmp_path / "baltimore_911.csv")
+    stdout = run_onboard(sample, "--profile-name", "baltimore_cfs", "--out", tmp_path / "out")
+    draft = yaml.safe_load((tmp_path / "out" / "baltimore_cfs.yaml").read_text())
+    assert draft["timestamp_formats"] == {"received_at": "%Y/%m/%d %H:%M:%S%z"}  # '+00' read as an offset
+    assert draft["coordinates"] == {"point": "location"}  # by its values, not as Milwaukee's address column
+    assert draft["columns"]["block_address"] == "incidentLocation"
+    assert draft["columns"]["call_type"] == "description"
+    assert "the only call-type column, so the call type" in stdout
+    assert "latitude/longitude    <- location  (its values are points)" in stdout
+    assert "CALL TYPES NOT IN seeds/call_type_taxonomy.csv for baltimore_cfs: 4" in stdout
+    con = land_and_build(tmp_path, sample, tmp_path / "out" / "baltimore_cfs.yaml")
+    assert con.execute(
+        "SELECT count(*), count(latitude), min(latitude), max(longitude), min(received_at_utc) "
+        "FROM staging.stg_calls_for_service"
+    ).fetchone() == (12, 11, 39.29, -76.61, datetime(2021, 6, 1, 10, 5))
+
+
+def test_a_file_without_a_call_type_column_says_so(tmp_path):
+    sample = tmp_path / "no_types.csv"
+    sample.write_text("id,time,beat\n1,2025-01-01 10:00:00,1A\n2,2025-01-01 11:00:00,1B\n")
+    stdout = run_onboard(sample, "--profile-name", "no_types_cfs", "--out", tmp_path / "out")
+    assert "CALL TYPES: no call-type column found, so none could be checked against the taxonomy" in stdout
+    assert "CALL TYPES NOT IN" not in stdout

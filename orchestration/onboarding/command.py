@@ -51,6 +51,7 @@ from orchestration.onboarding.bounds import robust_box
 from orchestration.onboarding.draft import draft_profile
 from orchestration.onboarding.lookups import read_lookup
 from orchestration.onboarding.matching import match_columns
+from orchestration.onboarding.points import call_type_from_description, place_points, point_parts
 from orchestration.onboarding.report import LookupFinding, Report
 from orchestration.onboarding.sample import read_sample
 from orchestration.onboarding.screen import render
@@ -156,6 +157,12 @@ def onboard(
     encoding, delimiter, quote, header = sampled.encoding, sampled.delimiter, sampled.quote, sampled.header
     endings, rows_sampled = sampled.line_endings, sampled.rows
     matched, rejected = match_columns(con, source, header)
+    point = place_points(con, header, matched, rejected) if "latitude" in CANONICAL_SOURCES[source].fields else None
+    if point:  # the fields the point column was taken for are matched again among the other columns
+        matched, again = match_columns(con, source, [h for h in header if h != point])
+        rejected = {**again, **{f: why for f, why in rejected.items() if f not in matched}}
+    if source == "calls_for_service":
+        call_type_from_description(matched)
     canonical = CANONICAL_SOURCES[source]
     grain, id_repeats = "call", None
     if "unit_id" in canonical.fields and canonical.id_field in matched:
@@ -176,6 +183,8 @@ def onboard(
     if "latitude" in matched and "longitude" in matched:
         la, lo = (f'try_cast("{matched[f].column}" AS DOUBLE)' for f in ("latitude", "longitude"))
         bounds = robust_box(con, la, lo)
+    elif point:
+        bounds = robust_box(con, *point_parts(point))
     report = Report(
         path=path,
         source=source,
@@ -194,9 +203,11 @@ def onboard(
             if f not in matched
             and (f not in UNIT_GRAIN_FIELDS if grain == "unit" else f != "unit_id")
             and f != "agency"  # not said: a police feed (the draft maps it when the feed looks mixed)
+            and not (point and f in ("latitude", "longitude"))
         ],
         rejected=rejected,
-        unused_columns=[h for h in header if h not in {m.column for m in matched.values()}],
+        unused_columns=[h for h in header if h not in {m.column for m in matched.values()} and h != point],
+        point_column=point,
         null_values=nulls,
         bounds=bounds,
         grain=grain,

@@ -74,6 +74,9 @@ def draft_profile(r: Report, timezone: str | None) -> str:
             " rows outside are flagged"
         )
         lines.append("bounds: {" + ", ".join(f"{k}: {v}" for k, v in r.bounds.items()) + "}")
+    if r.point_column:
+        lines.append("coordinates:  # its values are points (latitude and longitude in one column)")
+        lines.append(f"  point: {_scalar(r.point_column)}")
     lines.append("columns:")
     for fld in canonical.fields:
         if fld == "agency" and r.agency_values:

@@ -71,6 +71,8 @@ class Report:
     shipped: ShippedMatch | None = None
     shipped_dry_run: str = ""
     lookups: list[LookupFinding] = field(default_factory=list)
+    # a column of points ("(lat, lon)", WKT, GeoJSON): the coordinates, found by content
+    point_column: str | None = None
 
     @property
     def taxonomy_profile(self) -> str:

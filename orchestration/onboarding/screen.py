@@ -39,6 +39,8 @@ def render(r: Report) -> str:
             extra = f"  format {m.formats[0]}" if m.formats else ""
             note = f"  [{m.note}]" if m.note else ""
             out.append(f"  {fld:<{width}} <- {m.column}  ({m.why}){extra}{note}")
+    if r.point_column:
+        out.append(f"  {'latitude/longitude':<{width}} <- {r.point_column}  (its values are points)")
     out += ["", f"MISSING ({len(r.missing)})"]
     for fld in r.missing:
         required = "  REQUIRED: the profile will not load without it" if fld in canonical.required else ""
@@ -51,7 +53,9 @@ def render(r: Report) -> str:
         out += ["", "COLUMNS NOT USED (kept in _original): " + ", ".join(r.unused_columns)]
     if r.null_values:
         out += ["", f"values that look like 'missing': {', '.join(r.null_values)} (written as null_values)"]
-    if r.taxonomy_path is not None:
+    if r.taxonomy_path is not None and "call_type" not in r.matched:
+        out += ["", "CALL TYPES: no call-type column found, so none could be checked against the taxonomy"]
+    elif r.taxonomy_path is not None:
         out += ["", f"CALL TYPES NOT IN seeds/call_type_taxonomy.csv for {r.taxonomy_profile}: {len(r.new_call_types)}"]
         for call_type, n, desc in r.new_call_types[:15]:
             out.append(f"  {n:>7,}  {call_type}" + (f"  ({desc})" if desc else ""))

@@ -58,7 +58,10 @@ def known_aliases(source: str) -> dict[str, dict[str, str]]:
 
 
 def known_formats() -> list[str]:
+    """The common formats, each also with an offset after it (+00, +05:30: %z), then the shipped
+    profiles' own."""
     formats = list(COMMON_FORMATS)
+    formats += [f + "%z" for f in COMMON_FORMATS if "%H" in f and "%z" not in f and f + "%z" not in formats]
     for profile in load_profiles(SHIPPED_PROFILES).values():
         for fmts in profile.timestamp_formats.values():
             formats += [f for f in fmts if f not in formats]

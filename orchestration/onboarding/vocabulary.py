@@ -122,6 +122,7 @@ SYNONYMS: dict[str, list[str]] = {
         "incident_address",
         "street_address",
         "location_address",
+        "incident_location",
     ],
     "units_assigned": ["units", "unit_count", "number_of_units", "units_assigned", "num_units"],
     "unit_id": ["unit", "unit_id", "unit_number", "unit_no", "unit_name", "responding_unit", "callsign"],
