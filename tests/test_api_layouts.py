@@ -10,6 +10,7 @@ placeholder, whichever profile reads it.
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import yaml
 
 from orchestration.landing.loader import land_file
 from orchestration.landing.profiles import parse_profile
-from tests.conftest import PROFILES_DIR
+from tests.conftest import FIXTURES, PROFILES_DIR
 from tests.support.ledger import SEATTLE_FILE, write_rows
 
 CANONICAL = (
@@ -125,3 +126,52 @@ def test_a_date_before_1901_is_a_placeholder_in_any_profile(tmp_path, placeholde
     ).fetchall()
     assert (line, error, fld) == (4, "INVALID VALUE", "received_at")
     assert "is a placeholder date (before 1901), not a time" in reason
+
+
+def snake(name: str) -> str:
+    """A column as an open-data API serves it: 'TypeText' -> 'typetext', 'Call Type' -> 'call_type'."""
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def title(name: str) -> str:
+    """A column as a spreadsheet export writes it: 'event_number' -> 'Event Number'."""
+    return " ".join(part.capitalize() for part in name.split("_"))
+
+
+@pytest.mark.parametrize(
+    ("profile_name", "fixture", "respell"),
+    [
+        ("new_orleans_cfs", "new_orleans/calls_for_service_2018_sample.csv", snake),
+        ("cincinnati_cfs", "cincinnati/calls_for_service_2018-05_sample.csv", title),
+        ("san_francisco_cfs", "san_francisco/dispatched_calls_2023-05_sample.csv", title),
+    ],
+)
+def test_a_shipped_profile_reads_its_header_spelt_another_way(tmp_path, profile_name, fixture, respell):
+    """The same extract with its header as the other channel spells it (API snake_case, or an
+    export's Title Case) lands through the shipped profile, unchanged, to the same rows."""
+    path = PROFILES_DIR / f"{profile_name}.yaml"
+    profile = parse_profile(yaml.safe_load(path.read_text()), path)
+    original = FIXTURES / fixture
+    with original.open(newline="", encoding="utf-8-sig") as fh:
+        header, *rows = [r for r in csv.reader(fh) if r]
+    respelt = write_rows(tmp_path / "respelt" / original.name, [respell(h) for h in header], rows)
+    assert [respell(h) for h in header] != header
+    as_is, other = land(tmp_path, "as_is", original, profile), land(tmp_path, "other", respelt, profile)
+    query = "SELECT * EXCLUDE (_batch_id, _source_file, _loaded_at, _original) FROM raw.calls_for_service ORDER BY 1"
+    landed = as_is.execute(query).fetchall()
+    assert len(landed) == len(rows) and other.execute(query).fetchall() == landed
+    assert (
+        other.execute("SELECT count(*) FROM raw.quarantine").fetchone()
+        == as_is.execute("SELECT count(*) FROM raw.quarantine").fetchone()
+    )
+
+
+def test_a_column_spelt_two_ways_in_one_header_is_not_guessed():
+    spec = parse_profile(
+        {"name": "x", "source": "calls_for_service", "files": "x/*.csv",
+         "columns": {"call_id": "id", "received_at": "t", "call_type": "Call Type"}}
+    ).columns["call_type"]  # fmt: skip
+    assert spec.resolve({"id", "t", "call_type"}) == ("call_type",)
+    assert spec.resolve({"id", "t", "CALLTYPE"}) == ("CALLTYPE",)
+    assert spec.resolve({"id", "t", "Call Type", "call_type"}) == ("Call Type",)  # as written wins
+    assert spec.resolve({"id", "t", "call_type", "CallType"}) is None  # two other spellings: neither guessed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from orchestration.landing import csvfile
 from orchestration.landing.errors import LandingError
-from orchestration.landing.profiles import SourceProfile
+from orchestration.landing.profiles import SourceProfile, spelling
 
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 CANDIDATE_QUOTES = ('"', "'")
@@ -102,11 +102,11 @@ def _check_dialect(readable: Path, encoding: str, profile: SourceProfile, header
     delim, quote = profile.csv.delimiter, profile.csv.quote
     width, fit = csvfile.dialect_fit(sample, delim, quote)
     fits = dialect_fits(sample)
-    wanted = profile.source_columns()
-    if width <= 1 or not (set(header) & wanted):
+    wanted = {spelling(c) for c in profile.source_columns()}  # a column as the profile writes it, or spelt otherwise
+    if width <= 1 or not ({spelling(h) for h in header} & wanted):
         for (d, _q), (w, f) in sorted(fits.items(), key=lambda kv: (-kv[1][1], -kv[1][0])):
             split = next(iter(csv.reader([sample.splitlines()[0]], delimiter=d)), []) if sample else []
-            if d != delim and w > 1 and f >= 0.9 and set(c.strip() for c in split) & wanted:
+            if d != delim and w > 1 and f >= 0.9 and {spelling(c.strip()) for c in split} & wanted:
                 shown_cols = ", ".join(c.strip() for c in split[:8]) + (", ..." if len(split) > 8 else "")
                 raise LandingError(
                     f"{shown}: refused, wrong delimiter: the header has no {delim!r} (the profile's csv.delimiter) "

@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.landing.field_sql import _Plan
-from orchestration.landing.profiles import FieldSource, Lookup, SourceProfile
+from orchestration.landing.profiles import FieldSource, Lookup, SourceProfile, header_column
 from orchestration.ledger.store import ensure_ledger, request_full_rebuild
 from orchestration.sql import quote_ident
 
@@ -117,7 +117,7 @@ def _read(path: Path, profile: SourceProfile, lookup: Lookup, shown: str) -> tup
     except (UnicodeDecodeError, csv.Error) as exc:
         raise LookupFileError(f"{shown}: cannot be read as {fmt.encoding} CSV: {exc}") from None
     wanted = [lookup.key, *lookup.columns.values()]
-    lacking = [c for c in wanted if c not in header]
+    lacking = [c for c in wanted if header_column(c, set(header)) is None]
     if lacking:
         raise LookupFileError(
             f"{shown}: lookup '{lookup.name}' of profile {profile.name} reads column(s) "
@@ -135,7 +135,7 @@ def _values_sql(profile: SourceProfile, lookup: Lookup, header: list[str], now: 
         profile, columns=columns, constants={}, coordinates=None, grain="call", missing_values={}, lookups={}
     )
     plan = _Plan(as_records, header, now)
-    key = plan._clean(lookup.key)
+    key = plan._clean(header_column(lookup.key, set(header)))
     prepared, values, problems = {}, {}, [f"CASE WHEN {key} IS NULL THEN 'key: missing (column {lookup.key})' END"]
     for fld in lookup.columns:
         sql = plan.field_sql(fld, profile.canonical.fields[fld])

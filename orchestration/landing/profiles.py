@@ -89,6 +89,20 @@ class CsvFormat:
     encoding: str = "utf-8"
 
 
+def spelling(name: str) -> str:
+    """A column name without case, spaces or punctuation: "Call Type", "call_type", "CallType"."""
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def header_column(name: str, header: set[str]) -> str | None:
+    """The header's column for a name: as written, else the one column spelt the same way (None
+    when none is, or when two are and neither is as written)."""
+    if name in header:
+        return name
+    same = [c for c in header if spelling(c) == spelling(name)]
+    return same[0] if len(same) == 1 else None
+
+
 @dataclass(frozen=True)
 class FieldSource:
     """Where one canonical field comes from: a column (or the first of its aliases found in the
@@ -114,12 +128,16 @@ class FieldSource:
         return " | ".join(self.candidates)
 
     def resolve(self, header: set[str]) -> tuple[str, ...] | None:
-        """The column(s) to read in a file with this header, or None if it lacks them."""
+        """The column(s) to read in a file with this header, or None if it lacks them. A name is
+        found as written, else written another way (case, spaces, underscores, punctuation): an
+        open-data API serves "Call Type" as call_type, "NOPD_Item" as nopd_item."""
         if self.line_number:
             return ()
         if self.join:
-            return self.join if all(c in header for c in self.join) else None
+            found = tuple(header_column(c, header) for c in self.join)
+            return found if all(found) else None
         found = next((c for c in self.candidates if c in header), None)
+        found = found or next(filter(None, (header_column(c, header) for c in self.candidates)), None)
         return (found,) if found else None
 
     def wanted(self) -> str:
