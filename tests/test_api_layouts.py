@@ -175,3 +175,22 @@ def test_a_column_spelt_two_ways_in_one_header_is_not_guessed():
     assert spec.resolve({"id", "t", "CALLTYPE"}) == ("CALLTYPE",)
     assert spec.resolve({"id", "t", "Call Type", "call_type"}) == ("Call Type",)  # as written wins
     assert spec.resolve({"id", "t", "call_type", "CallType"}) is None  # two other spellings: neither guessed
+
+
+def test_zero_zero_coordinates_are_no_place_read_as_missing_and_counted(tmp_path):
+    """A geocoder's "not found" written as 0, 0 (in a file with or without a city box): landed
+    without coordinates and flagged, never a point off the coast of Africa."""
+    profile = parse_profile({**PROFILE, "columns": {**PROFILE["columns"], "latitude": "lat", "longitude": "lon"}})
+    path = write_rows(
+        tmp_path / "calls.csv",
+        ["id", "received", "type", "arrived", "lat", "lon"],
+        [["1", "2025-01-01 10:00:00", "X", "", "0", "0"], ["2", "2025-01-01 11:00:00", "X", "", "41.88", "-87.63"],
+         ["3", "2025-01-01 12:00:00", "X", "", "0.0", "-87.63"]],
+    )  # fmt: skip
+    con = land(tmp_path, "zero", path, profile)
+    rows = con.execute("SELECT call_id, latitude, longitude, _flags FROM raw.calls_for_service ORDER BY 1").fetchall()
+    assert rows == [
+        ("1", None, None, "latitude/longitude: 0, 0 (no place) read as missing"),
+        ("2", "41.88", "-87.63", None),
+        ("3", "0.0", "-87.63", None),  # one zero alone is a value (the equator), not the placeholder
+    ]

@@ -263,13 +263,17 @@ class _Plan:
         """A flag for coordinates outside the city (swapped ones named as such), or impossible ones."""
         la, lo = f"try_cast({lat} AS DOUBLE)", f"try_cast({lon} AS DOUBLE)"
         b = self.profile.bounds
-        impossible = f"WHEN abs({la}) > 90 OR abs({lo}) > 180 THEN 'latitude/longitude: impossible (not on Earth)'"
+        impossible = (
+            f"WHEN {la} = 0 AND {lo} = 0 THEN 'latitude/longitude: 0, 0 (no place) read as missing' "
+            f"WHEN abs({la}) > 90 OR abs({lo}) > 180 THEN 'latitude/longitude: impossible (not on Earth)'"
+        )
         if b is None:
             return f"CASE WHEN {la} IS NULL OR {lo} IS NULL THEN NULL {impossible} END"
         lat_range = f"BETWEEN {b.min_latitude} AND {b.max_latitude}"
         lon_range = f"BETWEEN {b.min_longitude} AND {b.max_longitude}"
         return (
             f"CASE WHEN {la} IS NULL OR {lo} IS NULL THEN NULL "
+            f"WHEN {la} = 0 AND {lo} = 0 THEN 'latitude/longitude: 0, 0 (no place) read as missing' "
             f"WHEN {la} {lat_range} AND {lo} {lon_range} THEN NULL "
             f"WHEN {lo} {lat_range} AND {la} {lon_range} "
             "THEN 'latitude/longitude: swapped (the values fit the city the other way round)' "

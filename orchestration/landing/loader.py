@@ -406,6 +406,14 @@ def _land_rows(
     coordinate_flag = (
         plan.coordinate_flag_sql('"latitude"', '"longitude"') if "latitude" in canonical.fields else "NULL"
     )
+    # 0, 0 is no place (a geocoder's "not found"): read as missing, and flagged
+    no_place = (
+        " REPLACE (CASE WHEN try_cast(latitude AS DOUBLE) = 0 AND try_cast(longitude AS DOUBLE) = 0 THEN NULL "
+        "ELSE latitude END AS latitude, CASE WHEN try_cast(latitude AS DOUBLE) = 0 "
+        "AND try_cast(longitude AS DOUBLE) = 0 THEN NULL ELSE longitude END AS longitude)"
+        if "latitude" in canonical.fields
+        else ""
+    )
     problems_sql = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     # A row with a control byte is quarantined for that alone (its other problems would quote it).
     problems_sql = f"CASE WHEN _control IS NOT NULL THEN [_control] ELSE {problems_sql} END"
@@ -435,7 +443,7 @@ def _land_rows(
                    [{", ".join(flags) or "NULL"}]::VARCHAR[] AS _field_flags
             FROM timed
         )
-        SELECT * EXCLUDE (_field_flags, {file_columns}),
+        SELECT * EXCLUDE (_field_flags, {file_columns}){no_place},
                list_filter(_field_flags || [{coordinate_flag}], lambda f: f IS NOT NULL) AS _flag_list,
                {original} AS _original
         FROM mapped

@@ -90,8 +90,10 @@ class CsvFormat:
 
 
 def spelling(name: str) -> str:
-    """A column name without case, spaces or punctuation: "Call Type", "call_type", "CallType"."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
+    """A column name without case, spaces or separators: "Call Type", "call_type", "CallType",
+    "Call-Type" are one name. Any other character counts (a control byte in a header is not a
+    separator: such a file is refused, not read)."""
+    return re.sub(r"[ \t_\-./():#]", "", name.lower())
 
 
 def header_column(name: str, header: set[str]) -> str | None:
