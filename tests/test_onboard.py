@@ -258,6 +258,39 @@ def test_a_file_a_shipped_profile_reads_is_pointed_to_that_profile_and_its_folde
         "put the extract where seattle_cfs reads it (data/landing/seattle/*.csv or "
         "data/landing/seattle_call_data*.csv) and run: make run"
     )
+    # and the draft, if a person uses it anyway, lands the same rows: it carries the ONVIEW rule
+    # (officer-initiated) and every value mapping of the profile it cites
+    same_rows_as_the_shipped_profile(SEATTLE_FILE, tmp_path / "seattle_beat_c3.yaml", "seattle_cfs", tmp_path)
+
+
+def same_rows_as_the_shipped_profile(sample: Path, draft_path: Path, shipped: str, tmp_path: Path) -> None:
+    draft, profile = load_profile(draft_path), load_profile(PROJECT_ROOT / "orchestration" / "source_profiles" /
+                                                            f"{shipped}.yaml")  # fmt: skip
+    landed = []
+    for name, used in (("draft", draft), ("shipped", profile)):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            result = land_file(con, sample, used)
+            table = f"raw.{used.source}"
+            columns = ", ".join(f for f in used.canonical.fields)
+            landed.append(
+                (result.rows_quarantined, con.execute(f"SELECT {columns} FROM {table} ORDER BY 1").fetchall())
+            )
+    assert landed[0] == landed[1]
+
+
+def test_a_draft_citing_a_shipped_profile_carries_its_value_mappings_and_rules(tmp_path):
+    """Chicago's crimes under a new name: the draft's offence category keeps the fbi_code mapping of
+    the profile it cites, and the violent flag and the occurrence time read from columns already
+    used come along, so the draft lands what the shipped profile lands (before, every row failed
+    the raw gate on its unmapped categories)."""
+    sample = FIXTURES / "socrata_crime_incidents" / "crimes_2018-05_sample.csv"
+    stdout = run_onboard(sample, "--source", "incidents", "--profile-name", "chicago_crimes", "--out", tmp_path)
+    draft = yaml.safe_load((tmp_path / "chicago_crimes.yaml").read_text())
+    assert draft["columns"]["offence_category"]["values"]["04B"] == "persons"
+    assert draft["columns"]["is_violent"]["column"] == "fbi_code"
+    assert draft["columns"]["offence_description"] == {"join": ["primary_type", "description"], "separator": " - "}
+    assert "carried             <- is_violent, occurred_at" in stdout
+    same_rows_as_the_shipped_profile(sample, tmp_path / "chicago_crimes.yaml", "socrata_crime_incidents", tmp_path)
 
 
 def test_a_new_profile_never_takes_a_shipped_profiles_name(tmp_path):

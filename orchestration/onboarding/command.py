@@ -48,6 +48,7 @@ from orchestration.landing.profiles import (
 )
 from orchestration.onboarding.agency import agency_prefixes, agency_values
 from orchestration.onboarding.bounds import robust_box
+from orchestration.onboarding.carried import carried_fields
 from orchestration.onboarding.draft import draft_profile
 from orchestration.onboarding.lookups import read_lookup
 from orchestration.onboarding.matching import match_columns
@@ -219,6 +220,8 @@ def onboard(
         read_lookup(con, lookup, source, i, report.unused_columns, matched) for i, lookup in enumerate(lookups or [])
     ]
     keep_lookup_keys_apart(report)
+    report.carried = carried_fields(report)
+    report.missing = [f for f in report.missing if f not in report.carried]
     if report.bounds is None:  # the places are in the lookup file
         report.bounds = next((f.bounds for f in report.lookups if f.bounds and not f.problem), None)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,15 @@ def city_id(profile_name: str) -> str:
     return profile_name
 
 
+def timezone_line(r: Report, timezone: str | None) -> str:
+    if timezone:
+        return f"timezone: {timezone}"
+    if r.cited_timezone:
+        zone, profile = r.cited_timezone
+        return f"timezone: {zone}  # TODO check: the time zone of profile {profile}, whose layout this is"
+    return "timezone: UTC  # TODO: the city's IANA time zone, e.g. America/Chicago (local times are read in it)"
+
+
 def draft_profile(r: Report, timezone: str | None) -> str:
     canonical = CANONICAL_SOURCES[r.source]
     lines = [
@@ -38,10 +47,7 @@ def draft_profile(r: Report, timezone: str | None) -> str:
         f"  TODO: the city, the system it comes from, what it lacks. Sampled from {r.path.name}.",
         "files:",
         f'  - "{r.profile_name}/*.csv"',
-        f"timezone: {timezone or 'UTC'}"
-        + (
-            "" if timezone else "  # TODO: the city's IANA time zone, e.g. America/Chicago (local times are read in it)"
-        ),
+        timezone_line(r, timezone),
         f"city: {city_id(r.profile_name)}  # TODO: the city's id; the profiles of one city share it (one scorecard)",
         f"city_name: {_scalar(city_id(r.profile_name).replace('_', ' ').title())}"
         "  # TODO: the city's name as the report shows it",
@@ -63,11 +69,13 @@ def draft_profile(r: Report, timezone: str | None) -> str:
         lines.append(f"# the sample has {rows:,} rows for {calls:,} call ids: one row per responding unit")
         lines.append("grain: unit")
     stamped = {f: m for f, m in r.matched.items() if m.formats}
-    if stamped:
+    if stamped or r.carried_formats:
         lines.append("timestamp_formats:")
         for fld, m in stamped.items():
             todo = f"  # TODO: {m.note}" if m.note.startswith("formats") else ""
             lines.append(f"  {fld}: {_scalar(m.formats[0])}{todo}")
+        for fld, formats in r.carried_formats.items():
+            lines.append(f"  {fld}: [{', '.join(_scalar(f) for f in formats)}]  # as the cited profile reads it")
     if r.bounds:
         lines.append(
             "# TODO check: the sample's points within 3 interquartile ranges of their quartiles (a robust spread);"
@@ -79,7 +87,9 @@ def draft_profile(r: Report, timezone: str | None) -> str:
         lines.append(f"  point: {_scalar(r.point_column)}")
     lines.append("columns:")
     for fld in canonical.fields:
-        if fld == "agency" and r.agency_values:
+        if fld in r.carried:
+            lines += r.carried[fld]
+        elif fld == "agency" and r.agency_values:
             # the feed's own codes mapped onto police/fire/ems/other: only police enters police figures
             lines.append(f"  agency:  # {r.matched[fld].why}; TODO check each value (police, fire, ems, other)")
             lines.append(f"    column: {_scalar(r.matched[fld].column)}")

@@ -12,9 +12,10 @@ from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.profiles import (
     DEFAULT_FALSE,
     DEFAULT_TRUE,
+    load_profile,
 )
 from orchestration.onboarding.report import Match
-from orchestration.onboarding.shipped import known_aliases, known_formats
+from orchestration.onboarding.shipped import known_aliases, known_formats, shipped_profile_for
 from orchestration.onboarding.vocabulary import EXTRA_FALSE, EXTRA_TRUE, SYNONYMS, normalise
 from orchestration.sql import quote_ident
 
@@ -24,17 +25,27 @@ SIMILARITY = 0.82
 def name_candidates(source: str, header: list[str]) -> list[Match]:
     canonical = CANONICAL_SOURCES[source]
     aliases = known_aliases(source)
+    # a shipped profile that reads this very layout: its names win over every other rule
+    layout = shipped_profile_for(source, header)
+    own: dict[str, set[str]] = {}
+    if layout:
+        for f, spec in load_profile(layout.path).columns.items():
+            own[f] = {normalise(c) for c in spec.source_columns}
     found = []
     for fld, kind in canonical.fields.items():
         synonyms = {normalise(s) for s in SYNONYMS.get(fld, [])} | {normalise(fld)}
         for column in header:
             n = normalise(column)
-            if n == normalise(fld):
+            if n in own.get(fld, ()):
+                found.append(Match(fld, kind, column, 1.1, f"as in profile {layout.name}", shipped_profile=layout.name))
+            elif n == normalise(fld):
                 # the field's own name wins over another field's alias (Seattle reads "Call Type" as the
                 # call's source; a CallType column elsewhere is the call type)
                 found.append(Match(fld, kind, column, 1.05, "the field's own name"))
             elif n in aliases.get(fld, {}):
-                found.append(Match(fld, kind, column, 1.0, f"as in profile {aliases[fld][n]}"))
+                found.append(
+                    Match(fld, kind, column, 1.0, f"as in profile {aliases[fld][n]}", shipped_profile=aliases[fld][n])
+                )
             elif n in synonyms:
                 found.append(Match(fld, kind, column, 0.95, "a usual name for it"))
             else:

@@ -19,6 +19,7 @@ class Match:
     why: str
     formats: list[str] = field(default_factory=list)
     note: str = ""
+    shipped_profile: str | None = None  # the shipped profile that reads this column for the field
 
 
 @dataclass
@@ -73,6 +74,10 @@ class Report:
     lookups: list[LookupFinding] = field(default_factory=list)
     # a column of points ("(lat, lon)", WKT, GeoJSON): the coordinates, found by content
     point_column: str | None = None
+    # field -> draft lines carried from the shipped profiles the matches cite (their mappings, rules)
+    carried: dict[str, list[str]] = field(default_factory=dict)
+    carried_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)  # their timestamp formats
+    cited_timezone: tuple[str, str] | None = None  # (time zone, profile) of the profile most matches cite
 
     @property
     def taxonomy_profile(self) -> str:

@@ -39,6 +39,11 @@ def render(r: Report) -> str:
             extra = f"  format {m.formats[0]}" if m.formats else ""
             note = f"  [{m.note}]" if m.note else ""
             out.append(f"  {fld:<{width}} <- {m.column}  ({m.why}){extra}{note}")
+    extra = [f for f in r.carried if f not in r.matched]
+    if extra:
+        out.append(
+            f"  {'carried':<{width}} <- {', '.join(extra)}: read as the shipped profile the matches cite reads them"
+        )
     if r.point_column:
         out.append(f"  {'latitude/longitude':<{width}} <- {r.point_column}  (its values are points)")
     out += ["", f"MISSING ({len(r.missing)})"]
@@ -72,7 +77,8 @@ def render(r: Report) -> str:
         at = next(i for i, line in enumerate(out) if line.startswith("MATCHED"))
         out[at:at] = [
             f"SHIPPED PROFILE {m.name} already reads this file ({m.found} of its {m.mapped} columns found,"
-            " aliases included): use it rather than the draft, which has none of its value mappings and rules",
+            " aliases included): use it rather than a new profile (the draft carries its mappings and rules,"
+            " but the shipped profile is the one kept up to date)",
             f"  dry run with {m.name}: {r.shipped_dry_run}",
             "",
         ]
