@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+from dagster import AssetCheckSeverity
 
 
 def _seconds(stats, keys) -> float:
@@ -14,14 +15,22 @@ def _seconds(stats, keys) -> float:
     return sum(spans)
 
 
+def count_checks(evaluations) -> dict[str, list[int]]:
+    """Per kind (gates, dbt tests): [passed, failed, warned]; a check that did not pass at warning
+    severity warned (its city or file still published), it did not fail."""
+    checks = defaultdict(lambda: [0, 0, 0])
+    for evaluation in evaluations:
+        kind = "gates" if evaluation.check_name.endswith("_gate") else "dbt tests"
+        warned = not evaluation.passed and evaluation.severity == AssetCheckSeverity.WARN
+        checks[kind][0 if evaluation.passed else 2 if warned else 1] += 1
+    return checks
+
+
 def stage_lines(result, instance, warehouse_path: Path, started_at: datetime) -> list[str]:
     """Land, gates, build and publish of one run of the refresh job, a line each."""
     stats = instance.get_run_step_stats(result.run_id)
     steps = {s.step_key for s in stats}
-    checks = defaultdict(lambda: [0, 0])  # kind -> [passed, failed]
-    for evaluation in result.get_asset_check_evaluations():
-        kind = "gates" if evaluation.check_name.endswith("_gate") else "dbt tests"
-        checks[kind][0 if evaluation.passed else 1] += 1
+    checks = count_checks(result.get_asset_check_evaluations())
     built = defaultdict(int)
     for event in result.get_asset_materialization_events():
         built[event.asset_key.path[0]] += 1
@@ -41,14 +50,16 @@ def stage_lines(result, instance, warehouse_path: Path, started_at: datetime) ->
         f"  land     {files:,} new file(s): {rows:,} rows landed, {quarantined:,} quarantined{_took(stats, land_steps)}"
     )
     judged = ", ".join(f"{n:,} {state}" for state, n in sorted(states.items()))
-    passed, failed = checks["gates"]
-    lines.append(f"  gates    files in the ledger: {judged or 'none'}; gates {passed} passed, {failed} failed or held")
-    dbt_passed, dbt_failed = checks["dbt tests"]
+    passed, failed, warned = checks["gates"]
+    gates = f"gates {passed} passed, {failed} failed or held" + (f", {warned} warned (published)" if warned else "")
+    lines.append(f"  gates    files in the ledger: {judged or 'none'}; {gates}")
+    dbt_passed, dbt_failed, dbt_warned = checks["dbt tests"]
     dbt_steps = {s for s in steps if "dbt" in s}
     layers = ", ".join(f"{n} {layer}" for layer, n in sorted(built.items()) if layer not in ("raw", "serving"))
     lines.append(
         f"  build    {layers or 'nothing built'}; dbt tests {dbt_passed} passed, {dbt_failed} failed"
-        f"{_took(stats, dbt_steps)}"
+        + (f", {dbt_warned} warned" if dbt_warned else "")
+        + _took(stats, dbt_steps)
     )
     serving_steps = {s for s in steps if s.startswith(("serving", "warehouse_serving", "transparency"))}
     published = built.get("serving", 0)

@@ -229,3 +229,22 @@ def test_the_run_queue_takes_one_refresh_at_a_time(tmp_path, monkeypatch):
     with DagsterInstance.get() as instance:
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
         assert not instance.telemetry_enabled
+
+
+def test_the_run_summary_counts_a_warning_apart_from_a_failure():
+    from dagster import AssetCheckEvaluation, AssetCheckSeverity, AssetKey
+
+    from orchestration.run_summary import count_checks
+
+    def check(name, passed, severity=AssetCheckSeverity.ERROR):
+        return AssetCheckEvaluation(
+            asset_key=AssetKey(["marts", "m"]), check_name=name, passed=passed, severity=severity
+        )
+
+    evaluations = [
+        check("marts_to_serving_gate", True),
+        check("marts_to_serving_gate", False, AssetCheckSeverity.WARN),
+        check("raw_to_staging_gate", False),
+        check("not_null_x", False, AssetCheckSeverity.WARN),
+    ]
+    assert dict(count_checks(evaluations)) == {"gates": [1, 1, 1], "dbt tests": [0, 0, 1]}
