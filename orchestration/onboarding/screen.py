@@ -3,6 +3,8 @@ missing and why, the call types to classify, lookups, the dry run, and the next 
 
 from __future__ import annotations
 
+import textwrap
+
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.onboarding.report import Report
 
@@ -46,8 +48,12 @@ def render(r: Report) -> str:
         )
     if r.point_column:
         out.append(f"  {'latitude/longitude':<{width}} <- {r.point_column}  (its values are points)")
+    # one screen: the fields simply not there share wrapped lines; a required one or one with a
+    # reason (a column of the right name but the wrong values) has lines of its own
+    plain = [f for f in r.missing if f not in canonical.required and f not in r.rejected]
     out += ["", f"MISSING ({len(r.missing)})"]
-    for fld in r.missing:
+    out += textwrap.wrap(", ".join(plain), width=100, initial_indent="  ", subsequent_indent="  ")
+    for fld in [f for f in r.missing if f not in plain]:
         required = "  REQUIRED: the profile will not load without it" if fld in canonical.required else ""
         if fld == canonical.id_field:
             required = "  REQUIRED: no id column found; the draft names each record by its file and line"
