@@ -125,3 +125,44 @@ def test_divergence_shares_carry_their_wilson_intervals(demo_warehouse):
     for untethered, known, u_low, u_high, stops, city_stops, s_low, s_high in rows:
         assert (u_low, u_high) == pytest.approx(_wilson(untethered, known), abs=1e-12)
         assert (s_low, s_high) == pytest.approx(_wilson(stops, city_stops), abs=1e-12)
+
+
+def test_location_quotient_interval_by_hand_and_its_coverage():
+    """30 of the city's 200 stops against 20 of its 400 crimes: q = 0.15 / 0.05 = 3.0, the log-scale
+    variance 1/30 - 1/200 + 1/20 - 1/400 = 0.075833, so 3.0 x exp(-+1.96 x 0.27538) = 1.7487 to
+    5.1466. And the interval covers a known quotient in about 95 % of simulated cities."""
+    import numpy as np
+
+    assert run_macro("quotient_of_shares_low(30, 200, 20, 400)") == pytest.approx(1.7487, abs=1e-4)
+    assert run_macro("quotient_of_shares_high(30, 200, 20, 400)") == pytest.approx(5.1466, abs=1e-4)
+    assert run_macro("quotient_of_shares_low(0, 200, 20, 400)") is None  # no stops: no log scale
+    rng = np.random.default_rng(20251204)
+    stops, crimes = rng.binomial(2000, 0.06, 4000), rng.binomial(3000, 0.03, 4000)  # true quotient 2.0
+    con = duckdb.connect()
+    sims = "CREATE TABLE sims AS SELECT * FROM (SELECT unnest(?) AS a, unnest(?) AS b)"
+    con.execute(sims, [stops.tolist(), crimes.tolist()])
+    env = jinja2.Environment()
+    env.globals["type_double"] = lambda: "double"
+    low, high = (
+        env.from_string(MACROS + "{{ quotient_of_shares_" + end + "('a', 2000, 'b', 3000) }}").render().strip()
+        for end in ("low", "high")
+    )
+    covered = con.execute(
+        f"SELECT avg(CASE WHEN {low} <= 2.0 AND 2.0 <= {high} THEN 1 ELSE 0 END) FROM sims"
+    ).fetchone()
+    assert 0.93 <= covered[0] <= 0.97
+
+
+def test_divergence_quotients_and_rates_carry_their_intervals(demo_warehouse):
+    rows = demo_warehouse.execute(
+        "SELECT location_quotient, location_quotient_low, location_quotient_high, stops, city_stops, reported_crimes, "
+        "city_reported_crimes, crime_rate_per_1000, crime_rate_per_1000_low, crime_rate_per_1000_high, population "
+        "FROM marts.mart_enforcement_divergence WHERE city = 'demo_city' AND location_quotient_low IS NOT NULL"
+    ).fetchall()
+    assert len(rows) > 50
+    for lq, low, high, stops, city_stops, crimes, city_crimes, rate, r_low, r_high, population in rows:
+        assert low < lq < high
+        expected = run_macro(f"quotient_of_shares_low({stops}, {city_stops}, {crimes}, {city_crimes})")
+        assert low == pytest.approx(expected, rel=1e-12)
+        assert r_low < rate < r_high
+        assert r_high == pytest.approx(chi2.ppf(0.975, 2 * crimes + 2) / 2 * 1000 / population, rel=2e-3)

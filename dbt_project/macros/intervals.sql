@@ -77,3 +77,28 @@
         )
     )
 {%- endmacro %}
+
+{#-
+    95 % interval of a quotient of two shares, (a / a_total) / (b / b_total), such as the location
+    quotient (an area's share of stops over its share of crime): on the log scale with
+    var(log q) = 1/a - 1/a_total + 1/b - 1/b_total (the delta method for two proportions of
+    independent totals; Moineddin, Beyene & Boyle 2003, Int J Health Geogr 2:7), so
+    low = q exp(-z sqrt(var)), high = q exp(z sqrt(var)). NULL where a or b is 0 (no log scale).
+-#}
+{% macro quotient_of_shares_low(a, a_total, b, b_total, z=1.959964) -%}
+    {{ _quotient_of_shares(a, a_total, b, b_total, '-' ~ z) }}
+{%- endmacro %}
+
+{% macro quotient_of_shares_high(a, a_total, b, b_total, z=1.959964) -%}
+    {{ _quotient_of_shares(a, a_total, b, b_total, z) }}
+{%- endmacro %}
+
+{% macro _quotient_of_shares(a, a_total, b, b_total, signed_z) -%}
+    case
+        when {{ a }} > 0 and {{ b }} > 0 and {{ a_total }} > 0 and {{ b_total }} > 0 then
+            (cast({{ a }} as {{ type_double() }}) / {{ a_total }}) / (cast({{ b }} as {{ type_double() }}) / {{ b_total }})
+            * exp(({{ signed_z }}) * sqrt(
+                1.0 / {{ a }} - 1.0 / {{ a_total }} + 1.0 / {{ b }} - 1.0 / {{ b_total }}
+            ))
+    end
+{%- endmacro %}

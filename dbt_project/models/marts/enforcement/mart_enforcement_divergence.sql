@@ -118,7 +118,38 @@ select
     case
         when divergence.stop_share is not null and not coalesce(stop_equity.stops_withheld, false)
             then {{ wilson_high('divergence.stops', 'divergence.city_stops') }}
-    end as stop_share_high
+    end as stop_share_high,
+
+    -- 95 % interval of the location quotient (log scale, delta method), NULL where it is
+    case
+        when divergence.location_quotient is not null and not coalesce(stop_equity.stops_withheld, false)
+            then {{ quotient_of_shares_low('divergence.stops', 'divergence.city_stops',
+                'divergence.reported_crimes', 'divergence.city_reported_crimes') }}
+    end as location_quotient_low,
+    case
+        when divergence.location_quotient is not null and not coalesce(stop_equity.stops_withheld, false)
+            then {{ quotient_of_shares_high('divergence.stops', 'divergence.city_stops',
+                'divergence.reported_crimes', 'divergence.city_reported_crimes') }}
+    end as location_quotient_high,
+
+    -- 95 % intervals of the rates per 1,000 residents (exact Poisson limits of the count over the
+    -- population), NULL where the rate is
+    {{ poisson_low('divergence.reported_crimes') }} * 1000 / nullif(divergence.population, 0)
+        as crime_rate_per_1000_low,
+    {{ poisson_high('divergence.reported_crimes') }} * 1000 / nullif(divergence.population, 0)
+        as crime_rate_per_1000_high,
+    {{ poisson_low('divergence.violent_crimes') }} * 1000 / nullif(divergence.population, 0)
+        as violent_crime_rate_per_1000_low,
+    {{ poisson_high('divergence.violent_crimes') }} * 1000 / nullif(divergence.population, 0)
+        as violent_crime_rate_per_1000_high,
+    case
+        when divergence.stop_rate_per_1000 is not null and not coalesce(stop_equity.stops_withheld, false)
+            then {{ poisson_low('divergence.stops') }} * 1000 / nullif(divergence.population, 0)
+    end as stop_rate_per_1000_low,
+    case
+        when divergence.stop_rate_per_1000 is not null and not coalesce(stop_equity.stops_withheld, false)
+            then {{ poisson_high('divergence.stops') }} * 1000 / nullif(divergence.population, 0)
+    end as stop_rate_per_1000_high
 from divergence
 left join stop_equity
     on
