@@ -166,3 +166,15 @@ def test_divergence_quotients_and_rates_carry_their_intervals(demo_warehouse):
         assert low == pytest.approx(expected, rel=1e-12)
         assert r_low < rate < r_high
         assert r_high == pytest.approx(chi2.ppf(0.975, 2 * crimes + 2) / 2 * 1000 / population, rel=2e-3)
+
+
+def test_call_shares_carry_their_wilson_intervals(demo_warehouse):
+    rows = demo_warehouse.execute(
+        "SELECT calls, calls_in_month, share_of_calls, share_of_calls_low, share_of_calls_high "
+        "FROM marts.mart_service_demand WHERE source_profile = 'demo_city_calls'"
+    ).fetchall()
+    assert len(rows) > 100
+    for calls, month_calls, share, low, high in rows:
+        assert share == pytest.approx(calls / month_calls, rel=1e-12)
+        assert (low, high) == pytest.approx(_wilson(calls, month_calls), abs=1e-12)
+        assert low <= share <= high

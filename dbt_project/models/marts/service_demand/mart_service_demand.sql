@@ -45,12 +45,22 @@ grouped as (
         max(admitted_at) as admitted_through
     from calls
     group by source_profile, call_month, area_id, area_level, district, service_category, call_source
+),
+
+with_month as (
+    select
+        *,
+        sum(calls) over (partition by source_profile, call_month) as calls_in_month
+    from grouped
 )
 
 select
     *,
-    calls * 1.0 / sum(calls) over (partition by source_profile, call_month) as share_of_calls,
+    calls * 1.0 / calls_in_month as share_of_calls,
     officer_hours / nullif(sum(officer_hours) over (partition by source_profile, call_month), 0)
         as share_of_officer_hours,
-    alternative_eligible_cost - coalesce(alternative_responder_cost, 0) as cost_shift_if_moved
-from grouped
+    alternative_eligible_cost - coalesce(alternative_responder_cost, 0) as cost_shift_if_moved,
+    -- 95 % Wilson score interval of the share of calls
+    {{ wilson_low('calls', 'calls_in_month') }} as share_of_calls_low,
+    {{ wilson_high('calls', 'calls_in_month') }} as share_of_calls_high
+from with_month
