@@ -194,3 +194,23 @@ def test_zero_zero_coordinates_are_no_place_read_as_missing_and_counted(tmp_path
         ("2", "41.88", "-87.63", None),
         ("3", "0.0", "-87.63", None),  # one zero alone is a value (the equator), not the placeholder
     ]
+
+
+def test_times_written_as_a_count_since_1970_are_read_as_utc(tmp_path):
+    """ArcGIS exports and JSON APIs write times as milliseconds (or seconds) since 1970-01-01 UTC:
+    read as those instants whatever the profile's time zone; a count past 2100 is no time."""
+    formats = {"received_at": "epoch_milliseconds", "arrived_at": "epoch_seconds"}
+    profile = parse_profile({**PROFILE, "timestamp_formats": formats})
+    path = write_rows(
+        tmp_path / "calls.csv",
+        ["id", "received", "type", "arrived"],
+        [["1", "1622521541000", "X", "1622521841"], ["2", "1622521541500", "X", ""],
+         ["3", "99999999999999", "X", ""]],
+    )  # fmt: skip
+    con = land(tmp_path, "epoch", path, profile)
+    assert con.execute("SELECT call_id, received_at, arrived_at FROM raw.calls_for_service ORDER BY 1").fetchall() == [
+        ("1", "2021-06-01 04:25:41", "2021-06-01 04:30:41"),
+        ("2", "2021-06-01 04:25:41", None),
+    ]
+    quarantined = con.execute("SELECT row_number, error_type, field FROM raw.quarantine").fetchall()
+    assert quarantined == [(4, "INVALID VALUE", "received_at")]

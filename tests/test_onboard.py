@@ -366,3 +366,19 @@ def test_a_file_without_a_call_type_column_says_so(tmp_path):
     stdout = run_onboard(sample, "--profile-name", "no_types_cfs", "--out", tmp_path / "out")
     assert "CALL TYPES: no call-type column found, so none could be checked against the taxonomy" in stdout
     assert "CALL TYPES NOT IN" not in stdout
+
+
+def test_times_written_as_milliseconds_since_1970_are_recognised_and_land(tmp_path):
+    """An ArcGIS export (times as milliseconds since 1970, UTC): the draft says so and lands them."""
+    sample = tmp_path / "arcgis_calls.csv"
+    rows = [[f"C{i}", str(1622521541000 + i * 60_000), "ALARM", "1A"] for i in range(20)]
+    with sample.open("w", newline="") as fh:
+        csv.writer(fh).writerows([["OBJECTID", "CallDateTime", "CallType", "Beat"], *rows])
+    stdout = run_onboard(sample, "--profile-name", "arcgis_cfs", "--out", tmp_path / "out")
+    draft = yaml.safe_load((tmp_path / "out" / "arcgis_cfs.yaml").read_text())
+    assert draft["timestamp_formats"] == {"received_at": "epoch_milliseconds"}
+    assert "DRY RUN with the draft profile: read 20, landed 20, quarantined 0" in stdout
+    con = land_and_build(tmp_path, sample, tmp_path / "out" / "arcgis_cfs.yaml")
+    assert con.execute(
+        "SELECT min(received_at_utc), max(received_at_utc) FROM staging.stg_calls_for_service"
+    ).fetchone() == (datetime(2021, 6, 1, 4, 25, 41), datetime(2021, 6, 1, 4, 44, 41))

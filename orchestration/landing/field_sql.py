@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from orchestration.landing.clock import local_to_utc_sql, transition_index_sql
-from orchestration.landing.profiles import KEEP, FieldSource, SourceProfile
+from orchestration.landing.profiles import EPOCH_FORMATS, KEEP, FieldSource, SourceProfile
 from orchestration.landing.projection import PROJECTIONS
 from orchestration.sql import quote_ident, quote_literal
 from orchestration.sql import sql_list as _sql_list
@@ -35,6 +35,9 @@ class _FieldSql:
     flags: list[str]
     timed: dict[str, str] = field(default_factory=dict)
     joins: list[str] = field(default_factory=list)
+
+
+EPOCH_LIMIT = 4102444800  # 2100-01-01 in seconds: a larger count is not read as a time
 
 
 WKT_POINT = r"POINT\s*\(\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s*\)"  # longitude latitude
@@ -154,8 +157,9 @@ class _Plan:
             problems.append(f"CASE WHEN {v} IS NULL THEN {quote_literal(f'{fld}: missing required value{where}')} END")
         if kind == "timestamp":
             formats = self.profile.formats_for(fld)
-            naive = [f for f in formats if "%z" not in f and "%Z" not in f]
-            aware = [f for f in formats if f not in naive]
+            epochs = [f for f in formats if f in EPOCH_FORMATS]
+            naive = [f for f in formats if "%z" not in f and "%Z" not in f and f not in epochs]
+            aware = [f for f in formats if f not in naive and f not in epochs]
             parts, timed, joins = [], {}, []
             if naive:
                 local = quote_ident(f"_l_{fld}")
@@ -172,6 +176,12 @@ class _Plan:
                 # DuckDB's %z reads +hh:mm and +hhmm; an ISO 8601 'Z' means +00:00.
                 zoned = f"regexp_replace({v}, '([0-9])Z$', '\\1+00:00')"
                 parts.append(f"timezone('UTC', try_strptime({zoned}, {_sql_list(aware)}))")
+            for fmt in epochs:
+                # seconds (or milliseconds) since 1970-01-01 UTC, within 1970-2100 (else not read)
+                seconds = f"try_cast({v} AS DOUBLE) / {EPOCH_FORMATS[fmt]}"
+                parts.append(
+                    f"CASE WHEN {seconds} BETWEEN 0 AND {EPOCH_LIMIT} THEN timezone('UTC', to_timestamp({seconds})) END"
+                )
             timed[f"_t_{fld}"] = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
             t = quote_ident(f"_t_{fld}")
             limit = self.now + FUTURE_TOLERANCE

@@ -37,6 +37,8 @@ from orchestration.landing.projection import PROJECTIONS
 DEFAULT_TRUE = ("true", "t", "yes", "y", "1")
 DEFAULT_FALSE = ("false", "f", "no", "n", "0")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# Times written as a count since 1970-01-01 UTC (ArcGIS exports, JSON APIs): format name -> divisor
+EPOCH_FORMATS = {"epoch_seconds": 1, "epoch_milliseconds": 1000}
 KEEP = "__keep__"  # ``otherwise`` not given: a value the mapping does not list is kept as it is
 TOP_LEVEL_KEYS = {
     "name",
@@ -504,7 +506,7 @@ class ProfileSchema(_Schema):
     def _strptime(cls, v):
         for formats in (v or {}).values():
             for fmt in formats:
-                problem = strptime_problem(fmt)
+                problem = None if fmt in EPOCH_FORMATS else strptime_problem(fmt)
                 if problem:
                     raise ValueError(f"{fmt!r} is not a strptime format DuckDB reads: {problem}")
         return v

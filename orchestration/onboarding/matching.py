@@ -4,14 +4,17 @@ names, close names), then by content (timestamps that parse, numbers, degrees, y
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 
 import duckdb
 
 from orchestration.landing.canonical import CANONICAL_SOURCES
+from orchestration.landing.field_sql import EPOCH_LIMIT
 from orchestration.landing.profiles import (
     DEFAULT_FALSE,
     DEFAULT_TRUE,
+    EPOCH_FORMATS,
     load_profile,
 )
 from orchestration.onboarding.report import Match
@@ -20,6 +23,7 @@ from orchestration.onboarding.vocabulary import EXTRA_FALSE, EXTRA_TRUE, SYNONYM
 from orchestration.sql import quote_ident
 
 SIMILARITY = 0.82
+EPOCH_1980 = 315532800  # 1980-01-01 in seconds: a smaller count is not taken for a time
 
 
 def name_candidates(source: str, header: list[str]) -> list[Match]:
@@ -57,6 +61,18 @@ def name_candidates(source: str, header: list[str]) -> list[Match]:
     return found
 
 
+def epoch_format(values: list[str]) -> str | None:
+    """epoch_seconds or epoch_milliseconds when (nearly) every value is a count of them that falls
+    in 1980-2100 (ArcGIS exports and JSON APIs write times so), else None."""
+    numbers = [float(v) for v in values if re.fullmatch(r"[0-9]+(\.[0-9]+)?", v)]
+    if len(numbers) < 0.9 * len(values):
+        return None
+    for name, divisor in EPOCH_FORMATS.items():
+        if all(EPOCH_1980 <= n / divisor <= EPOCH_LIMIT for n in numbers):
+            return name
+    return None
+
+
 def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str], table: str = "sample") -> str | None:
     """Why the column's values do not fit the field (None if they do); records the timestamp format."""
     col = quote_ident(m.column)
@@ -67,6 +83,11 @@ def check_values(con: duckdb.DuckDBPyConnection, m: Match, formats: list[str], t
         m.note = "empty in the sample"
         return None
     example = ", ".join(repr(v) for v in list(dict.fromkeys(values))[:3])
+    if m.kind == "timestamp":
+        epoch = epoch_format(values)
+        if epoch:
+            m.formats = [epoch]
+            return None
     if m.kind in ("timestamp", "date"):
         shares = []
         for fmt in formats:
