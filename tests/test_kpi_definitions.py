@@ -90,3 +90,28 @@ def test_alternative_share_is_of_calls_from_the_public(demo_warehouse, demo_call
         # and it differs from the share of every CAD event, the definition it replaces
         of_all_events = calls.groupby("month")["eligible"].mean()
         assert (abs(kpi["value"].to_numpy() - of_all_events.to_numpy()) > 0.01).all(), city
+
+
+def test_months_say_how_much_of_them_the_extract_covers_and_compare_per_day(demo_warehouse, demo_calls,
+                                                                           milwaukee_calls):  # fmt: skip
+    """Milwaukee's file holds part of May 2018 only: counted by hand from the file, its days with
+    records, coverage and calls per day; the demo city covers every day of every month, February
+    in 28 days."""
+    coverage = demo_warehouse.execute(
+        "SELECT source_profile, strftime(call_month, '%Y-%m'), calls, days_with_records, days_in_month, "
+        "month_coverage, is_partial_month, calls_per_day FROM marts.mart_classification_coverage "
+        "WHERE source_profile IN ('milwaukee_cfs', 'demo_city_calls') ORDER BY 1, 2"
+    ).fetchall()
+    milwaukee = [r for r in coverage if r[0] == "milwaukee_cfs"]
+    days = pd.read_csv(MILWAUKEE_FILE, dtype=str)["time"].str[:10].nunique()
+    assert days < 31
+    assert [r[1:] for r in milwaukee] == [
+        ("2018-05", len(milwaukee_calls), days, 31, pytest.approx(days / 31), True,
+         pytest.approx(len(milwaukee_calls) / days))
+    ]  # fmt: skip
+    demo = [r for r in coverage if r[0] == "demo_city_calls"]
+    assert len(demo) == 12 and all(r[6] is False and r[5] == 1 for r in demo)
+    february = next(r for r in demo if r[1].endswith("-02"))
+    assert february[4] == 28
+    by_hand = demo_calls.groupby("month").size()
+    assert february[7] == pytest.approx(by_hand[february[1]] / 28)

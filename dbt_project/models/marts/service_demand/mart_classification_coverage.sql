@@ -33,14 +33,29 @@ grouped as (
             as call_types_not_in_taxonomy,
         sum(case when is_police_call then officer_hours else 0 end) as officer_hours,
         sum(case when is_classified then 0 else officer_hours end) as unclassified_officer_hours,
+        -- the days of the month the extract has records on (any record: a day of unit statuses
+        -- alone is a day the extract covers)
+        count(distinct cast(received_at_local as date)) as days_with_records,
         max(loaded_at) as loaded_through,
         max(admitted_at) as admitted_through
     from calls
     group by source_profile, call_month
+),
+
+with_days as (
+    select
+        *,
+        {{ dbt.datediff('call_month', dbt.dateadd('month', 1, 'call_month'), 'day') }} as days_in_month  -- noqa: LT05
+    from grouped
 )
 
 select
     *,
     unclassified_calls * 1.0 / nullif(calls, 0) as unclassified_share,
-    unclassified_officer_hours / nullif(officer_hours, 0) as unclassified_hours_share
-from grouped
+    unclassified_officer_hours / nullif(officer_hours, 0) as unclassified_hours_share,
+    -- months compare per day, and a month the extract covers only in part says so (Milwaukee's
+    -- May 2018 file holds 21 of its 31 days): coverage = days with records / days in the month
+    days_with_records * 1.0 / days_in_month as month_coverage,
+    days_with_records < days_in_month as is_partial_month,
+    calls * 1.0 / nullif(days_with_records, 0) as calls_per_day
+from with_days
