@@ -178,3 +178,14 @@ def test_call_shares_carry_their_wilson_intervals(demo_warehouse):
         assert share == pytest.approx(calls / month_calls, rel=1e-12)
         assert (low, high) == pytest.approx(_wilson(calls, month_calls), abs=1e-12)
         assert low <= share <= high
+
+
+def test_unclassified_shares_carry_their_wilson_intervals(demo_warehouse):
+    rows = demo_warehouse.execute(
+        "SELECT unclassified_calls, calls, unclassified_share, unclassified_share_low, unclassified_share_high "
+        "FROM marts.mart_classification_coverage WHERE calls > 0"
+    ).fetchall()
+    assert len(rows) >= 13  # the demo city's 12 months and Milwaukee's one
+    for unclassified, calls, share, low, high in rows:
+        assert (low, high) == pytest.approx(_wilson(unclassified, calls), abs=1e-12)
+        assert low <= share <= high

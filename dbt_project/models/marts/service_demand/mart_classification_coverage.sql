@@ -53,6 +53,9 @@ select
     *,
     unclassified_calls * 1.0 / nullif(calls, 0) as unclassified_share,
     unclassified_officer_hours / nullif(officer_hours, 0) as unclassified_hours_share,
+    -- 95 % Wilson score interval of the unclassified share of calls
+    {{ wilson_low('unclassified_calls', 'calls') }} as unclassified_share_low,
+    {{ wilson_high('unclassified_calls', 'calls') }} as unclassified_share_high,
     -- months compare per day, and a month the extract covers only in part says so (Milwaukee's
     -- May 2018 file holds 21 of its 31 days): coverage = days with records / days in the month
     days_with_records * 1.0 / days_in_month as month_coverage,
