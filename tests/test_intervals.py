@@ -189,3 +189,19 @@ def test_unclassified_shares_carry_their_wilson_intervals(demo_warehouse):
     for unclassified, calls, share, low, high in rows:
         assert (low, high) == pytest.approx(_wilson(unclassified, calls), abs=1e-12)
         assert low <= share <= high
+
+
+def test_per_resident_stop_rates_carry_their_poisson_intervals(demo_warehouse):
+    rows = demo_warehouse.execute(
+        "SELECT stops, residential_population, stops_per_1000_residents, stops_per_1000_residents_low, "
+        "stops_per_1000_residents_high FROM marts.mart_stop_equity WHERE stops_per_1000_residents IS NOT NULL"
+    ).fetchall()
+    assert len(rows) > 20
+    for stops, population, rate, low, high in rows:
+        assert low < rate < high
+        assert low == pytest.approx(chi2.ppf(0.025, 2 * stops) / 2 * 1000 / population, rel=2e-3)
+        assert high == pytest.approx(chi2.ppf(0.975, 2 * stops + 2) / 2 * 1000 / population, rel=2e-3)
+    withheld = demo_warehouse.execute(
+        "SELECT count(*) FROM marts.mart_stop_equity WHERE stops IS NULL AND stops_per_1000_residents_low IS NOT NULL"
+    ).fetchone()
+    assert withheld == (0,)  # a withheld count's rate interval is withheld with it

@@ -319,6 +319,23 @@ select
         when stops >= {{ var('min_cell_count') }} and not searches_withheld
             then {{ divide('searches * 1000', 'residential_population') }}
     end as searches_per_1000_residents,
+    -- their 95 % intervals: exact Poisson limits of the count (Byar) over the population
+    case
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld
+            then {{ poisson_low('stops') }} * 1000 / nullif(residential_population, 0)
+    end as stops_per_1000_residents_low,
+    case
+        when stops >= {{ var('min_cell_count') }} and not stops_withheld
+            then {{ poisson_high('stops') }} * 1000 / nullif(residential_population, 0)
+    end as stops_per_1000_residents_high,
+    case
+        when stops >= {{ var('min_cell_count') }} and not searches_withheld
+            then {{ poisson_low('searches') }} * 1000 / nullif(residential_population, 0)
+    end as searches_per_1000_residents_low,
+    case
+        when stops >= {{ var('min_cell_count') }} and not searches_withheld
+            then {{ poisson_high('searches') }} * 1000 / nullif(residential_population, 0)
+    end as searches_per_1000_residents_high,
 
     -- what was withheld
     stops < {{ var('min_cell_count') }} as is_suppressed,
