@@ -267,3 +267,29 @@ def test_onboarding_finds_the_key_and_drafts_a_lookup_that_lands_and_joins_end_t
         assert con.execute(
             "SELECT district, latitude FROM staging.stg_calls_for_service WHERE call_id = 'E3'"
         ).fetchone() == ("4", 38.603)
+
+
+def test_the_coverage_gate_warns_at_a_third_unmatched_and_holds_a_city_over_half(landed, tmp_path):
+    """The gate (GX, expectations/marts_to_serving/mart_lookup_coverage.yaml) on the built mart: 3
+    of 9 unmatched is a warning and no hold; with most keys unmatched the city fails the limit."""
+    from orchestration.checks.gx_engine import evaluate_suite
+    from orchestration.checks.suites import load_suite
+    from orchestration.settings import PROJECT_ROOT
+
+    suite = load_suite(PROJECT_ROOT / "expectations" / "marts_to_serving" / "mart_lookup_coverage.yaml")
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(landed[2].read_bytes())
+    with duckdb.connect(str(copy)) as con:  # 20 keyed records, so the share is judged
+        con.execute("UPDATE marts.mart_lookup_coverage SET records_naming_a_key = 20, records_unmatched = 7, "
+                    "unmatched_share = 0.35")  # fmt: skip
+
+    def failing(name):
+        outcome = evaluate_suite(copy, suite)
+        found = next(o for o in outcome.outcomes if o.expectation.meta.get("name") == name)
+        return [b["batch"] for b in found.failing_batches]
+
+    assert failing("unmatched_lookup_keys_under_the_warning_line") == ["st_louis_cfs"]
+    assert failing("unmatched_lookup_keys_at_most_the_limit") == []
+    with duckdb.connect(str(copy)) as con:
+        con.execute("UPDATE marts.mart_lookup_coverage SET records_unmatched = 15, unmatched_share = 0.75")
+    assert failing("unmatched_lookup_keys_at_most_the_limit") == ["st_louis_cfs"]
