@@ -382,3 +382,15 @@ def test_times_written_as_milliseconds_since_1970_are_recognised_and_land(tmp_pa
     assert con.execute(
         "SELECT min(received_at_utc), max(received_at_utc) FROM staging.stg_calls_for_service"
     ).fetchone() == (datetime(2021, 6, 1, 4, 25, 41), datetime(2021, 6, 1, 4, 44, 41))
+
+
+def test_a_draft_of_the_real_rhode_island_stops_reads_the_joined_time_as_its_profile_does(tmp_path):
+    """The real Rhode Island extract under a new name: its stop time is stop_date + stop_time joined,
+    as rhode_island_stops reads it; the draft carries the join and its format, not the format found
+    on stop_date alone (before, all 27,917 rows were quarantined)."""
+    sample = FIXTURES / "rhode_island" / "rhode_island_state_police_stops_2005-2008.csv"
+    run_onboard(sample, "--source", "stops", "--profile-name", "ri_stops_again", "--out", tmp_path)
+    draft = yaml.safe_load((tmp_path / "ri_stops_again.yaml").read_text())
+    assert draft["columns"]["stopped_at"] == {"join": ["stop_date", "stop_time"], "separator": " "}
+    assert draft["timestamp_formats"]["stopped_at"] == ["%Y-%m-%d %H:%M"]
+    same_rows_as_the_shipped_profile(sample, tmp_path / "ri_stops_again.yaml", "rhode_island_stops", tmp_path)

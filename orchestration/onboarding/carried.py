@@ -49,6 +49,8 @@ def carried_fields(r: Report) -> dict[str, list[str]]:
     most = Counter(m.shipped_profile for m in r.matched.values() if m.shipped_profile).most_common(1)[0][0]
     if most in shipped:
         r.cited_timezone = (shipped[most].timezone, most)
+        # what the layout always is (Rhode Island's stops are all vehicle stops)
+        r.carried_constants = {f: v for f, v in shipped[most].constants.items() if f not in r.matched}
     out: dict[str, list[str]] = {}
     for fld, m in r.matched.items():
         profile = shipped.get(m.shipped_profile or "")
@@ -59,6 +61,9 @@ def carried_fields(r: Report) -> dict[str, list[str]]:
         if columns:  # a join the sample has every part of is carried whole
             out[fld] = spec_lines(fld, spec, columns, profile, m.why)
             r.unused_columns = [c for c in r.unused_columns if c not in columns]
+            if spec.join and m.formats:  # the joined value is read as the cited profile reads it, not one part
+                m.formats = []
+                r.carried_formats[fld] = profile.formats_for(fld)
     for name in sorted(cited):
         profile = shipped.get(name)
         if profile is None or profile.source != r.source:

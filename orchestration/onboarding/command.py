@@ -221,7 +221,7 @@ def onboard(
     ]
     keep_lookup_keys_apart(report)
     report.carried = carried_fields(report)
-    report.missing = [f for f in report.missing if f not in report.carried]
+    report.missing = [f for f in report.missing if f not in report.carried and f not in report.carried_constants]
     if report.bounds is None:  # the places are in the lookup file
         report.bounds = next((f.bounds for f in report.lookups if f.bounds and not f.problem), None)
     out.mkdir(parents=True, exist_ok=True)

@@ -117,6 +117,9 @@ def draft_profile(r: Report, timezone: str | None) -> str:
             lines.append(f"  {fld}: {{line_number: true}}  # TODO check: no id column found; named by its line")
         else:
             lines.append(f"  {fld}: TODO  # required: name the column that holds it")
+    if r.carried_constants:
+        lines.append(f"constants:  # as profile {r.cited_timezone[1]} says of this layout")
+        lines += [f"  {fld}: {_scalar(v)}" for fld, v in r.carried_constants.items()]
     lines += lookup_lines(r)
     if r.missing:
         lines.append("# Not found in the sample (they land empty; say why in notes: if you know):")

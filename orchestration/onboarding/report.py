@@ -78,6 +78,7 @@ class Report:
     carried: dict[str, list[str]] = field(default_factory=dict)
     carried_formats: dict[str, tuple[str, ...]] = field(default_factory=dict)  # their timestamp formats
     cited_timezone: tuple[str, str] | None = None  # (time zone, profile) of the profile most matches cite
+    carried_constants: dict[str, str] = field(default_factory=dict)  # and its constants
 
     @property
     def taxonomy_profile(self) -> str:
