@@ -1,10 +1,11 @@
-{#- CTEs `record_lookup_keys` and `lookup_filled`: for each record of `records` (a CTE with
+{#- CTEs ending in `with_lookups`, every record of `records` with its lookup columns (a CTE with
     _source_profile, _batch_id, _row_number and the row as received, _original) whose profile has
     lookups (raw.lookup_fields), the key it names in each lookup (its column `record_column`) and
     the value each lookup gives for `fields` (lookup_<field>), with lookup_keys (keys the record
     names) and lookup_keys_unmatched (of those, keys the lookup's joined file lacks, listed in
     unmatched_lookup_keys as "lookup: key"). A record that names no key is not unmatched. A
-    profile without lookups joins nothing: the CTEs are empty and cost nothing. -#}
+    profile without lookups joins nothing: the CTEs are empty and cost nothing. Built through
+    `record_lookup_keys` and `lookup_filled`. -#}
 {% macro lookup_fills(records, fields) -%}
 {{ joined_lookup_values() }},
 
@@ -54,5 +55,16 @@ lookup_filled as (
         ) as unmatched_lookup_keys
     from record_lookup_values
     group by _batch_id, _row_number
+),
+
+with_lookups as (
+    select
+        {{ records }}.*,
+        lookup_filled.*
+    from {{ records }}
+    left join lookup_filled
+        on
+            {{ records }}._batch_id = lookup_filled.lookup_batch_id
+            and {{ records }}._row_number = lookup_filled.lookup_row_number
 )
 {%- endmacro %}

@@ -27,3 +27,9 @@ def robust_box(con, la: str, lo: str, table: str = "sample") -> dict[str, float]
         box[f"min_{name}"] = round(max(low, q1 - FENCE_IQR * spread) - 0.01, 2)
         box[f"max_{name}"] = round(min(high, q3 + FENCE_IQR * spread) + 0.01, 2)
     return box
+
+
+def box_of_columns(con, latitude: str, longitude: str, table: str = "sample") -> dict[str, float] | None:
+    """robust_box of a latitude and a longitude column of the table (read as numbers)."""
+    la, lo = (f'try_cast("{c}" AS DOUBLE)' for c in (latitude, longitude))
+    return robust_box(con, la, lo, table=table)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from orchestration.landing.profiles import KEEP, FieldSource, SourceProfile, load_profiles
+from orchestration.landing.profiles import KEEP, FieldSource, SourceProfile
 from orchestration.onboarding.report import Report
-from orchestration.onboarding.shipped import SHIPPED_PROFILES
+from orchestration.onboarding.shipped import shipped_profiles
 
 
 def _text(value) -> str:
@@ -44,7 +44,7 @@ def carried_fields(r: Report) -> dict[str, list[str]]:
     cited = {m.shipped_profile for m in r.matched.values() if m.shipped_profile}
     if not cited:
         return {}
-    shipped = load_profiles(SHIPPED_PROFILES)
+    shipped = shipped_profiles()
     header = set(r.header)
     most = Counter(m.shipped_profile for m in r.matched.values() if m.shipped_profile).most_common(1)[0][0]
     if most in shipped:

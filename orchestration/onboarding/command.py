@@ -47,7 +47,7 @@ from orchestration.landing.profiles import (
     parse_profile,
 )
 from orchestration.onboarding.agency import agency_prefixes, agency_values
-from orchestration.onboarding.bounds import robust_box
+from orchestration.onboarding.bounds import box_of_columns, robust_box
 from orchestration.onboarding.carried import carried_fields
 from orchestration.onboarding.draft import draft_profile
 from orchestration.onboarding.lookups import read_lookup
@@ -182,8 +182,7 @@ def onboard(
             nulls.append(candidate)
     bounds = None
     if "latitude" in matched and "longitude" in matched:
-        la, lo = (f'try_cast("{matched[f].column}" AS DOUBLE)' for f in ("latitude", "longitude"))
-        bounds = robust_box(con, la, lo)
+        bounds = box_of_columns(con, matched["latitude"].column, matched["longitude"].column)
     elif point:
         bounds = robust_box(con, *point_parts(point))
     report = Report(

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.landing.profiles import LOOKUP_FIELDS
-from orchestration.onboarding.bounds import robust_box
+from orchestration.onboarding.bounds import box_of_columns
 from orchestration.onboarding.matching import match_columns
 from orchestration.onboarding.report import LookupFinding, Match
 from orchestration.onboarding.sample import read_sample
@@ -93,6 +93,7 @@ def read_lookup(
     if not finding.columns:
         finding.problem = f"none of its columns is a field the records lack ({', '.join(sorted(wanted))})"
     if "latitude" in finding.columns and "longitude" in finding.columns:
-        la, lo = (f'try_cast("{finding.columns[f].column}" AS DOUBLE)' for f in ("latitude", "longitude"))
-        finding.bounds = robust_box(con, la, lo, table=table)
+        finding.bounds = box_of_columns(
+            con, finding.columns["latitude"].column, finding.columns["longitude"].column, table
+        )
     return finding

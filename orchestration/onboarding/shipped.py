@@ -3,10 +3,12 @@ names they read for each field, the timestamp formats they use."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.landing.profiles import (
+    Profiles,
     load_profiles,
 )
 from orchestration.onboarding.vocabulary import COMMON_FORMATS, normalise
@@ -15,6 +17,12 @@ from orchestration.settings import PROJECT_ROOT
 SHIPPED_PROFILES = PROJECT_ROOT / "orchestration" / "source_profiles"
 # a shipped profile "reads" a file whose header has every required column and this share of the rest
 SHIPPED_MATCH = 0.8
+
+
+@functools.cache
+def shipped_profiles() -> Profiles:
+    """The shipped profiles, read once per process (every matching step consults them)."""
+    return load_profiles(SHIPPED_PROFILES)
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ def shipped_profile_for(source: str, header: list[str]) -> ShippedMatch | None:
     every required field's column found and most of the others; the best such, or None."""
     columns = set(header)
     best = None
-    for profile in load_profiles(SHIPPED_PROFILES).values():
+    for profile in shipped_profiles().values():
         if profile.source != source:
             continue
         resolved = {fld: spec.resolve(columns) for fld, spec in profile.columns.items()}
@@ -48,7 +56,7 @@ def shipped_profile_for(source: str, header: list[str]) -> ShippedMatch | None:
 def known_aliases(source: str) -> dict[str, dict[str, str]]:
     """canonical field -> {normalised column name: profile that reads it} over the shipped profiles."""
     aliases: dict[str, dict[str, str]] = {}
-    for profile in load_profiles(SHIPPED_PROFILES).values():
+    for profile in shipped_profiles().values():
         if profile.source != source:
             continue
         for fld, spec in profile.columns.items():
@@ -62,7 +70,7 @@ def known_formats() -> list[str]:
     profiles' own."""
     formats = list(COMMON_FORMATS)
     formats += [f + "%z" for f in COMMON_FORMATS if "%H" in f and "%z" not in f and f + "%z" not in formats]
-    for profile in load_profiles(SHIPPED_PROFILES).values():
+    for profile in shipped_profiles().values():
         for fmts in profile.timestamp_formats.values():
             formats += [f for f in fmts if f not in formats]
     return formats

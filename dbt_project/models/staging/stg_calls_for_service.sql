@@ -84,17 +84,6 @@ calls as (
 {{ lookup_fills('calls', ['call_source', 'call_type_description', 'priority', 'disposition', 'beat',
     'district', 'block_address', 'latitude', 'longitude', 'agency']) }},
 
-with_lookups as (
-    select
-        calls.*,
-        lookup_filled.*
-    from calls
-    left join lookup_filled
-        on
-            calls._batch_id = lookup_filled.lookup_batch_id
-            and calls._row_number = lookup_filled.lookup_row_number
-),
-
 renamed as (
     select
         -- ids

@@ -13,17 +13,6 @@ with {{ latest_versions(source('raw', 'incidents'), 'incident_id') }},
 {{ lookup_fills('source', ['offence_description', 'offence_category', 'beat', 'district', 'block_address',
     'latitude', 'longitude']) }},
 
-with_lookups as (
-    select
-        source.*,
-        lookup_filled.*
-    from source
-    left join lookup_filled
-        on
-            source._batch_id = lookup_filled.lookup_batch_id
-            and source._row_number = lookup_filled.lookup_row_number
-),
-
 renamed as (
     select
         -- ids
