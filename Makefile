@@ -6,6 +6,8 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# dbt on PATH: dagster-dbt's project preparer (dbt parse) and the Dagster UI look for it there
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help install run test lint unit ui docs bench clean duckdb15 preflight
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -101,7 +100,7 @@ def run(regenerate: bool = False, full_refresh: bool = False) -> int:
     settings = load_settings()
     prepare_process(settings)
     try:
-        wait = float(os.environ.get("PSW_REFRESH_LOCK_WAIT_SECONDS") or 0)
+        wait = settings.env.refresh_lock_wait_seconds or 0.0
         with refresh_lock(settings.warehouse_path, "make run", wait):
             return _run(settings, regenerate, full_refresh)
     except RefreshBusy as exc:
@@ -120,9 +119,9 @@ def _run(settings: Settings, regenerate: bool, full_refresh: bool = False) -> in
 
         from orchestration.definitions import build_definitions
         from orchestration.transform.dbt_assets import refresh_run_config
-        from orchestration.transform.project import ensure_manifest
+        from orchestration.transform.project import prepare_manifest
 
-        ensure_manifest(force=True)
+        prepare_manifest(force=True)
         defs = build_definitions(settings)
         instance = DagsterInstance.get()
         result = defs.resolve_job_def("refresh_warehouse").execute_in_process(

@@ -6,7 +6,7 @@
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
 
-from orchestration.automation import SCHEDULES, SENSORS, with_source_freshness
+from orchestration.automation import AutomationConfig, build_schedules, build_sensors, with_source_freshness
 from orchestration.boundaries.assets import area_boundaries, boundaries_gate
 from orchestration.checks import ASSET_CHECKS
 from orchestration.landing.assets import land_raw_extracts
@@ -23,17 +23,31 @@ refresh_warehouse = define_asset_job(
 )
 
 
+def _lock_wait(settings: Settings) -> float:
+    """How long a Dagster run waits for another refresh: ``PSW_REFRESH_LOCK_WAIT_SECONDS``, else 10 s."""
+    wait = settings.env.refresh_lock_wait_seconds
+    return 10.0 if wait is None else wait
+
+
 def build_definitions(settings: Settings) -> Definitions:
-    """All definitions, wired to the given paths (the resources carry them; nothing is written to
+    """All definitions, wired to the given settings (the resources carry them; nothing is written to
     the process's environment: the dbt asset names the warehouse to its subprocess when it runs)."""
+    automation = AutomationConfig.from_environment(settings.env)
     return Definitions(
-        assets=[with_source_freshness(land_raw_extracts), area_boundaries, warehouse_dbt_assets, *SERVING_ASSETS],
+        assets=[
+            with_source_freshness(land_raw_extracts, automation),
+            area_boundaries,
+            warehouse_dbt_assets,
+            *SERVING_ASSETS,
+        ],
         asset_checks=[*ASSET_CHECKS, boundaries_gate],
         jobs=[refresh_warehouse],
-        schedules=SCHEDULES,
-        sensors=SENSORS,
+        schedules=build_schedules(automation),
+        sensors=build_sensors(automation),
         resources={
-            "warehouse": WarehouseResource(path=str(settings.warehouse_path)),
+            "warehouse": WarehouseResource(
+                database=str(settings.warehouse_path), lock_wait_seconds=_lock_wait(settings)
+            ),
             "landing": LandingResource(
                 landing_dir=str(settings.landing_dir),
                 profiles_dir=str(settings.profiles_dir),

@@ -37,13 +37,13 @@ def dbt_manifest():
     time: pytest-xdist's workers share the project's target folder)."""
     import fcntl
 
-    from orchestration.transform.project import dbt_project, ensure_manifest
+    from orchestration.transform.project import dbt_project, prepare_manifest
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     dbt_project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     with open(dbt_project.manifest_path.with_name("manifest.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return ensure_manifest(force=True)
+        return prepare_manifest(force=True)
 
 
 def run_pipeline(settings: Settings, selection=None, full_refresh: bool = False):

@@ -92,10 +92,12 @@ def test_rejected_and_report_folders_follow_the_environment(tmp_path, monkeypatc
     from orchestration.report.config import load_report_config
 
     settings = load_settings({"PSW_LANDING_DIR": str(tmp_path / "landing")})
-    monkeypatch.delenv("PSW_REJECTED_DIR", raising=False)
     assert settings.rejected_dir == tmp_path / "rejected"  # beside the landing folder by default
-    monkeypatch.setenv("PSW_REJECTED_DIR", str(tmp_path / "elsewhere"))
-    assert settings.rejected_dir == tmp_path / "elsewhere"
+    settings = load_settings({"PSW_LANDING_DIR": str(tmp_path / "landing"), "PSW_REJECTED_DIR": "elsewhere"})
+    assert settings.rejected_dir == PROJECT_ROOT / "elsewhere"
+    # read once: the settings a process was given do not change under it
+    monkeypatch.setenv("PSW_REJECTED_DIR", str(tmp_path / "later"))
+    assert settings.rejected_dir == PROJECT_ROOT / "elsewhere"
     report = load_report_config(tmp_path / "w.duckdb", {"PSW_REPORT_DIR": str(tmp_path / "site")})
     assert report.report_dir == tmp_path / "site"
     assert load_report_config(tmp_path / "w.duckdb", {}).report_dir == tmp_path / "report"
@@ -291,14 +293,84 @@ def test_the_postgres_engine_target_connects_where_its_variables_say(tmp_path):
         ("on", True),
         ("0", False),
         ("false", False),
-        ("", False),
+        ("Off", False),
+        ("", False),  # unset
         (None, False),
-        ("2", False),
+        ("2", "PSW_ALERT_ON_WARN='2': must be one of"),  # a typo is named, not read as "no"
+        ("ture", "PSW_ALERT_ON_WARN='ture'"),
     ],
 )
 def test_one_reading_of_a_yes_no_setting(value, expected):
     from orchestration.automation.alerts import AlertConfig
-    from orchestration.settings import is_true
+    from orchestration.settings import ConfigError
 
-    assert is_true(value) is expected
-    assert AlertConfig.from_env({"PSW_ALERT_ON_WARN": value or ""}).alert_on_warn is expected
+    env = {"PSW_ALERT_ON_WARN": value or ""}
+    if isinstance(expected, bool):
+        assert AlertConfig.from_env(env).alert_on_warn is expected
+    else:
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            AlertConfig.from_env(env)
+
+
+def test_nothing_but_the_settings_module_reads_the_environment():
+    """One reader: every other module takes its values from an ``Environment``."""
+    readers = []
+    for path in sorted((PROJECT_ROOT / "orchestration").rglob("*.py")):
+        if path.name == "settings.py" and path.parent.name == "orchestration":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"os\.environ\.get|os\.getenv|os\.environ\[[^]]+\](?!\s*=)", line):
+                readers.append(f"{path.relative_to(PROJECT_ROOT)}:{number}")
+    assert readers == []
+
+
+def test_every_variable_of_the_readme_is_a_field_of_the_one_settings_object():
+    from orchestration.settings import Environment
+
+    fields = {f.alias for f in Environment.model_fields.values() if f.alias}
+    # read by dbt's profile itself (dbt_project/profiles.yml), not by Python
+    by_dbt = {"PSW_DUCKDB_MEMORY_LIMIT", "PSW_SPARK_WAREHOUSE_DIR"}
+    assert sorted(readme_variables() - fields - by_dbt) == []
+    assert sorted(fields - readme_variables() - {"PGHOST", "DAGSTER_IS_DEV_CLI"}) == []
+
+
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"PSW_DEMO_SCALE": "big"}, "PSW_DEMO_SCALE='big'"),
+        ({"PSW_DEMO_SCALE": "-1"}, "PSW_DEMO_SCALE='-1'"),
+        ({"PSW_LANDING_WORKERS": "0"}, "PSW_LANDING_WORKERS='0'"),
+        ({"PSW_DBT_TARGET": "oracle"}, "PSW_DBT_TARGET='oracle'"),
+        ({"PSW_ALERT_SMTP_PORT": "smtp"}, "PSW_ALERT_SMTP_PORT='smtp'"),
+        ({"PSW_REFRESH_LOCK_WAIT_SECONDS": "-5"}, "PSW_REFRESH_LOCK_WAIT_SECONDS='-5'"),
+    ],
+)
+def test_a_value_that_cannot_be_used_stops_the_definitions_naming_its_variable(env, named):
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        build_definitions(load_settings(env))
+
+
+def test_the_definitions_take_their_settings_from_the_one_object(tmp_path):
+    """The resources, the schedule and the sensors are wired from the settings given, not from
+    the process's environment read again somewhere else."""
+    from orchestration.definitions import build_definitions
+
+    env = {
+        "PSW_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "PSW_REFRESH_LOCK_WAIT_SECONDS": "0",
+        "PSW_REFRESH_CRON": "15 3 * * 1",
+        "PSW_REFRESH_TIMEZONE": "Europe/Berlin",
+        "PSW_AUTOMATION_DEFAULT": "stopped",
+        "PSW_LANDING_SENSOR_INTERVAL": "17",
+    }
+    defs = build_definitions(load_settings(env))
+    warehouse = defs.resources["warehouse"]
+    assert (warehouse.database, warehouse.lock_wait_seconds) == (str(tmp_path / "w.duckdb"), 0.0)
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("15 3 * * 1", "Europe/Berlin")
+    assert schedule.default_status.value == "STOPPED"
+    assert defs.resolve_sensor_def("new_extract_sensor").minimum_interval_seconds == 17
+    assert build_definitions(load_settings({})).resources["warehouse"].lock_wait_seconds == 10.0

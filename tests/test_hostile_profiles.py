@@ -89,7 +89,7 @@ def test_one_bad_profile_disables_only_itself_and_landing_goes_on(tmp_path):
     result = materialize(
         [land_raw_extracts],
         resources={
-            "warehouse": WarehouseResource(path=str(warehouse)),
+            "warehouse": WarehouseResource(database=str(warehouse)),
             "landing": LandingResource(landing_dir=str(landing), profiles_dir=str(profiles_dir)),
         },
         raise_on_error=False,

@@ -182,7 +182,7 @@ def test_without_postgres_settings_the_postgres_asset_is_skipped_and_says_why(wa
             SERVING_ASSETS,
             selection=list(MY_ASSETS),
             instance=instance,
-            resources={"warehouse": WarehouseResource(path=str(warehouse))},
+            resources={"warehouse": WarehouseResource(database=str(warehouse))},
         )
         logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert result.success
@@ -200,7 +200,7 @@ def test_with_another_dbt_engine_nothing_is_published_from_the_duckdb_file(wareh
             SERVING_ASSETS,
             selection=list(MY_ASSETS),
             instance=instance,
-            resources={"warehouse": WarehouseResource(path=str(warehouse))},
+            resources={"warehouse": WarehouseResource(database=str(warehouse))},
         )
         logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert result.success

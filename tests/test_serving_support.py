@@ -150,7 +150,9 @@ from dagster import materialize
 from orchestration.resources import WarehouseResource
 from orchestration.serving import SERVING_ASSETS
 warehouse, *selection = sys.argv[1:]
-result = materialize(SERVING_ASSETS, selection=selection, resources={"warehouse": WarehouseResource(path=warehouse)})
+result = materialize(
+    SERVING_ASSETS, selection=selection, resources={"warehouse": WarehouseResource(database=warehouse)}
+)
 sys.exit(0 if result.success else 1)
 """
 
@@ -166,7 +168,7 @@ def publish_in_process(warehouse: Path, selection: list[str], env: dict[str, str
         for name, value in env.items():
             patch.setenv(name, value)
         result = materialize(
-            SERVING_ASSETS, selection=selection, resources={"warehouse": WarehouseResource(path=str(warehouse))}
+            SERVING_ASSETS, selection=selection, resources={"warehouse": WarehouseResource(database=str(warehouse))}
         )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
 

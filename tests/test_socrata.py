@@ -189,7 +189,7 @@ def test_the_landing_asset_pulls_then_lands_and_describes_the_profiles(server, t
     result = materialize(
         [land_raw_extracts],
         resources={
-            "warehouse": WarehouseResource(path=str(warehouse)),
+            "warehouse": WarehouseResource(database=str(warehouse)),
             "landing": LandingResource(landing_dir=str(tmp_path / "landing"), profiles_dir=str(profiles_dir)),
         },
     )

@@ -13,7 +13,6 @@ import contextlib
 import http.client
 import json
 import logging
-import os
 import smtplib
 import socket
 import threading
@@ -26,7 +25,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from orchestration.settings import is_true
+from orchestration.settings import Environment, read_environment
 
 log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
@@ -50,29 +49,27 @@ class AlertConfig:
     timeout_seconds: float = 10.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AlertConfig:
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
+    def from_environment(cls, env: Environment) -> AlertConfig:
         return cls(
-            webhook_url=get("PSW_ALERT_WEBHOOK_URL"),
-            webhook_token=get("PSW_ALERT_WEBHOOK_TOKEN"),
-            slack_webhook_url=get("PSW_ALERT_SLACK_WEBHOOK_URL"),
-            smtp_host=get("PSW_ALERT_SMTP_HOST"),
-            smtp_port=int(get("PSW_ALERT_SMTP_PORT") or 25),
-            smtp_from=get("PSW_ALERT_SMTP_FROM") or "psw-alerts@localhost",
-            smtp_to=tuple(a.strip() for a in (get("PSW_ALERT_SMTP_TO") or "").split(",") if a.strip()),
-            smtp_user=get("PSW_ALERT_SMTP_USER"),
-            smtp_password=get("PSW_ALERT_SMTP_PASSWORD"),
-            smtp_starttls=is_true(get("PSW_ALERT_SMTP_STARTTLS")),
-            smtp_ssl=is_true(get("PSW_ALERT_SMTP_SSL")),
-            alert_on_warn=is_true(get("PSW_ALERT_ON_WARN")),
-            base_url=(get("PSW_DAGSTER_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
-            timeout_seconds=float(get("PSW_ALERT_TIMEOUT_SECONDS") or 10),
+            webhook_url=env.alert_webhook_url,
+            webhook_token=env.alert_webhook_token,
+            slack_webhook_url=env.alert_slack_webhook_url,
+            smtp_host=env.alert_smtp_host,
+            smtp_port=env.alert_smtp_port,
+            smtp_from=env.alert_smtp_from,
+            smtp_to=tuple(a.strip() for a in env.alert_smtp_to.split(",") if a.strip()),
+            smtp_user=env.alert_smtp_user,
+            smtp_password=env.alert_smtp_password,
+            smtp_starttls=env.alert_smtp_starttls,
+            smtp_ssl=env.alert_smtp_ssl,
+            alert_on_warn=env.alert_on_warn,
+            base_url=env.dagster_base_url.rstrip("/"),
+            timeout_seconds=env.alert_timeout_seconds,
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AlertConfig:
+        return cls.from_environment(read_environment(env))
 
     @property
     def channels(self) -> list[str]:

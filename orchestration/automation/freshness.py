@@ -22,9 +22,9 @@ def source_freshness_policy(config: AutomationConfig) -> FreshnessPolicy:
     )
 
 
-def with_source_freshness(raw_assets: AssetsDefinition, config: AutomationConfig | None = None) -> AssetsDefinition:
+def with_source_freshness(raw_assets: AssetsDefinition, config: AutomationConfig) -> AssetsDefinition:
     """The raw-landing assets with the sources' freshness policy attached to every spec."""
-    policy = source_freshness_policy(config or AutomationConfig.from_env())
+    policy = source_freshness_policy(config)
 
     def attach(spec: AssetSpec) -> AssetSpec:
         return apply_freshness_policy(spec, policy) if spec.key.path[0] == "raw" else spec

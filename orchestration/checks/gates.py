@@ -23,8 +23,6 @@ shows. The check opens its own DuckDB connections (and GX's) and closes them bef
 the dbt step that follows can take the file's write lock.
 """
 
-import os
-
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -48,11 +46,11 @@ from orchestration.ledger.store import (
     record_event,
 )
 from orchestration.resources import WarehouseResource
-from orchestration.settings import PROJECT_ROOT, is_true
+from orchestration.settings import PROJECT_ROOT, read_environment
 
 
 def _gates_full() -> bool:
-    return is_true(os.environ.get("PSW_GATES_FULL"))
+    return read_environment().gates_full
 
 
 def _write_docs(outcome: SuiteOutcome, warehouse: WarehouseResource, run_id, config: AlertConfig, log):

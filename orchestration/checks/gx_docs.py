@@ -10,7 +10,6 @@ stored and only their pages (and the suite's) are rendered, plus the index.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import unquote, urlparse
 
 from orchestration.checks.gx_duckdb import import_gx, quiet
 from orchestration.checks.outcomes import SuiteOutcome
+from orchestration.settings import read_environment
 
 SITE = "local_site"
 INDEX_LIMIT = 120
@@ -26,8 +26,8 @@ _contexts: dict[str, object] = {}
 
 def docs_dir(warehouse_path: str | Path) -> Path:
     """Where the site goes: ``PSW_DATA_DOCS_DIR``, else ``data_docs/`` beside the warehouse."""
-    configured = os.environ.get("PSW_DATA_DOCS_DIR")
-    return Path(configured).resolve() if configured else Path(warehouse_path).resolve().parent / "data_docs"
+    e = read_environment()
+    return e.resolve(e.data_docs_dir, Path(warehouse_path).resolve().parent / "data_docs")
 
 
 def gx_dir(warehouse_path: str | Path) -> Path:

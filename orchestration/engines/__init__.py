@@ -13,14 +13,13 @@ to it, and dbt builds the same models there:
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import PROJECT_ROOT
+from orchestration.settings import PROJECT_ROOT, read_environment
 
 # DuckDB's type -> PostgreSQL's, spelt as PostgreSQL's information_schema spells it (so a table of
 # the same shape, names and types, is kept and emptied). Anything else goes across as text.
@@ -46,7 +45,7 @@ def pg_type(duckdb_type: str) -> str:
 
 
 def current_target() -> str:
-    return os.environ.get("PSW_DBT_TARGET", "duckdb")
+    return read_environment().dbt_target
 
 
 def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -57,11 +56,9 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def pg_conninfo() -> str:
-    env = os.environ
-    return (
-        f"host={env.get('PSW_PG_HOST', '127.0.0.1')} port={env.get('PSW_PG_PORT', '5432')} "
-        f"user={env.get('PSW_PG_USER', 'postgres')} dbname={env.get('PSW_PG_DATABASE', 'test')}"
-        + (f" password={env['PSW_PG_PASSWORD']}" if env.get("PSW_PG_PASSWORD") else "")
+    e = read_environment()
+    return f"host={e.pg_host} port={e.pg_port} user={e.pg_user} dbname={e.pg_database}" + (
+        f" password={e.pg_password}" if e.pg_password else ""
     )
 
 
@@ -102,9 +99,8 @@ def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def spark_raw_dir() -> Path:
-    value = os.environ.get("PSW_SPARK_RAW_DIR")
-    path = Path(value) if value else PROJECT_ROOT / "data" / "spark_raw"
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    e = read_environment()
+    return e.resolve(e.spark_raw_dir, PROJECT_ROOT / "data" / "spark_raw")
 
 
 def export_for_spark(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from orchestration.settings import read_environment
 
 HEADER = "id,time,location,latitude,longitude,district,nature,status\n"
 NATURES = ("TRAFFIC STOP", "BUSINESS CHECK", "TRBL W/SUBJ", "RETURN STATION", "FOLLOW UP", "WELFARE CITIZEN", "PATROL")
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             f"in {time.perf_counter() - started:.0f} s; writer peak RSS "
             f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
         )
-    print(f"DuckDB memory limit while landing: {os.environ.get('PSW_LANDING_MEMORY_LIMIT', '1GB')}")
+    print(f"DuckDB memory limit while landing: {read_environment().landing_memory_limit}")
     print(f"baseline (imports + DuckDB) peak RSS: {baseline_rss_mib()} MiB")
     result = land_and_measure(csv_path, warehouse)
     print(f"landed: {json.dumps(result)}")

@@ -64,6 +64,7 @@ from orchestration.landing.raw_tables import (  # noqa: F401  (re-exported for i
     RAW_SCHEMA,
     ensure_raw_tables,
 )
+from orchestration.settings import read_environment
 from orchestration.sql import quote_ident, quote_literal
 
 __all__ = [
@@ -77,14 +78,15 @@ __all__ = [
 
 # DuckDB keeps to this much memory while landing and spills the rest to disk, so a file of any
 # size streams through (measured in tests/test_robustness.py and orchestration/landing/benchmark.py).
-LANDING_MEMORY_LIMIT = os.environ.get("PSW_LANDING_MEMORY_LIMIT", "1GB")
+_ENV = read_environment()
+LANDING_MEMORY_LIMIT = _ENV.landing_memory_limit
 # Files landed at once, each through its own cursor and transaction. Numbering a file's rows in
 # order is a streaming window, one core per file, so files in parallel use the other cores.
-LANDING_WORKERS = int(os.environ.get("PSW_LANDING_WORKERS") or 0) or min(os.cpu_count() or 1, 4)
+LANDING_WORKERS = _ENV.landing_workers or min(os.cpu_count() or 1, 4)
 REJECT_TEXT_LIMIT = 65_536
 # The longest physical line the CSV reader takes (DuckDB's max_line_size, passed to it). A file
 # with a longer line is refused whole, saying so, instead of being misread as broken quoting.
-MAX_LINE_BYTES = int(os.environ.get("PSW_LANDING_MAX_LINE_BYTES") or 2_000_000)
+MAX_LINE_BYTES = _ENV.landing_max_line_bytes
 # Control bytes no row may carry into a published copy (tab, LF and CR are CSV's own). A row with
 # one is quarantined whole rather than cleaned: the byte is a sign of a corrupt or binary extract,
 # and a silently altered value would be worse than a visible, counted quarantine.

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import urllib.error
 import urllib.parse
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.landing.profiles import ApiSource, SourceProfile
+from orchestration.settings import read_environment
 
 CURSOR_FILE = ".cursor.json"
 
@@ -95,7 +95,7 @@ def _write_page(path: Path, rows: list[dict], first_columns: list[str]) -> None:
 
 def _get(url: str, api: ApiSource, timeout: float) -> list[dict]:
     headers = {"Accept": "application/json", "User-Agent": "public-safety-warehouse"}
-    token = os.environ.get(api.app_token_env) if api.app_token_env else None
+    token = read_environment().value(api.app_token_env) if api.app_token_env else None
     if token:
         headers["X-App-Token"] = token
     request = urllib.request.Request(url, headers=headers)

@@ -8,13 +8,13 @@ public marts and the report suppress the same cells.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from orchestration.settings import DBT_PROJECT_DIR, read_environment
 
 
 @dataclass(frozen=True)
@@ -25,25 +25,20 @@ class ReportConfig:
     min_survey_respondents: int
 
 
-def _resolve(value: str) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
-
-
 def dbt_vars(project_dir: Path = DBT_PROJECT_DIR) -> dict:
     """The ``vars:`` block of dbt_project.yml."""
     return yaml.safe_load((project_dir / "dbt_project.yml").read_text()).get("vars", {})
 
 
-def load_report_config(warehouse_path: str | Path, env: dict[str, str] | None = None) -> ReportConfig:
+def load_report_config(warehouse_path: str | Path, env: Mapping[str, str] | None = None) -> ReportConfig:
     """Paths default to folders beside the warehouse, so a warehouse in a temporary folder
     (tests) gets its report there too."""
-    env = dict(os.environ if env is None else env)
+    e = read_environment(env)
     beside = Path(warehouse_path).resolve().parent
     dbt = dbt_vars()
     return ReportConfig(
-        report_dir=_resolve(env["PSW_REPORT_DIR"]) if env.get("PSW_REPORT_DIR") else beside / "report",
-        data_docs_dir=_resolve(env["PSW_DATA_DOCS_DIR"]) if env.get("PSW_DATA_DOCS_DIR") else beside / "data_docs",
+        report_dir=e.resolve(e.report_dir, beside / "report"),
+        data_docs_dir=e.resolve(e.data_docs_dir, beside / "data_docs"),
         min_cell_count=int(dbt["min_cell_count"]),
         min_survey_respondents=int(dbt["min_survey_respondents"]),
     )

@@ -12,11 +12,12 @@ import os
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.settings import PROJECT_ROOT
+from orchestration.settings import PROJECT_ROOT, read_environment
 
 SERVING_FILE_NAME = "warehouse_serving.duckdb"
 DEFAULT_READONLY_ROLE = "psw_reader"
@@ -45,22 +46,18 @@ class ServingConfig:
         return self.pg_dsn is not None
 
 
-def load_serving_config(warehouse_path: str | Path, env: dict[str, str] | None = None) -> ServingConfig:
+def load_serving_config(warehouse_path: str | Path, env: Mapping[str, str] | None = None) -> ServingConfig:
     """Settings for one publish. The serving folder defaults to ``serving/`` beside the warehouse,
     so a warehouse in a temporary folder (tests) publishes into that folder too."""
-    env = dict(os.environ if env is None else env)
-    default = Path(warehouse_path).parent / "serving"
-    serving_dir = Path(env["PSW_SERVING_DIR"]) if env.get("PSW_SERVING_DIR") else default
-    if not serving_dir.is_absolute():
-        serving_dir = (PROJECT_ROOT / serving_dir).resolve()
-    dsn = env.get("PSW_PG_DSN") or None
-    if dsn is None and env.get("PGHOST"):
+    e = read_environment(env)
+    dsn = e.pg_dsn
+    if dsn is None and e.libpq_host:
         dsn = ""  # libpq reads PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD itself
     return ServingConfig(
-        serving_dir=serving_dir,
+        serving_dir=e.resolve(e.serving_dir, Path(warehouse_path).parent / "serving"),
         pg_dsn=dsn,
-        pg_readonly_role=env.get("PSW_PG_READONLY_ROLE") or DEFAULT_READONLY_ROLE,
-        pg_readonly_password=env.get("PSW_PG_READONLY_PASSWORD") or None,
+        pg_readonly_role=e.pg_readonly_role,
+        pg_readonly_password=e.pg_readonly_password,
     )
 
 
@@ -94,9 +91,10 @@ def git_revision(root: Path = PROJECT_ROOT) -> str:
 def failpoint(stage: str) -> None:
     """Test hook: when PSW_SERVING_FAILPOINT names this stage, write the marker file named by
     PSW_SERVING_FAILPOINT_FILE and wait there, so a test can kill the publish mid-way."""
-    if os.environ.get(FAILPOINT_ENV) != stage:
+    e = read_environment()
+    if e.serving_failpoint != stage:
         return
-    marker = os.environ.get(FAILPOINT_FILE_ENV)
+    marker = e.serving_failpoint_file
     if marker:
         Path(marker).write_text(f"{os.getpid()} {stage}\n")
     while True:  # until killed

@@ -11,11 +11,11 @@ from orchestration.ledger.store import ensure_ledger, mark_rebuilt, now, pending
 from orchestration.resources import WarehouseResource
 from orchestration.settings import dbt_environment
 from orchestration.transform.build_state import full_refresh_reason, record_build
-from orchestration.transform.project import build_args, dbt_project, ensure_manifest
+from orchestration.transform.project import build_args, dbt_project, prepare_manifest
 from orchestration.transform.table_metadata import with_table_metadata
 from orchestration.transform.translator import translator
 
-ensure_manifest()
+prepare_manifest()
 
 
 class DbtBuildConfig(Config):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, read_environment
 
 
 def dbt_executable() -> str:
@@ -22,14 +19,10 @@ def dbt_executable() -> str:
 
 
 def dbt_target() -> str:
-    return os.environ.get("PSW_DBT_TARGET", "duckdb")
+    return read_environment().dbt_target
 
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target())
-
-
-def parse_args() -> list[str]:
-    return ["parse", "--quiet"]
 
 
 def build_args(selection: list[str] | None = None, full_refresh: bool = False, unit_tests: bool = True) -> list[str]:
@@ -63,34 +56,29 @@ def newest_input_mtime() -> float:
     return max(p.stat().st_mtime for p in _input_files())
 
 
-def ensure_manifest(force: bool = False) -> Path:
-    """Write target/manifest.json with ``dbt parse`` if it is missing (or when forced)."""
+def _manifest_adapter(manifest: Path) -> str | None:
+    try:
+        return json.loads(manifest.read_text())["metadata"]["adapter_type"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def manifest_is_current() -> bool:
+    """The manifest exists, is newer than every file ``dbt parse`` reads, and was parsed for this target."""
     manifest = dbt_project.manifest_path
-    stamp = manifest.with_name("manifest.parsed-with.json")
-    # The environment is stored as a hash: its values include tokens, passwords and DSNs.
-    env_hash = hashlib.sha256(json.dumps(_parse_env(), sort_keys=True).encode("utf-8")).hexdigest()
-    parsed_with = json.dumps({"inputs": newest_input_mtime(), "target": dbt_target(), "env_sha256": env_hash})
-    if force and manifest.exists() and stamp.exists() and stamp.read_text() == parsed_with:
-        force = False  # nothing dbt reads changed since this manifest was written: parsing again gives it back
-    if force or not manifest.exists() or os.environ.get("DAGSTER_IS_DEV_CLI"):
-        subprocess.run(
-            [
-                dbt_executable(),
-                *parse_args(),
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target",
-                dbt_target(),
-            ],
-            check=True,
-            cwd=DBT_PROJECT_DIR,
-        )
-        stamp.write_text(parsed_with)
-    return manifest
+    if not manifest.exists() or manifest.stat().st_mtime < newest_input_mtime():
+        return False
+    return _manifest_adapter(manifest) == ("spark" if dbt_target() == "spark" else dbt_target())
 
 
-def _parse_env() -> dict[str, str]:
-    """The environment variables the profiles and project read at parse time."""
-    return {k: v for k, v in sorted(os.environ.items()) if k.startswith(("PSW_", "DBT_"))}
+def prepare_manifest(force: bool = False) -> Path:
+    """The manifest the dbt assets load, made by dagster-dbt's own preparer (``dbt parse``, which
+    dbt's partial parsing keeps quick). Under ``dagster dev`` it is prepared at every load
+    (``DbtProject.prepare_if_dev``); elsewhere when it is missing or out of date (``force``: the
+    CLI and the tests check before a run, so a changed model is never run from an old manifest).
+    The preparer finds dbt on ``PATH``: ``make`` puts the project's environment there."""
+    if dbt_project.preparer.using_dagster_dev():
+        dbt_project.prepare_if_dev()
+    elif not dbt_project.manifest_path.exists() or (force and not manifest_is_current()):
+        dbt_project.preparer.prepare(dbt_project)
+    return dbt_project.manifest_path
