@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from orchestration.automation.alerts import AlertConfig
+from orchestration.automation.run_alerts import execute_with_alerts
 from orchestration.ledger import commands as batch_commands
 from orchestration.ledger.lock import RefreshBusy, refresh_lock
 from orchestration.run_console import log_path_for, output_to_log
@@ -124,13 +126,19 @@ def _run(settings: Settings, regenerate: bool, full_refresh: bool = False) -> in
         prepare_manifest(force=True)
         defs = build_definitions(settings)
         instance = DagsterInstance.get()
-        result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=refresh_run_config(full_refresh, log_level="DEBUG")
+        result, sent = execute_with_alerts(
+            defs.resolve_job_def("refresh_warehouse"),
+            instance,
+            AlertConfig.from_environment(settings.env),
+            raise_on_error=False,
+            run_config=refresh_run_config(full_refresh, log_level="DEBUG"),
         )
     elapsed = time.perf_counter() - started
     if result.success:
         print("\n".join(stage_lines(result, instance, settings.warehouse_path, started_at)))
     instance.dispose()
+    if sent:
+        print("\n".join(s.line() for s in sent))
     marts = [(t, n) for s, t, n in warehouse_summary(settings.warehouse_path) if s == "marts"]
     print(f"\nmarts    {len(marts)} tables, {sum(n for _, n in marts):,} rows (every table: `batches list`, the UI)")
     from orchestration.serving.refresh_ids import published_refresh_ids, refresh_summary

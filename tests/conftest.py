@@ -51,6 +51,7 @@ def run_pipeline(settings: Settings, selection=None, full_refresh: bool = False)
     ``full_refresh``: the dbt build's run config rebuilds every incremental model from all of raw."""
     from dagster import DagsterInstance
 
+    from orchestration.automation.run_alerts import execute_with_alerts
     from orchestration.definitions import build_definitions
     from orchestration.transform.dbt_assets import refresh_run_config
 
@@ -58,12 +59,14 @@ def run_pipeline(settings: Settings, selection=None, full_refresh: bool = False)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     job = defs.resolve_job_def("refresh_warehouse")
     with DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(
-            instance=instance,
+        result, _sent = execute_with_alerts(  # the CLI's path: the run, then its alerts
+            job,
+            instance,
             raise_on_error=False,
             asset_selection=selection,
             run_config=refresh_run_config(full_refresh) if selection is None else _logs_only(),
         )
+        return result
 
 
 def _logs_only() -> dict:

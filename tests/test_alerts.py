@@ -11,6 +11,7 @@ from dagster import DagsterEventType, DagsterInstance, SkipReason, build_run_sta
 
 from orchestration.automation.alerts import Alert, AlertConfig, send_alert
 from orchestration.automation.config import AutomationConfig
+from orchestration.automation.run_alerts import execute_with_alerts
 from orchestration.automation.run_failure import build_run_failure_alerts
 
 from .conftest import make_settings
@@ -161,13 +162,14 @@ def test_a_gate_failure_reaches_the_webhook_slack_and_email(
     unknown_outcome(settings.demo_dir)
     before = len(smtp_receiver.mails)
 
-    result = run_with_instance(settings)[0]
+    result, instance, sent = run_with_instance(settings)
+    instance.dispose()
 
-    assert gates(result)["raw/stops"].metadata["alerts"].value == {
-        "webhook": "delivered",
-        "slack": "delivered",
-        "email": "delivered",
-    }
+    # the gate recorded its alert; the one alert path sent it after the run, to every channel
+    assert gates(result)["raw/stops"].metadata["alert"].value["event"] == "gate_held"
+    (held,) = sent
+    assert held.alert.event == "gate_held"
+    assert {d.channel: d.ok for d in held.deliveries} == {"webhook": True, "slack": True, "email": True}
     (hook,) = http_receiver.bodies("/all-hook", run_id=result.run_id)
     assert hook["asset"] == "raw/stops" and hook["failures"][0]["unexpected_count"] == 4
     (slack,) = [
@@ -182,27 +184,31 @@ def test_a_gate_failure_reaches_the_webhook_slack_and_email(
 # run failures
 
 
-def run_with_instance(settings, instance: DagsterInstance | None = None):
-    """Run the refresh job; returns (result, instance) - the instance stays open for the sensor."""
+def run_with_instance(settings, instance: DagsterInstance | None = None, cli: bool = True):
+    """Run the refresh job; returns (result, instance, sent) - the instance stays open for the
+    sensors. ``cli``: as the CLI runs it (its alerts sent right after it); otherwise as a run the
+    daemon would see (nothing sent until a sensor is evaluated)."""
     from orchestration.definitions import build_definitions
 
     instance = instance or DagsterInstance.ephemeral()
     job = build_definitions(settings).resolve_job_def("refresh_warehouse")
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
-    return result, instance
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if cli:
+        result, sent = execute_with_alerts(job, instance, raise_on_error=False, run_config=quiet)
+        return result, instance, sent
+    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet), instance, []
 
 
-def evaluate_failure_sensor(result, instance):
-    sensor = build_run_failure_alerts(AutomationConfig())
-    failure = next(e for e in result.all_events if e.event_type == DagsterEventType.RUN_FAILURE)
+def evaluate_sensor(result, instance):
+    """The sensor for the run's end, evaluated as the daemon would."""
+    failure, success = build_run_failure_alerts(AutomationConfig())
+    sensor = success if result.success else failure
+    kind = DagsterEventType.RUN_SUCCESS if result.success else DagsterEventType.RUN_FAILURE
+    event = next(e for e in result.all_events if e.event_type == kind)
     context = build_run_status_sensor_context(
-        sensor_name=sensor.name, dagster_event=failure, dagster_instance=instance, dagster_run=result.dagster_run
-    ).for_run_failure()
-    return sensor(context)
+        sensor_name=sensor.name, dagster_event=event, dagster_instance=instance, dagster_run=result.dagster_run
+    )
+    return sensor(context.for_run_failure() if not result.success else context)
 
 
 @pytest.fixture
@@ -234,10 +240,11 @@ def test_a_failed_run_is_alerted_with_its_failed_step_and_the_link(another_refre
     clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/runs"))
     settings, holder = another_refresh
 
-    result, instance = run_with_instance(settings)  # another refresh holds the warehouse: this run fails
+    # another refresh holds the warehouse: this run fails (run as the UI or the schedule would)
+    result, instance, sent = run_with_instance(settings, cli=False)
     try:
-        assert not result.success
-        assert evaluate_failure_sensor(result, instance) is None
+        assert not result.success and sent == []
+        assert evaluate_sensor(result, instance) is None  # the sensor sent it
     finally:
         instance.dispose()
 
@@ -249,7 +256,7 @@ def test_a_failed_run_is_alerted_with_its_failed_step_and_the_link(another_refre
 
 
 def test_a_refused_file_is_alerted_once_from_the_run_itself(tmp_path, clean_env, http_receiver):  # noqa: F811
-    """No daemon, no sensor: the run (a CLI run too) alerts about a file it refused, and goes on."""
+    """No daemon, no sensor: a CLI run alerts about a file it refused, once, and goes on."""
     clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/refused"))
     settings = make_settings(tmp_path, scale=SMALL)
     calls = settings.demo_dir / "calls_for_service"
@@ -273,19 +280,41 @@ def test_a_held_file_is_alerted_once_by_its_gate_not_again_by_the_run(small_city
     settings = city_with(small_city, tmp_path, ["stops"])
     unknown_outcome(settings.demo_dir)
 
-    result, instance = run_with_instance(settings)
-    instance.dispose()
+    result, instance, _ = run_with_instance(settings)
+    try:
+        assert result.success  # the file is held; the run goes on
+        alerts = http_receiver.bodies("/once", run_id=result.run_id)
+        assert [a["event"] for a in alerts] == ["gate_held"] and alerts[0]["asset"] == "raw/stops"
+        # a daemon watching the same instance leaves a run whose alerts the CLI sent
+        skipped = evaluate_sensor(result, instance)
+        assert isinstance(skipped, SkipReason) and "sent its own alerts" in skipped.skip_message
+        assert len(http_receiver.bodies("/once", run_id=result.run_id)) == 1
+    finally:
+        instance.dispose()
 
-    assert result.success  # the file is held; the run goes on
-    alerts = http_receiver.bodies("/once", run_id=result.run_id)
-    assert [a["event"] for a in alerts] == ["gate_held"] and alerts[0]["asset"] == "raw/stops"
+
+def test_a_run_the_daemon_sees_has_its_held_file_alerted_by_the_sensor(small_city, tmp_path, clean_env, http_receiver):  # noqa: F811
+    """The same alert, by the other caller of the one path: the run-status sensor after a run
+    started from the UI or the schedule (nothing is sent from inside the run)."""
+    clean_env.setenv("PSW_ALERT_WEBHOOK_URL", http_receiver.url("/daemon"))
+    settings = city_with(small_city, tmp_path, ["stops"])
+    unknown_outcome(settings.demo_dir)
+
+    result, instance, _ = run_with_instance(settings, cli=False)
+    try:
+        assert result.success and http_receiver.bodies("/daemon", run_id=result.run_id) == []
+        assert evaluate_sensor(result, instance) is None
+    finally:
+        instance.dispose()
+    (alert,) = http_receiver.bodies("/daemon", run_id=result.run_id)
+    assert alert["event"] == "gate_held" and alert["failures"][0]["unexpected_count"] == 4
 
 
 def test_the_run_failure_sensor_is_quiet_when_no_channel_is_configured(another_refresh, clean_env):
     settings, _ = another_refresh
-    result, instance = run_with_instance(settings)
+    result, instance, _ = run_with_instance(settings, cli=False)
     try:
-        outcome = evaluate_failure_sensor(result, instance)
+        outcome = evaluate_sensor(result, instance)
     finally:
         instance.dispose()
     assert isinstance(outcome, SkipReason) and "no alert channel" in outcome.skip_message

@@ -562,12 +562,15 @@ def gate_then_serve(settings, mart: str):
     defs = Definitions.merge(build_definitions(settings), Definitions(jobs=[job]))
     from dagster import DagsterInstance
 
+    from orchestration.automation.run_alerts import execute_with_alerts
+
     with DagsterInstance.ephemeral() as instance:
-        return defs.resolve_job_def("gate_then_serve").execute_in_process(
-            instance=instance,
+        return execute_with_alerts(
+            defs.resolve_job_def("gate_then_serve"),
+            instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+        )[0]
 
 
 def serving_downstream_of(settings, mart: str) -> set[str]:

@@ -18,7 +18,7 @@ def build_schedules(config: AutomationConfig) -> list[ScheduleDefinition]:
 
 
 def build_sensors(config: AutomationConfig) -> list[SensorDefinition]:
-    return [build_landing_sensor(config), build_run_failure_alerts(config)]
+    return [build_landing_sensor(config), *build_run_failure_alerts(config)]
 
 
 __all__ = ["AutomationConfig", "build_schedules", "build_sensors", "with_source_freshness"]

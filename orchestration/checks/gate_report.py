@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import MetadataValue
 
-from orchestration.automation.alerts import Alert, AlertConfig, send_alert
+from orchestration.automation.alerts import Alert, AlertConfig
 from orchestration.checks.batches import jsonable
 from orchestration.checks.outcomes import SuiteOutcome
 from orchestration.checks.verdicts import SAMPLE_ROWS, Verdict, outcome_label
@@ -209,11 +209,3 @@ def warning_alert(outcome: SuiteOutcome, run_id: str | None, config: AlertConfig
         ],
         data_docs=str(page) if page else None,
     )
-
-
-def deliver(alert: Alert, config: AlertConfig, log=None) -> MetadataValue:
-    deliveries = send_alert(alert, config)
-    if log:
-        for d in deliveries:
-            (log.info if d.ok else log.warning)(f"alert via {d.channel}: {d.detail}")
-    return MetadataValue.json({d.channel: "delivered" if d.ok else f"FAILED: {d.detail}" for d in deliveries})

@@ -33,7 +33,8 @@ from dagster import (
 )
 
 from orchestration.automation.alerts import AlertConfig
-from orchestration.checks.gate_report import deliver, hold_alert, suite_metadata, verdicts_markdown, warning_alert
+from orchestration.automation.run_alerts import alert_metadata
+from orchestration.checks.gate_report import hold_alert, suite_metadata, verdicts_markdown, warning_alert
 from orchestration.checks.gx_docs import write_data_docs
 from orchestration.checks.gx_engine import evaluate_suite
 from orchestration.checks.outcomes import SuiteOutcome
@@ -66,10 +67,11 @@ def _result(
     outcome: SuiteOutcome, held: list[Verdict], metadata: dict, description: str, config: AlertConfig, alert, log
 ) -> AssetCheckResult:
     warned = bool(outcome.failed())  # warnings, or critical failures that named nothing to hold
+    # the alert is sent after the run, by the one alert path (orchestration/automation/run_alerts.py)
     if held:
-        metadata["alerts"] = deliver(alert(), config, log)
-    elif warned and config.alert_on_warn:
-        metadata["alerts"] = deliver(warning_alert(outcome, metadata.get("run_id"), config, None), config, log)
+        metadata.update(alert_metadata(alert()))
+    elif warned:
+        metadata.update(alert_metadata(warning_alert(outcome, metadata.get("run_id"), config, None)))
     return AssetCheckResult(
         passed=not held and not warned,
         severity=AssetCheckSeverity.WARN,

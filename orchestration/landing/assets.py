@@ -13,13 +13,15 @@ from pathlib import Path
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetSpec,
     MaterializeResult,
     MetadataValue,
     multi_asset,
 )
 
-from orchestration.automation.alerts import Alert, AlertConfig, send_alert
+from orchestration.automation.alerts import Alert, AlertConfig
+from orchestration.automation.run_alerts import alert_metadata
 from orchestration.boundaries.profile import boundary_files
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.coverage import write_coverage
@@ -259,7 +261,9 @@ def land_raw_extracts(context: AssetExecutionContext, warehouse: WarehouseResour
                 context.log.warning(f"{shown}: not landed, {reason}")
         if "batch_states" in selected:
             yield MaterializeResult(asset_key=BATCH_STATES_KEY, metadata=_ledger_metadata(con, report))
-    _alert_refusals(report, run_id)
+    alert = refusal_alert(report, run_id)
+    if alert is not None:
+        context.log_event(AssetObservation(asset_key=BATCH_STATES_KEY, metadata=alert_metadata(alert)))
 
 
 def _land_lookups(context, con, profiles, landing_dir: Path, report: LandingReport, selected: set[str]):
@@ -314,31 +318,27 @@ def _ledger_metadata(con, report: LandingReport) -> dict:
     }
 
 
-def _alert_refusals(report: LandingReport, run_id: str | None) -> None:
-    """One alert for files refused or unread that no earlier run has alerted about."""
+def refusal_alert(report: LandingReport, run_id: str | None) -> Alert | None:
+    """One alert for files refused or unread that no earlier run has alerted about (sent after
+    the run, by the one alert path: orchestration/automation/run_alerts.py)."""
     refused = [(f, why) for f, why, first in report.refused if first]
     unmatched = [f for f, first in report.unmatched if first]
     if not refused and not unmatched:
-        return
+        return None
     config = AlertConfig.from_env()
-    if not config.channels:
-        return
     failures = [{"step": f, "message": why} for f, why in refused] + [
         {"step": f, "message": "no source profile reads this file"} for f in unmatched
     ]
-    send_alert(
-        Alert(
-            event="files_not_landed",
-            title=f"{len(refused) + len(unmatched)} file(s) in the landing folder were not landed",
-            summary=(
-                f"{len(refused)} refused, {len(unmatched)} read by no profile; every other file landed and the "
-                "refresh went on. Fix the file or its profile, or drop it: python -m orchestration.cli batches drop"
-            ),
-            run_id=run_id,
-            run_url=config.run_url(run_id),
-            asset="raw",
-            counts={"refused": len(refused), "unmatched": len(unmatched)},
-            failures=failures,
+    return Alert(
+        event="files_not_landed",
+        title=f"{len(refused) + len(unmatched)} file(s) in the landing folder were not landed",
+        summary=(
+            f"{len(refused)} refused, {len(unmatched)} read by no profile; every other file landed and the "
+            "refresh went on. Fix the file or its profile, or drop it: python -m orchestration.cli batches drop"
         ),
-        config,
+        run_id=run_id,
+        run_url=config.run_url(run_id),
+        asset="raw",
+        counts={"refused": len(refused), "unmatched": len(unmatched)},
+        failures=failures,
     )
