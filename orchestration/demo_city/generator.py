@@ -220,6 +220,19 @@ def _write(
     return len(frame)
 
 
+# A call from the public is cancelled before anyone arrives this often; the others end with one
+# of these dispositions (a cancelled call's disposition is CANCELLED).
+CANCELLED_SHARE = 0.04
+DISPOSITION_SHARES = {
+    "REPORT TAKEN": 0.25,
+    "ADVISED": 0.3,
+    "ARREST": 0.05,
+    "CITATION": 0.1,
+    "GONE ON ARRIVAL": 0.1,
+    "NO ACTION": 0.2,
+}
+
+
 def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 1, month)
     types = cat.CALL_TYPES
@@ -241,7 +254,7 @@ def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) ->
     dispatched = received + _minutes(rng.exponential(dispatch_mean))
     enroute = dispatched + _minutes(rng.exponential(0.5, n))
     arrived = enroute + _minutes(rng.gamma(3.0, travel_mean / 3.0))
-    cancelled = (~oi) & (rng.random(n) < 0.04)
+    cancelled = (~oi) & (rng.random(n) < CANCELLED_SHARE)
     # Officer-initiated events start on scene: received = dispatched = arrived.
     dispatched = np.where(oi, received, dispatched)
     enroute = np.where(oi, received, enroute)
@@ -253,8 +266,8 @@ def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) ->
     alarm = codes.index("ALARM")
     source = np.where(oi, 0, np.where(rng.random(n) < 0.65, 1, 2))
     source = np.where(t_idx == alarm, 3, source)
-    dispositions = ("REPORT TAKEN", "ADVISED", "ARREST", "CITATION", "GONE ON ARRIVAL", "NO ACTION", "CANCELLED")
-    disposition = rng.choice(6, size=n, p=[0.25, 0.3, 0.05, 0.1, 0.1, 0.2])
+    dispositions = (*DISPOSITION_SHARES, "CANCELLED")
+    disposition = rng.choice(6, size=n, p=list(DISPOSITION_SHARES.values()))
     disposition = np.where(cancelled, 6, disposition)
     lat, lon = _points(rng, areas, beat_idx)
     no_point = rng.random(n) < 0.01
@@ -466,6 +479,23 @@ def planted_call_shares() -> dict[str, float]:
     }
 
 
+def planted_alternative_calls() -> dict[str, dict[str, float]]:
+    """Per alternative responder: the share of all calls it could take, and of those the share
+    outside priority 1 and outside priorities 1-2 (a scenario keeps those with police), and the
+    chance a call from the public ends in an arrest (a scenario keeps those too)."""
+    total = sum(t.weight for t in cat.CALL_TYPES)
+    planted: dict[str, dict[str, float]] = {}
+    for t in cat.CALL_TYPES:
+        if t.alternative == "none" or t.officer_initiated:
+            continue
+        entry = planted.setdefault(t.alternative, {"share": 0.0, "share_not_p1": 0.0, "share_not_p1_p2": 0.0})
+        entry["share"] += t.weight / total
+        entry["share_not_p1"] += t.weight / total * (1 - t.priorities[0])
+        entry["share_not_p1_p2"] += t.weight / total * (1 - t.priorities[0] - t.priorities[1])
+    arrest = (1 - CANCELLED_SHARE) * DISPOSITION_SHARES["ARREST"]
+    return {r: {**{k: round(v, 6) for k, v in e.items()}, "arrest_share": arrest} for r, e in sorted(planted.items())}
+
+
 def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=print) -> dict:
     """Write the demo city's extracts and truth.json into ``out_dir``; returns the truth."""
     out_dir = Path(out_dir)
@@ -534,6 +564,7 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
         "rows": {source: sum(f.values()) for source, f in files.items()},
         "planted": {
             "call_shares": planted_call_shares(),
+            "alternative_calls": planted_alternative_calls(),
             "call_types": [asdict(t) for t in cat.CALL_TYPES],
             "divergence_area": {
                 "beat": DIVERGENCE_BEAT,
