@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.automation import AutomationConfig, build_schedules, build_sensors, with_source_freshness
 from orchestration.boundaries.assets import area_boundaries, boundaries_gate
 from orchestration.checks import ASSET_CHECKS
+from orchestration.checks.kpi_drift import kpi_drift_check
 from orchestration.landing.assets import land_raw_extracts
 from orchestration.resources import LandingResource, WarehouseResource
 from orchestration.serving import SERVING_ASSETS
@@ -40,7 +41,7 @@ def build_definitions(settings: Settings) -> Definitions:
             warehouse_dbt_assets,
             *SERVING_ASSETS,
         ],
-        asset_checks=[*ASSET_CHECKS, boundaries_gate],
+        asset_checks=[*ASSET_CHECKS, boundaries_gate, kpi_drift_check],
         jobs=[refresh_warehouse],
         schedules=build_schedules(automation),
         sensors=build_sensors(automation),

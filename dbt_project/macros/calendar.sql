@@ -18,6 +18,11 @@
     cast({{ dbt.date_trunc('month', ts) }} as date)
 {%- endmacro %}
 
+{#- Monday of the week of a timestamp, as a date (ISO weeks, as every engine truncates them). -#}
+{% macro week_start(ts) -%}
+    cast({{ dbt.date_trunc('week', ts) }} as date)
+{%- endmacro %}
+
 {#- Minutes from one timestamp to another (fractional; negative when the second is earlier). -#}
 {% macro minutes_between(start_ts, end_ts) -%}
     ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 60.0)

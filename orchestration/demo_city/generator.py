@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -233,7 +233,20 @@ DISPOSITION_SHARES = {
 }
 
 
-def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
+@dataclass(frozen=True)
+class ResponseDrift:
+    """A drift to plant (off by default): from ``from_month`` on, calls of ``priority`` in ``district``
+    wait ``factor`` times as long for dispatch. It changes no random draw, only those calls' delays."""
+
+    district: str = "3"
+    priority: int = 1
+    from_month: int = 10
+    factor: float = 3.0
+
+
+def _calls(
+    seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int, drift: ResponseDrift | None = None
+) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 1, month)
     types = cat.CALL_TYPES
     p = np.array([t.weight for t in types])
@@ -249,6 +262,9 @@ def _calls(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) ->
     priority = (rng.random(n)[:, None] > cum).sum(axis=1) + 1
     received = _local_times(rng, month, n)
     dispatch_mean = np.array([0, 1.5, 4, 12, 25])[priority]
+    if drift is not None and month >= drift.from_month:
+        drifting = (priority == drift.priority) & (np.array(DISTRICTS)[beat_idx // len(BEAT_LETTERS)] == drift.district)
+        dispatch_mean = np.where(drifting, dispatch_mean * drift.factor, dispatch_mean)
     travel_mean = np.array([0, 5, 8, 12, 15])[priority]
     scene_mean = np.array([t.minutes_on_scene for t in types])[t_idx]
     dispatched = received + _minutes(rng.exponential(dispatch_mean))
@@ -496,7 +512,9 @@ def planted_alternative_calls() -> dict[str, dict[str, float]]:
     return {r: {**{k: round(v, 6) for k, v in e.items()}, "arrest_share": arrest} for r, e in sorted(planted.items())}
 
 
-def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=print) -> dict:
+def generate(
+    out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=print, drift: ResponseDrift | None = None
+) -> dict:
     """Write the demo city's extracts and truth.json into ``out_dir``; returns the truth."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -544,7 +562,8 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
         progress(f"demo city: writing {total:,} {source.replace('_', ' ')} ...")
         for month, n in _month_counts(total):
             path = out_dir / source / f"{source}_{YEAR}-{month:02d}.csv"
-            frame, expressions = builder(seed, areas, weights, month, n)
+            extra = {"drift": drift} if builder is _calls and drift is not None else {}
+            frame, expressions = builder(seed, areas, weights, month, n, **extra)
             record(source, path, _write(frame, path, time_columns, expressions))
     record("budget", out_dir / "budget.csv", _write(_budget(seed), out_dir / "budget.csv", {}))
     survey = _survey(seed, areas, weights, scale)
@@ -565,6 +584,7 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=p
         "planted": {
             "call_shares": planted_call_shares(),
             "alternative_calls": planted_alternative_calls(),
+            "response_drift": asdict(drift) if drift is not None else None,
             "call_types": [asdict(t) for t in cat.CALL_TYPES],
             "divergence_area": {
                 "beat": DIVERGENCE_BEAT,

@@ -22,6 +22,7 @@ raw_intervals as (
         call_key,
         source_profile,
         call_month,
+        {{ week_start('received_at_local') }} as received_week,
         coalesce(priority, 'unknown') as priority,
         area_id,
         area_level,
@@ -59,6 +60,7 @@ final as (
 
         -- grouping
         checked.call_month,
+        checked.received_week,
         checked.priority,
         checked.area_id,
         checked.area_level,
