@@ -121,7 +121,7 @@ def test_the_calls_moved_recover_the_planted_share(scenario, demo_warehouse, dem
 
 def test_the_kept_calls_and_the_costs_add_up(demo_warehouse):
     bad = demo_warehouse.execute(
-        "SELECT count(*) FROM marts.mart_scenario_impact WHERE calls_moved + calls_kept_urgent + calls_kept_arrest "
+        "SELECT count(*) FROM marts.mart_scenario_impact WHERE calls_moved + calls_kept "
         "<> eligible_calls OR calls_moved > calls_from_public OR officer_hours_moved > officer_hours + 1e-9"
     ).fetchone()[0]
     assert bad == 0
@@ -164,3 +164,21 @@ def test_replaying_the_citys_own_moved_calls_with_the_staffing_meets_the_target(
     # and with one team fewer in every hour, the same calls miss it
     fewer = simulate_waits([c[0] for c in calls], [c[1] for c in calls], lambda t: max(on_duty(t) - 1, 0))
     assert sum(w <= 0.25 for w in fewer) / len(fewer) < 0.9
+
+
+def test_the_report_says_what_each_scenario_would_take(demo_city, demo_warehouse):
+    from orchestration.report.config import load_report_config
+
+    settings, _, _ = demo_city
+    html = (load_report_config(settings.warehouse_path, env={}).report_dir / "index.html").read_text()
+    section = html[html.index('id="what-if"') :].split("</section>")[0]
+    demo = section[section.index("<h3>Demo City</h3>") :].split("<h3>")[1]
+    moved, team_hours = demo_warehouse.execute(
+        "SELECT (SELECT sum(calls_moved) FROM marts.mart_scenario_impact WHERE source_profile = 'demo_city_calls' "
+        "AND scenario = 'crisis_team'), (SELECT sum(teams_needed) FROM marts.mart_alternative_staffing "
+        "WHERE source_profile = 'demo_city_calls' AND scenario = 'crisis_team')"
+    ).fetchone()
+    row = demo[demo.index("crisis team") :].split("</tr>")[0]
+    assert f'data-count="{int(moved)}"' in row
+    assert f"{team_hours:,.0f} team-hours a week" in row
+    assert "<figure" in demo and "Teams needed by hour, crisis team" in demo

@@ -11,6 +11,7 @@ from html import escape
 from orchestration.report import charts, plain
 from orchestration.report import format as fmt
 from orchestration.report.context import ReportContext
+from orchestration.report.drift import drifting_now
 from orchestration.report.stop_outcomes import stop_outcomes
 
 KPI_ORDER = (
@@ -177,6 +178,7 @@ def scorecard(ctx: ReportContext) -> str:
             f'<p class="summary">Latest period of each of {len(by_kpi) + len(missing)} KPIs: <b>{on} on track</b>, '
             f"<b>{off} off track</b>, <b>{margin} within the margin</b> (the 95 % interval straddles the target: the "
             f"data cannot tell), <b>{nodata} without data</b>.</p>"
+            + drifting_now(ctx, city)
             + ctx.table(
                 f"Scorecard - {ctx.city_name(city)}",
                 ["KPI", "Period", "Value", "Target", "Status", "Change from prior period", "Trend"],

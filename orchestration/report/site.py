@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.report import enforcement, geography, quality, sections
+from orchestration.report import enforcement, geography, quality, sections, what_if
 from orchestration.report.config import ReportConfig
 from orchestration.report.context import CheckSummary, ReportContext
 
@@ -163,6 +163,7 @@ def build_report(
         sections.response_times(ctx),
         sections.community_trust(ctx),
         sections.budget(ctx),
+        what_if.what_if(ctx),
         quality.data_quality(ctx, checks),
     ]
     parts.append(quality.how_made(ctx))
@@ -181,6 +182,7 @@ def build_report(
         ("response-times", "Response times"),
         ("community-trust", "Trust"),
         ("budget", "Budget"),
+        ("what-if", "What if"),
         ("data-quality", "Data quality"),
         ("how-made", "How these numbers are made"),
     ]

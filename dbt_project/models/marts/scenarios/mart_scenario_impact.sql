@@ -43,9 +43,8 @@ moved as (
         call_month,
         count(*) as eligible_calls,
         sum(case when scenario_outcome = 'moved' then 1 else 0 end) as calls_moved,
-        sum(case when scenario_outcome = 'kept: urgent priority (co-response)' then 1 else 0 end)
-            as calls_kept_urgent,
-        sum(case when scenario_outcome = 'kept: ended in an arrest' then 1 else 0 end) as calls_kept_arrest,
+        -- urgent and arrested calls kept together: a count of arrests is not published on its own
+        sum(case when scenario_outcome <> 'moved' then 1 else 0 end) as calls_kept,
         sum(case when scenario_outcome = 'moved' then officer_hours else 0 end) as officer_hours_moved,
         sum(case when scenario_outcome = 'moved' then estimated_cost else 0 end) as police_cost_moved,
         sum(case when scenario_outcome = 'moved' then responder_cost else 0 end) as responder_cost_moved,
@@ -66,8 +65,7 @@ joined as (
         per_scenario.officer_hours,
         coalesce(moved.eligible_calls, 0) as eligible_calls,
         coalesce(moved.calls_moved, 0) as calls_moved,
-        coalesce(moved.calls_kept_urgent, 0) as calls_kept_urgent,
-        coalesce(moved.calls_kept_arrest, 0) as calls_kept_arrest,
+        coalesce(moved.calls_kept, 0) as calls_kept,
         coalesce(moved.officer_hours_moved, 0) as officer_hours_moved,
         coalesce(moved.police_cost_moved, 0) as police_cost_moved,
         coalesce(moved.responder_cost_moved, 0) as responder_cost_moved,
