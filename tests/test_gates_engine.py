@@ -488,6 +488,32 @@ def test_gx_reads_duckdb_rows_only_with_the_fix(tmp_path):
     assert validate() == [(False, 2), (False, 3)]
 
 
+def test_gx_reads_a_query_batchs_columns_without_running_the_query(tmp_path):
+    """A query batch whose rows cannot be computed (error() on every row): GX, with the fix, still
+    gets its column names (LIMIT 0 runs no row); as GX ships, it runs the whole query to learn
+    them, so a batch of ten million rows was read whole, and held, once more per validation."""
+    import sqlalchemy as sa
+
+    from orchestration.checks.gx_duckdb import apply_duckdb_fix, import_gx, undo_duckdb_fix
+
+    import_gx()
+    from great_expectations.expectations.metrics import util
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    engine = sa.create_engine(f"duckdb:///{path}")
+    query = sa.text("SELECT i, CASE WHEN i >= 0 THEN error('the whole query ran') END AS boom FROM range(5) r(i)")
+    try:
+        columns = util.column_reflection_fallback(query, engine.dialect, engine)
+        assert [c["name"] for c in columns] == ["i", "boom"]
+        undo_duckdb_fix()
+        with pytest.raises(Exception, match="the whole query ran"):
+            util.column_reflection_fallback(query, engine.dialect, engine)
+    finally:
+        apply_duckdb_fix()
+        engine.dispose()
+
+
 def test_regex_runs_as_an_unexpected_rows_query_and_shows_file_and_line(con):
     add(con, [call(0), call(1, call_id="C-1"), call(2, batch="b2", call_id="X9")])
     exp = {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "call_id", "regex": "^C[0-9]{1,3}$"}}

@@ -72,7 +72,7 @@ def evaluate_suite(
                 validate = GXRun(gx, source, suite, params[profile], typed, show, sample_size)
                 if suite.boundary == "raw_to_staging" and len(group) > 1:
                     screen = b.together(group)
-                    result = validate(screen, judge)
+                    result = validate(screen, judge, screening=True)
                     clean = {i for i in judge if _found_nothing(suite.expectations[i], _result_of(result, i))}
                     if clean:
                         runs.append((screen, _taken(result, clean), clean))
@@ -192,12 +192,16 @@ class GXRun:
     show: list[str]
     sample_size: int
 
-    def __call__(self, batch: b.Batch, which: list[int]):
-        return gx_batch_validate(self, batch, which)
+    def __call__(self, batch: b.Batch, which: list[int], screening: bool = False):
+        return gx_batch_validate(self, batch, which, screening)
 
 
-def gx_batch_validate(run: GXRun, batch: b.Batch, which: list[int]):
-    """GX validates the given expectations of the suite on one batch (a query asset), at once."""
+def gx_batch_validate(run: GXRun, batch: b.Batch, which: list[int], screening: bool = False):
+    """GX validates the given expectations of the suite on one batch (a query asset), at once.
+
+    ``screening``: the files together, only to learn which expectations find nothing in any of
+    them; GX's BASIC result (the unexpected counts) is enough, and spares the queries that list
+    every unexpected row's file and line (those are asked of each file that found something)."""
     gx, source, suite, params, typed, show, sample_size = (
         run.gx,
         run.source,
@@ -209,11 +213,15 @@ def gx_batch_validate(run: GXRun, batch: b.Batch, which: list[int]):
     )
     asset = source.add_query_asset(f"{suite.table}:{batch.label}:{batch.key}", query=b.batch_query(suite, batch, typed))
     gx_batch = asset.add_batch_definition_whole_table("batch").get_batch()
-    result_format = {
-        "result_format": "SUMMARY",
-        "unexpected_index_column_names": show,
-        "partial_unexpected_count": sample_size,
-    }
+    result_format = (
+        {"result_format": "BASIC", "partial_unexpected_count": 0}
+        if screening
+        else {
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": show,
+            "partial_unexpected_count": sample_size,
+        }
+    )
     result = gx_batch.validate(
         _gx_suite(gx, suite, typed, set(which)), expectation_parameters=params, result_format=result_format
     )
