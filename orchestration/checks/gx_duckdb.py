@@ -1,4 +1,4 @@
-"""Great Expectations on DuckDB: the one fix GX needs, applied once, where GX is imported.
+"""Great Expectations on DuckDB: the fix GX needs, and one for speed, applied once, where GX is imported.
 
 GX 1.x's ``SqlAlchemyExecutionEngine.execute_query`` runs a query inside ``with
 self.get_connection()`` and returns the cursor after that block has closed the connection.
@@ -6,9 +6,10 @@ Most drivers keep the rows; ``duckdb_engine`` does not, so every metric GX compu
 comes back empty and every expectation fails with "list index out of range" (GX issues #10738
 and #11579, unfixed upstream; STACK_NOTES.md). The fix: materialise the result while the
 connection is open (``.freeze()``) and hand GX a result that replays those rows (calling the
-frozen result). A second, for speed: GX reads a query batch's column names with ``LIMIT 0``
-rather than by running the whole query (``_columns_without_rows``). Nothing else of GX is changed; ``tests/test_gates_engine.py`` shows GX's own
-unexpected counts on DuckDB with it, and that without it GX sees no rows.
+frozen result). For speed: GX reads a query batch's column names with ``LIMIT 0`` rather than
+by running the whole query (``_columns_without_rows``). Nothing else of GX is changed;
+``tests/test_gates_engine.py`` shows GX's own unexpected counts on DuckDB with the fix, that
+without it GX sees no rows, and that the column names come without running the query.
 
 ``import great_expectations`` costs seconds, so it is imported here, when a gate runs, never
 when the Dagster definitions load. Usage analytics are off (``GX_ANALYTICS_ENABLED=False``).
