@@ -244,8 +244,10 @@ def typed_columns(con, suite: Suite, columns: dict[str, str]) -> dict[str, str]:
     return typed
 
 
-def batch_query(suite: Suite, batch: Batch, typed: dict[str, str]) -> str:
-    """The query asset's SQL for one batch: its rows in file order, with typed copies."""
+def batch_query(suite: Suite, batch: Batch, typed: dict[str, str], ordered: bool = True) -> str:
+    """The query asset's SQL for one batch: its rows in file order, with typed copies. Unordered
+    (``ordered=False``) when no row is shown from it: every metric GX asks of the batch would sort
+    it again (4 of the 6 seconds of a timestamp-order expectation on ten million calls)."""
     extra = "".join(f", try_cast({ident(c)} AS {t}) AS {ident(c + TYPED_SUFFIX)}" for c, t in typed.items())
     where = ""
     if batch.key is not None:
@@ -253,7 +255,7 @@ def batch_query(suite: Suite, batch: Batch, typed: dict[str, str]) -> str:
     elif batch.together:
         where = f" WHERE {ident(suite.batch_by)} IN ({', '.join(literal(k) for k in batch.together)})"
     order = [c for c in suite.show if c in ("_source_file", "_row_number", "source_file", "row_number")]
-    order_by = f" ORDER BY {', '.join(ident(c) for c in order)}" if order else ""
+    order_by = f" ORDER BY {', '.join(ident(c) for c in order)}" if order and ordered else ""
     return f"SELECT *{extra} FROM {suite.table}{where}{order_by}"
 
 

@@ -211,7 +211,9 @@ def gx_batch_validate(run: GXRun, batch: b.Batch, which: list[int], screening: b
         run.show,
         run.sample_size,
     )
-    asset = source.add_query_asset(f"{suite.table}:{batch.label}:{batch.key}", query=b.batch_query(suite, batch, typed))
+    asset = source.add_query_asset(
+        f"{suite.table}:{batch.label}:{batch.key}", query=b.batch_query(suite, batch, typed, ordered=not screening)
+    )
     gx_batch = asset.add_batch_definition_whole_table("batch").get_batch()
     result_format = (
         {"result_format": "BASIC", "partial_unexpected_count": 0}
