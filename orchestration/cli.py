@@ -139,8 +139,16 @@ def _run(settings: Settings, regenerate: bool, full_refresh: bool = False) -> in
     instance.dispose()
     if sent:
         print("\n".join(s.line() for s in sent))
-    marts = [(t, n) for s, t, n in warehouse_summary(settings.warehouse_path) if s == "marts"]
-    print(f"\nmarts    {len(marts)} tables, {sum(n for _, n in marts):,} rows (every table: `batches list`, the UI)")
+    try:
+        marts = [(t, n) for s, t, n in warehouse_summary(settings.warehouse_path) if s == "marts"]
+        print(
+            f"\nmarts    {len(marts)} tables, {sum(n for _, n in marts):,} rows (every table: `batches list`, the UI)"
+        )
+    except duckdb.IOException as exc:  # a step's dbt process outlived its failed step and still holds the file
+        print(
+            "\nmarts    not counted: the warehouse is still held by another process "
+            f"({str(exc).split(':')[-1].strip()})"
+        )
     from orchestration.serving.refresh_ids import published_refresh_ids, refresh_summary
 
     ids = published_refresh_ids(settings.warehouse_path)

@@ -10,6 +10,7 @@ from orchestration.automation import AutomationConfig, build_schedules, build_se
 from orchestration.boundaries.assets import area_boundaries, boundaries_gate
 from orchestration.checks import ASSET_CHECKS
 from orchestration.checks.kpi_drift import kpi_drift_check
+from orchestration.forecast.assets import mart_demand_forecast
 from orchestration.landing.assets import land_raw_extracts
 from orchestration.resources import LandingResource, WarehouseResource
 from orchestration.serving import SERVING_ASSETS
@@ -39,6 +40,7 @@ def build_definitions(settings: Settings) -> Definitions:
             with_source_freshness(land_raw_extracts, automation),
             area_boundaries,
             warehouse_dbt_assets,
+            mart_demand_forecast,
             *SERVING_ASSETS,
         ],
         asset_checks=[*ASSET_CHECKS, boundaries_gate, kpi_drift_check],

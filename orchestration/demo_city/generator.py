@@ -244,8 +244,26 @@ class ResponseDrift:
     factor: float = 3.0
 
 
+@dataclass(frozen=True)
+class ProgramEffect:
+    """A program to plant (off by default): from ``from_month`` on, only ``kept_share`` of the calls
+    from the public of ``category`` in ``district`` reach the police; the rest are dropped, chosen
+    with a random stream of their own (the other calls are as without it)."""
+
+    district: str = "2"
+    category: str = "mental_health_welfare"
+    from_month: int = 7
+    kept_share: float = 0.6
+
+
 def _calls(
-    seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int, drift: ResponseDrift | None = None
+    seed: int,
+    areas: pd.DataFrame,
+    weights: dict,
+    month: int,
+    n: int,
+    drift: ResponseDrift | None = None,
+    program: ProgramEffect | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 1, month)
     types = cat.CALL_TYPES
@@ -316,6 +334,11 @@ def _calls(
         }
     )
     sql = {"incident_number": _id_sql("incident_number", f"C{YEAR}{month:02d}", 7), "block": BLOCK_SQL}
+    if program is not None and month >= program.from_month:
+        category = np.array([t.category for t in types])[t_idx]
+        taken = (category == program.category) & ~oi & (frame["district"].to_numpy() == program.district)
+        dropped = taken & (_rng(seed, 97, month).random(n) >= program.kept_share)
+        frame = frame[~dropped]
     return frame.sort_values("time_received", kind="stable"), sql
 
 
@@ -513,7 +536,12 @@ def planted_alternative_calls() -> dict[str, dict[str, float]]:
 
 
 def generate(
-    out_dir: Path, scale: float = 1.0, seed: int = 20250101, progress=print, drift: ResponseDrift | None = None
+    out_dir: Path,
+    scale: float = 1.0,
+    seed: int = 20250101,
+    progress=print,
+    drift: ResponseDrift | None = None,
+    program: ProgramEffect | None = None,
 ) -> dict:
     """Write the demo city's extracts and truth.json into ``out_dir``; returns the truth."""
     out_dir = Path(out_dir)
@@ -562,7 +590,7 @@ def generate(
         progress(f"demo city: writing {total:,} {source.replace('_', ' ')} ...")
         for month, n in _month_counts(total):
             path = out_dir / source / f"{source}_{YEAR}-{month:02d}.csv"
-            extra = {"drift": drift} if builder is _calls and drift is not None else {}
+            extra = {"drift": drift, "program": program} if builder is _calls else {}
             frame, expressions = builder(seed, areas, weights, month, n, **extra)
             record(source, path, _write(frame, path, time_columns, expressions))
     record("budget", out_dir / "budget.csv", _write(_budget(seed), out_dir / "budget.csv", {}))
@@ -585,6 +613,7 @@ def generate(
             "call_shares": planted_call_shares(),
             "alternative_calls": planted_alternative_calls(),
             "response_drift": asdict(drift) if drift is not None else None,
+            "program_effect": asdict(program) if program is not None else None,
             "call_types": [asdict(t) for t in cat.CALL_TYPES],
             "divergence_area": {
                 "beat": DIVERGENCE_BEAT,

@@ -7,6 +7,7 @@ stops them and the previous published copies stay as they were.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from orchestration.forecast.assets import FORECAST_KEY
 from orchestration.ledger.store import ensure_ledger, held_cities
 from orchestration.resources import WarehouseResource
 from orchestration.serving.catalog import MARTS_SCHEMA, REFERENCE_SCHEMA, Table, load_dbt_descriptions
@@ -32,7 +33,7 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
 
 @asset(
     key=WAREHOUSE_SERVING_KEY,
-    deps=PUBLISHED_DBT_KEYS,
+    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY],
     group_name=SERVING_GROUP,
     kinds={"duckdb"},
     output_required=False,
