@@ -104,15 +104,18 @@ baselined as (
         *,
         count(kpi_value) over (
             partition by city, kpi, priority, district, service_category
-            order by received_week rows between {{ window_weeks + gap_weeks }} preceding and {{ gap_weeks + 1 }} preceding
+            order by received_week
+            rows between {{ window_weeks + gap_weeks }} preceding and {{ gap_weeks + 1 }} preceding
         ) as baseline_weeks,
         avg(kpi_value) over (
             partition by city, kpi, priority, district, service_category
-            order by received_week rows between {{ window_weeks + gap_weeks }} preceding and {{ gap_weeks + 1 }} preceding
+            order by received_week
+            rows between {{ window_weeks + gap_weeks }} preceding and {{ gap_weeks + 1 }} preceding
         ) as baseline_mean,
         stddev_samp(kpi_value) over (
             partition by city, kpi, priority, district, service_category
-            order by received_week rows between {{ window_weeks + gap_weeks }} preceding and {{ gap_weeks + 1 }} preceding
+            order by received_week
+            rows between {{ window_weeks + gap_weeks }} preceding and {{ gap_weeks + 1 }} preceding
         ) as baseline_sd
     from judged
 ),

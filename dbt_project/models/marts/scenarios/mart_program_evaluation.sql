@@ -94,7 +94,8 @@ first_month as (
 indexed as (
     select
         outcomes.*,
-        {{ months_between('first_month.first_call_month', 'outcomes.call_month') }} as month_index
+        (extract(year from outcomes.call_month) - extract(year from first_month.first_call_month)) * 12
+        + extract(month from outcomes.call_month) - extract(month from first_month.first_call_month) as month_index
     from outcomes
     cross join first_month
     where outcomes.log_ratio is not null
@@ -131,7 +132,9 @@ estimated as (
         months_pre + months_post - 2 as degrees_of_freedom,
         case
             when months_pre > 2 and pre_sxx > 0
-                then pre_slope / nullif(sqrt(greatest(pre_syy - pre_sxy * pre_sxy / pre_sxx, 0) / (months_pre - 2) / pre_sxx), 0)
+                then pre_slope / nullif(
+                    sqrt(greatest(pre_syy - pre_sxy * pre_sxy / pre_sxx, 0) / (months_pre - 2) / pre_sxx), 0
+                )
         end as pre_trend_t
     from periods
 ),
