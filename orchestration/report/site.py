@@ -164,6 +164,7 @@ def build_report(
         sections.community_trust(ctx),
         sections.budget(ctx),
         what_if.what_if(ctx),
+        what_if.did_it_work(ctx),
         quality.data_quality(ctx, checks),
     ]
     parts.append(quality.how_made(ctx))
@@ -183,6 +184,7 @@ def build_report(
         ("community-trust", "Trust"),
         ("budget", "Budget"),
         ("what-if", "What if"),
+        ("did-it-work", "Did it work"),
         ("data-quality", "Data quality"),
         ("how-made", "How these numbers are made"),
     ]

@@ -117,3 +117,50 @@ def _teams_chart(ctx: ReportContext, profile: str, city: str, scenario: str, sta
         ("teams_needed", "offered_load", "arrivals_per_hour", "mean_service_minutes"),
         "Counted: the moved calls of each hour of the week, per week the city's calls cover.",
     )
+
+
+OUTCOMES = {"calls_reaching_police": "Calls reaching the police", "officer_hours": "Officer hours on those calls"}
+
+
+def did_it_work(ctx: ReportContext) -> str:
+    question = "Did a program change what reaches the police? (question 4)"
+    if not ctx.has_table("marts", "mart_program_evaluation"):
+        return section("did-it-work", "Did it work", question, not_available("No program has been evaluated yet."))
+    rows = ctx.rows("SELECT * FROM marts.mart_program_evaluation ORDER BY city, program, outcome")
+    if not rows:
+        return section("did-it-work", "Did it work", question, not_available("No program is listed to evaluate."))
+    parts = [
+        "<p>Each program (seeds/program_evaluations.csv) is compared with the city's other districts, before and "
+        "after it started (difference-in-differences on the monthly ratio of its calls in its districts to the same "
+        "calls elsewhere). A ratio of 0.60 means 40 % fewer than the other districts would have led to expect; the "
+        "interval is 95 %. Where the comparison is too weak to conclude, the verdict says why.</p>"
+    ]
+    for program in dict.fromkeys(r["program"] for r in rows):
+        mine = [r for r in rows if r["program"] == program]
+        first = mine[0]
+        body = [
+            [
+                escape(OUTCOMES.get(r["outcome"], r["outcome"])),
+                (
+                    f"{r['effect_ratio']:.2f} ({r['effect_ratio_low']:.2f}-{r['effect_ratio_high']:.2f})"
+                    if not fmt.is_missing(r["effect_ratio"])
+                    else "—"
+                ),
+                f"{r['months_pre']:.0f} before, {r['months_post']:.0f} after",
+                escape(r["verdict"]),
+            ]
+            for r in mine
+        ]
+        parts.append(
+            f"<h3>{escape(ctx.city_name(first['city']))}: {escape(program.replace('_', ' '))}</h3>"
+            f"<p class='note'>{escape(first['service_categories'].replace('_', ' ').replace('|', ', '))} calls in "
+            f"district(s) {escape(first['treated_districts'].replace('|', ', '))}, from {first['start_month']}</p>"
+            + ctx.table(
+                f"Did it work: {program.replace('_', ' ')}",
+                ["Outcome", "Change against the other districts", "Months", "Verdict"],
+                body,
+                "mart_program_evaluation",
+                ("effect_ratio", "effect_ratio_low", "effect_ratio_high", "months_pre", "months_post", "verdict"),
+            )
+        )
+    return section("did-it-work", "Did it work", question, "".join(parts))
