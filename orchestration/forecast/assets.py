@@ -8,9 +8,27 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from orchestration.forecast.model import BACKTEST_WEEKS, MIN_WEEKS, forecast_daily
 from orchestration.resources import WarehouseResource
+from orchestration.sql import quote_literal
 
 FORECAST_KEY = AssetKey(["marts", "mart_demand_forecast"])
 CALLS_KEY = AssetKey(["marts", "fct_calls_for_service"])
+
+TABLE_DOC = (
+    "Next quarter's calls from the public per city x service category x week: ETS with a weekly season "
+    "on the daily counts of complete weeks, 95 % prediction intervals from simulated paths, and each series' "
+    "backtest on its last weeks against the seasonal-naive forecast. Grain: city x service category x week."
+)
+COLUMN_DOCS = {
+    "week_start": "Monday of the forecast week (local time).",
+    "forecast_calls": "Forecast calls from the public in the week.",
+    "forecast_low": "Lower end of the 95 % prediction interval of the week's calls.",
+    "forecast_high": "Upper end of the 95 % prediction interval of the week's calls.",
+    "history_weeks": "Complete weeks of calls the model was fitted on.",
+    "backtest_mae": "Mean absolute error of the weekly totals over the backtest weeks.",
+    "seasonal_naive_mae": "The same for the seasonal-naive forecast (each day as on the same weekday a week before).",
+    "beats_seasonal_naive": "True when the model's backtest error is below the seasonal-naive one.",
+    "note": "Why a series has no forecast (too short, or the model could not be fitted).",
+}
 
 DAILY_SQL = """
 SELECT coalesce(c.city, f.source_profile) AS city, f.service_category,
@@ -97,6 +115,10 @@ def mart_demand_forecast(context: AssetExecutionContext, warehouse: WarehouseRes
         con.register("forecast_frame", frame)
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("CREATE OR REPLACE TABLE marts.mart_demand_forecast AS SELECT * FROM forecast_frame")
+        # not a dbt model: its documentation travels as the table's and columns' comments
+        con.execute(f"COMMENT ON TABLE marts.mart_demand_forecast IS {quote_literal(TABLE_DOC)}")
+        for column, doc in COLUMN_DOCS.items():
+            con.execute(f"COMMENT ON COLUMN marts.mart_demand_forecast.{column} IS {quote_literal(doc)}")
     fitted = frame.dropna(subset=["forecast_calls"]).drop_duplicates(["city", "service_category"])
     beaten = int(fitted["beats_seasonal_naive"].sum())
     context.log.info(f"{len(fitted)} series forecast; {beaten} beat the seasonal-naive forecast on their backtest")
