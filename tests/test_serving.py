@@ -154,6 +154,8 @@ def test_parquet_folder_is_swapped_whole_and_keeps_one_previous_version(warehous
 
 
 def test_serving_assets_run_after_every_mart_and_reference_table_of_the_dbt_manifest():
+    """Every dbt model and seed of marts and reference, and every mart built in Python (the
+    forecasts), is upstream of the serving copy, and nothing else."""
     from orchestration.definitions import defs
     from orchestration.transform.project import dbt_project
 
@@ -165,8 +167,10 @@ def test_serving_assets_run_after_every_mart_and_reference_table_of_the_dbt_mani
     }
     assert any(k.path[0] == "reference" for k in published)
     graph = defs.resolve_asset_graph()
+    python_marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts" and k not in published}
+    assert python_marts == {AssetKey(["marts", "mart_demand_forecast"])}
     serving_copy = AssetKey(["serving", "warehouse_serving"])
-    assert graph.get(serving_copy).parent_keys == published
+    assert graph.get(serving_copy).parent_keys == published | python_marts
     for name in ("parquet_marts", "postgres_marts"):
         assert graph.get(AssetKey(["serving", name])).parent_keys == {serving_copy}
     assert {serving_copy, *(AssetKey(["serving", n]) for n in ("parquet_marts", "postgres_marts"))} <= set(

@@ -30,6 +30,22 @@ COLUMN_DOCS = {
     "note": "Why a series has no forecast (too short, or the model could not be fitted).",
 }
 
+COLUMNS = (
+    ("city", "VARCHAR"),
+    ("service_category", "VARCHAR"),
+    ("week_start", "DATE"),
+    ("forecast_calls", "DOUBLE"),
+    ("forecast_low", "DOUBLE"),
+    ("forecast_high", "DOUBLE"),
+    ("history_weeks", "INTEGER"),
+    ("backtest_weeks", "INTEGER"),
+    ("backtest_mae", "DOUBLE"),
+    ("seasonal_naive_mae", "DOUBLE"),
+    ("beats_seasonal_naive", "BOOLEAN"),
+    ("method", "VARCHAR"),
+    ("note", "VARCHAR"),
+)
+
 DAILY_SQL = """
 SELECT coalesce(c.city, f.source_profile) AS city, f.service_category,
        cast(f.received_at_local AS DATE) AS day, count(*) AS calls
@@ -79,22 +95,7 @@ def forecast_frame(daily: pd.DataFrame) -> pd.DataFrame:
                         "note": None,
                     }
                 )
-    columns = [
-        "city",
-        "service_category",
-        "week_start",
-        "forecast_calls",
-        "forecast_low",
-        "forecast_high",
-        "history_weeks",
-        "backtest_weeks",
-        "backtest_mae",
-        "seasonal_naive_mae",
-        "beats_seasonal_naive",
-        "method",
-        "note",
-    ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    return pd.DataFrame(rows).reindex(columns=[c for c, _ in COLUMNS])
 
 
 @asset(
@@ -114,7 +115,10 @@ def mart_demand_forecast(context: AssetExecutionContext, warehouse: WarehouseRes
     with warehouse.connect() as con:
         con.register("forecast_frame", frame)
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute("CREATE OR REPLACE TABLE marts.mart_demand_forecast AS SELECT * FROM forecast_frame")
+        # typed as declared: a column of a frame that is all None would be typed NULL, which no
+        # other engine (PostgreSQL publishing) can hold
+        con.execute(f"CREATE OR REPLACE TABLE marts.mart_demand_forecast ({', '.join(f'{c} {t}' for c, t in COLUMNS)})")
+        con.execute("INSERT INTO marts.mart_demand_forecast SELECT * FROM forecast_frame")
         # not a dbt model: its documentation travels as the table's and columns' comments
         con.execute(f"COMMENT ON TABLE marts.mart_demand_forecast IS {quote_literal(TABLE_DOC)}")
         for column, doc in COLUMN_DOCS.items():
