@@ -119,6 +119,19 @@ def _teams_chart(ctx: ReportContext, profile: str, city: str, scenario: str, sta
     )
 
 
+def _months(value) -> str:
+    return "0" if fmt.is_missing(value) else f"{value:.0f}"
+
+
+def _ratio(row: dict) -> str:
+    """'0.62 (0.51-0.75)'; the ratio alone where its interval cannot be had (one month after the start)."""
+    if fmt.is_missing(row["effect_ratio"]):
+        return "—"
+    if fmt.is_missing(row["effect_ratio_low"]) or fmt.is_missing(row["effect_ratio_high"]):
+        return f"{row['effect_ratio']:.2f} (no interval)"
+    return f"{row['effect_ratio']:.2f} ({row['effect_ratio_low']:.2f}-{row['effect_ratio_high']:.2f})"
+
+
 OUTCOMES = {"calls_reaching_police": "Calls reaching the police", "officer_hours": "Officer hours on those calls"}
 
 
@@ -141,12 +154,8 @@ def did_it_work(ctx: ReportContext) -> str:
         body = [
             [
                 escape(OUTCOMES.get(r["outcome"], r["outcome"])),
-                (
-                    f"{r['effect_ratio']:.2f} ({r['effect_ratio_low']:.2f}-{r['effect_ratio_high']:.2f})"
-                    if not fmt.is_missing(r["effect_ratio"])
-                    else "—"
-                ),
-                f"{r['months_pre']:.0f} before, {r['months_post']:.0f} after",
+                _ratio(r),
+                f"{_months(r['months_pre'])} before, {_months(r['months_post'])} after",
                 escape(r["verdict"]),
             ]
             for r in mine
