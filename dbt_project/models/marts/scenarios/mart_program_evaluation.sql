@@ -31,34 +31,31 @@ calls as (
     where not calls.is_officer_initiated and calls.district is not null
 ),
 
-monthly as (
+program_calls as (
     select
         programs.program,
+        programs.start_month,
         calls.call_month,
-        calls.call_month >= programs.start_month as is_post,
-        sum(case when '|' || programs.treated_districts || '|' like '%|' || calls.district || '|%' then 1 else 0 end)
-            as treated_calls,
-        sum(case when '|' || programs.treated_districts || '|' like '%|' || calls.district || '|%' then 0 else 1 end)
-            as comparison_calls,
-        sum(
-            case
-                when '|' || programs.treated_districts || '|' like '%|' || calls.district || '|%'
-                    then calls.officer_hours
-                else 0
-            end
-        ) as treated_hours,
-        sum(
-            case
-                when '|' || programs.treated_districts || '|' like '%|' || calls.district || '|%' then 0
-                else calls.officer_hours
-            end
-        ) as comparison_hours
+        calls.officer_hours,
+        '|' || programs.treated_districts || '|' like '%|' || calls.district || '|%' as is_treated
     from calls
     inner join programs
         on
             calls.city = programs.city
             and '|' || programs.service_categories || '|' like '%|' || calls.service_category || '|%'
-    group by programs.program, calls.call_month, calls.call_month >= programs.start_month
+),
+
+monthly as (
+    select
+        program,
+        call_month,
+        call_month >= start_month as is_post,
+        sum(case when is_treated then 1 else 0 end) as treated_calls,
+        sum(case when is_treated then 0 else 1 end) as comparison_calls,
+        sum(case when is_treated then officer_hours else 0 end) as treated_hours,
+        sum(case when is_treated then 0 else officer_hours end) as comparison_hours
+    from program_calls
+    group by program, call_month, call_month >= start_month
 ),
 
 outcomes as (
