@@ -84,6 +84,7 @@ def what_if(ctx: ReportContext) -> str:
         )
         for r in scenarios:
             out += _teams_chart(ctx, profile, city, r["scenario"], staffing.get((profile, r["scenario"])))
+        out += _police_response(ctx, city)
         parts.append(out)
     intro = (
         "<p>Each scenario (seeds/alternative_response_scenarios.csv) moves the calls from the public that its "
@@ -93,6 +94,60 @@ def what_if(ctx: ReportContext) -> str:
         "answered in its target time (an Erlang C queue); the yearly cost keeps them on duty all year.</p>"
     )
     return section("what-if", "What if", question, intro + "".join(parts))
+
+
+def _police_response(ctx: ReportContext, city: str) -> str:
+    """The dispatch replay's change in police response times, per scenario and priority."""
+    if not ctx.has_table("marts", "mart_dispatch_replay"):
+        return ""
+    rows = ctx.rows("SELECT * FROM marts.mart_dispatch_replay WHERE city = ? ORDER BY scenario, priority", [city])
+    if not rows:
+        return ""
+    first = rows[0]
+    if len(rows) == 1 and not fmt.is_missing(first["note"]):
+        return f"<p class='note'>Police response times with calls moved: {escape(first['note'])}.</p>"
+    check = [r for r in rows if r["scenario"] == "nothing_moved"]
+    if not first["replay_reproduces_observed"]:
+        return (
+            "<p class='note'>Police response times with calls moved: not available. With nothing moved, the replay "
+            "of the city's dispatch queue does not reproduce its observed response times, so its changes would not "
+            "be trusted.</p>"
+        )
+
+    def minutes(r: dict, stat: str) -> str:
+        if fmt.is_missing(r[f"scenario_{stat}_minutes"]):
+            return "—"
+        return f"{r[f'scenario_{stat}_minutes']:.1f} ({r[f'change_{stat}_minutes']:+.1f})"
+
+    body = [
+        [
+            escape(r["scenario"].replace("_", " ")),
+            escape(r["priority"]),
+            fmt.count_cell(r["calls_moved"], ctx.threshold) if r["calls_moved"] else "0",
+            minutes(r, "median"),
+            minutes(r, "p90"),
+        ]
+        for r in rows
+        if r["scenario"] != "nothing_moved"
+    ]
+    observed = "; ".join(
+        f"priority {escape(r['priority'])}: {r['observed_median_minutes']:.1f} observed, "
+        f"{r['replayed_median_minutes']:.1f} replayed"
+        for r in check
+        if not fmt.is_missing(r["observed_median_minutes"])
+    )
+    return ctx.table(
+        f"Police response times with calls moved - {ctx.city_name(city)}",
+        ["Scenario", "Priority", "Calls moved", "Median minutes (change)", "90th percentile (change)"],
+        body,
+        "mart_dispatch_replay",
+        ("calls_moved", "scenario_median_minutes", "change_median_minutes", "change_p90_minutes"),
+    ) + (
+        "<p class='note'>A replay of the city's dispatch queue over "
+        f"{first['window_start']} to {first['window_end']}, with "
+        f"{first['units_on_duty_min']}-{first['units_on_duty_max']} units on duty by hour (the most seen busy at "
+        f"once). With nothing moved it reproduces the observed medians ({observed}).</p>"
+    )
 
 
 def _teams_chart(ctx: ReportContext, profile: str, city: str, scenario: str, staff: dict | None) -> str:
@@ -123,16 +178,33 @@ def _months(value) -> str:
     return "0" if fmt.is_missing(value) else f"{value:.0f}"
 
 
-def _ratio(row: dict) -> str:
-    """'0.62 (0.51-0.75)'; the ratio alone where its interval cannot be had (one month after the start)."""
-    if fmt.is_missing(row["effect_ratio"]):
+def _change(row: dict) -> str:
+    """'0.62 (0.51-0.75)' for a ratio, '-0.16 (-0.36 to +0.04) points' for trust; the value alone where
+    its interval cannot be had (one month after the start)."""
+    is_ratio = row["effect_scale"] == "ratio"
+    value, low, high = (
+        (row["effect_ratio"], row["effect_ratio_low"], row["effect_ratio_high"])
+        if is_ratio
+        else (row["estimate"], row["estimate_low"], row["estimate_high"])
+    )
+    if fmt.is_missing(value):
         return "—"
-    if fmt.is_missing(row["effect_ratio_low"]) or fmt.is_missing(row["effect_ratio_high"]):
-        return f"{row['effect_ratio']:.2f} (no interval)"
-    return f"{row['effect_ratio']:.2f} ({row['effect_ratio_low']:.2f}-{row['effect_ratio_high']:.2f})"
+    shown = f"{value:.2f}" if is_ratio else f"{value:+.2f} points"
+    if fmt.is_missing(low) or fmt.is_missing(high):
+        return f"{shown} (no interval)"
+    return f"{value:.2f} ({low:.2f}-{high:.2f})" if is_ratio else f"{shown} ({low:+.2f} to {high:+.2f})"
 
 
-OUTCOMES = {"calls_reaching_police": "Calls reaching the police", "officer_hours": "Officer hours on those calls"}
+OUTCOMES = {
+    "calls_reaching_police": "Calls reaching the police",
+    "officer_hours": "Officer hours on those calls",
+    "repeat_calls_within_30_days": "Repeat calls at the same address within 30 days",
+    "median_response_minutes": "Median response time, every call from the public",
+    "trust_police": "Trust in the police (survey, 1-5)",
+}
+
+
+EVALUATION_COLUMNS = ("effect_ratio", "effect_ratio_low", "effect_ratio_high", "estimate", "months_pre", "verdict")
 
 
 def did_it_work(ctx: ReportContext) -> str:
@@ -145,8 +217,9 @@ def did_it_work(ctx: ReportContext) -> str:
     parts = [
         "<p>Each program (seeds/program_evaluations.csv) is compared with the city's other districts, before and "
         "after it started (difference-in-differences on the monthly ratio of its calls in its districts to the same "
-        "calls elsewhere). A ratio of 0.60 means 40 % fewer than the other districts would have led to expect; the "
-        "interval is 95 %. Where the comparison is too weak to conclude, the verdict says why.</p>"
+        "calls elsewhere; for trust, the change between the survey waves either side of the start). A ratio of 0.60 "
+        "means 40 % less than the other districts would have led to expect; the interval is 95 %. Where the "
+        "comparison is too weak to conclude, the verdict says why.</p>"
     ]
     for program in dict.fromkeys(r["program"] for r in rows):
         mine = [r for r in rows if r["program"] == program]
@@ -154,7 +227,7 @@ def did_it_work(ctx: ReportContext) -> str:
         body = [
             [
                 escape(OUTCOMES.get(r["outcome"], r["outcome"])),
-                _ratio(r),
+                _change(r),
                 f"{_months(r['months_pre'])} before, {_months(r['months_post'])} after",
                 escape(r["verdict"]),
             ]
@@ -166,10 +239,10 @@ def did_it_work(ctx: ReportContext) -> str:
             f"district(s) {escape(first['treated_districts'].replace('|', ', '))}, from {first['start_month']}</p>"
             + ctx.table(
                 f"Did it work: {program.replace('_', ' ')}",
-                ["Outcome", "Change against the other districts", "Months", "Verdict"],
+                ["Outcome", "Change against the other districts", "Months (waves for trust)", "Verdict"],
                 body,
                 "mart_program_evaluation",
-                ("effect_ratio", "effect_ratio_low", "effect_ratio_high", "months_pre", "months_post", "verdict"),
+                EVALUATION_COLUMNS,
             )
         )
     return section("did-it-work", "Did it work", question, "".join(parts))
