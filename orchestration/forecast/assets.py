@@ -7,10 +7,9 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.forecast.model import BACKTEST_WEEKS, MIN_WEEKS, forecast_daily
+from orchestration.python_marts import PythonMart
 from orchestration.resources import WarehouseResource
-from orchestration.sql import quote_literal
 
-FORECAST_KEY = AssetKey(["marts", "mart_demand_forecast"])
 CALLS_KEY = AssetKey(["marts", "fct_calls_for_service"])
 
 TABLE_DOC = (
@@ -45,6 +44,9 @@ COLUMNS = (
     ("method", "VARCHAR"),
     ("note", "VARCHAR"),
 )
+
+FORECAST = PythonMart("mart_demand_forecast", COLUMNS, TABLE_DOC, COLUMN_DOCS)
+FORECAST_KEY = FORECAST.key
 
 DAILY_SQL = """
 SELECT coalesce(c.city, f.source_profile) AS city, f.service_category,
@@ -95,7 +97,7 @@ def forecast_frame(daily: pd.DataFrame) -> pd.DataFrame:
                         "note": None,
                     }
                 )
-    return pd.DataFrame(rows).reindex(columns=[c for c, _ in COLUMNS])
+    return pd.DataFrame(rows).reindex(columns=FORECAST.column_names)
 
 
 @asset(
@@ -113,16 +115,7 @@ def mart_demand_forecast(context: AssetExecutionContext, warehouse: WarehouseRes
         daily = con.execute(DAILY_SQL).df()
     frame = forecast_frame(daily)
     with warehouse.connect() as con:
-        con.register("forecast_frame", frame)
-        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        # typed as declared: a column of a frame that is all None would be typed NULL, which no
-        # other engine (PostgreSQL publishing) can hold
-        con.execute(f"CREATE OR REPLACE TABLE marts.mart_demand_forecast ({', '.join(f'{c} {t}' for c, t in COLUMNS)})")
-        con.execute("INSERT INTO marts.mart_demand_forecast SELECT * FROM forecast_frame")
-        # not a dbt model: its documentation travels as the table's and columns' comments
-        con.execute(f"COMMENT ON TABLE marts.mart_demand_forecast IS {quote_literal(TABLE_DOC)}")
-        for column, doc in COLUMN_DOCS.items():
-            con.execute(f"COMMENT ON COLUMN marts.mart_demand_forecast.{column} IS {quote_literal(doc)}")
+        FORECAST.write(con, frame)
     fitted = frame.dropna(subset=["forecast_calls"]).drop_duplicates(["city", "service_category"])
     beaten = int(fitted["beats_seasonal_naive"].sum())
     context.log.info(f"{len(fitted)} series forecast; {beaten} beat the seasonal-naive forecast on their backtest")
