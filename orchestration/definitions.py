@@ -12,6 +12,7 @@ from orchestration.checks import ASSET_CHECKS
 from orchestration.checks.kpi_drift import kpi_drift_check
 from orchestration.forecast.assets import mart_demand_forecast
 from orchestration.landing.assets import land_raw_extracts
+from orchestration.replay.assets import mart_dispatch_replay
 from orchestration.resources import LandingResource, WarehouseResource
 from orchestration.serving import SERVING_ASSETS
 from orchestration.settings import Settings, load_settings
@@ -41,6 +42,7 @@ def build_definitions(settings: Settings) -> Definitions:
             area_boundaries,
             warehouse_dbt_assets,
             mart_demand_forecast,
+            mart_dispatch_replay,
             *SERVING_ASSETS,
         ],
         asset_checks=[*ASSET_CHECKS, boundaries_gate, kpi_drift_check],

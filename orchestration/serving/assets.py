@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from orchestration.forecast.assets import FORECAST_KEY
 from orchestration.ledger.store import ensure_ledger, held_cities
+from orchestration.replay.assets import REPLAY_KEY
 from orchestration.resources import WarehouseResource
 from orchestration.serving.catalog import MARTS_SCHEMA, REFERENCE_SCHEMA, Table, load_dbt_descriptions
 from orchestration.serving.config import RefreshStamp, load_serving_config
@@ -33,7 +34,7 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
 
 @asset(
     key=WAREHOUSE_SERVING_KEY,
-    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY],
+    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY, REPLAY_KEY],
     group_name=SERVING_GROUP,
     kinds={"duckdb"},
     output_required=False,

@@ -1,0 +1,1 @@
+"""The dispatch replay: response times had some calls gone to another responder."""
