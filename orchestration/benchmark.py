@@ -131,6 +131,37 @@ def step_times(dagster_home: Path) -> list[tuple[str, float, float, str]]:
         return steps
 
 
+# the marts of the "what if" and "did it work" questions: they must not dominate the build
+WHAT_IF_MODELS = (
+    "int_scenario_calls",
+    "mart_scenario_impact",
+    "mart_alternative_staffing",
+    "int_program_monthly_outcomes",
+    "int_program_trust_change",
+    "mart_program_evaluation",
+    "mart_kpi_drift",
+)
+WHAT_IF_STEPS = ("mart_demand_forecast", "mart_dispatch_replay")
+
+
+def model_seconds(target_dir: Path) -> dict[str, float]:
+    """Each dbt node's execution time in the build whose artefacts are in ``target_dir``."""
+    results = json.loads((target_dir / "run_results.json").read_text())
+    return {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
+
+
+def what_if_seconds(target_dir: Path, steps) -> dict[str, float]:
+    """Seconds of the what-if marts: dbt models from the build's run results, the Python marts
+    from their Dagster steps."""
+    models = model_seconds(target_dir)
+    found = {name: round(models[name], 2) for name in WHAT_IF_MODELS if name in models}
+    for key, start, end, _status in steps:
+        for name in WHAT_IF_STEPS:
+            if key.endswith(name):
+                found[name] = round(end - start, 2)
+    return found
+
+
 def by_stage(steps, sampler: TreeMemorySampler) -> dict[str, dict]:
     stages: dict[str, dict] = {}
     for key, start, end, status in steps:
@@ -296,6 +327,14 @@ def main(argv: list[str] | None = None) -> int:
             # dbt writes each run's compiled SQL to its own folder under target/: keep the full build's
             full_run_target = max((DBT_PROJECT_DIR / "target").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
             full_run_target = full_run_target.parent
+            what_if = what_if_seconds(full_run_target, step_times(work / "dagster_home"))
+            results["what_if_seconds"] = what_if
+            build_seconds = stages.get("build", {}).get("seconds") or 0.0
+            in_dbt = sum(v for k, v in what_if.items() if k in WHAT_IF_MODELS)
+            print(f"    what-if   {in_dbt:8.1f} s of dbt model time (build stage {build_seconds:.1f} s wall)")
+            for name in WHAT_IF_STEPS:
+                if name in what_if:
+                    print(f"    {name:<24} {what_if[name]:8.1f} s (a Python asset)")
         for name in STAGES:
             if name in stages:
                 print(f"    {name:<10} {stages[name]['seconds']:8.1f} s  peak {stages[name]['peak_rss_mb']:8.0f} MB")
