@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
@@ -28,6 +28,7 @@ import pandas as pd
 
 from orchestration.demo_city import catalogue as cat
 from orchestration.demo_city.boundaries import BEATS_FILE, TRACTS_FILE, write_beat_boundaries, write_tracts
+from orchestration.demo_city.plants import ProgramEffect, ResponseDrift, StopDisparities, plant_stop_disparities
 
 YEAR = 2025
 TIMEZONE = "America/Chicago"
@@ -45,6 +46,7 @@ BBOX = {
     "min_longitude": -87.80,
     "max_longitude": -87.55,
 }
+CENTRE = ((BBOX["min_latitude"] + BBOX["max_latitude"]) / 2, (BBOX["min_longitude"] + BBOX["max_longitude"]) / 2)
 DIVERGENCE_BEAT = "3C"
 DIVERGENCE_STOP_MULTIPLIER = 5.0
 HOT_SPOT_BEAT = "2B"
@@ -233,29 +235,6 @@ DISPOSITION_SHARES = {
 }
 
 
-@dataclass(frozen=True)
-class ResponseDrift:
-    """A drift to plant (off by default): from ``from_month`` on, calls of ``priority`` in ``district``
-    wait ``factor`` times as long for dispatch. It changes no random draw, only those calls' delays."""
-
-    district: str = "3"
-    priority: int = 1
-    from_month: int = 10
-    factor: float = 3.0
-
-
-@dataclass(frozen=True)
-class ProgramEffect:
-    """A program to plant (off by default): from ``from_month`` on, only ``kept_share`` of the calls
-    from the public of ``category`` in ``district`` reach the police; the rest are dropped, chosen
-    with a random stream of their own (the other calls are as without it)."""
-
-    district: str = "2"
-    category: str = "mental_health_welfare"
-    from_month: int = 7
-    kept_share: float = 0.6
-
-
 def _calls(
     seed: int,
     areas: pd.DataFrame,
@@ -386,7 +365,9 @@ def _incidents(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int
     return frame.sort_values("reported_date", kind="stable"), sql
 
 
-def _stops(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) -> tuple[pd.DataFrame, dict]:
+def _stops(
+    seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int, disparities: StopDisparities | None = None
+) -> tuple[pd.DataFrame, dict]:
     rng = _rng(seed, 3, month)
     beat_idx = rng.choice(len(areas), size=n, p=weights["stops"])
     div = areas["beat"].to_numpy()[beat_idx] == DIVERGENCE_BEAT
@@ -420,6 +401,8 @@ def _stops(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int) ->
             "outcome": _pick(STOP_OUTCOMES, outcome_idx),
         }
     )
+    if disparities is not None:
+        frame = plant_stop_disparities(frame, disparities, _rng(seed, 98, month), CENTRE, TIMEZONE)
     return frame.sort_values("stop_datetime", kind="stable"), {"stop_id": _id_sql("stop_id", f"S{YEAR}{month:02d}", 6)}
 
 
@@ -542,6 +525,7 @@ def generate(
     progress=print,
     drift: ResponseDrift | None = None,
     program: ProgramEffect | None = None,
+    disparities: StopDisparities | None = None,
 ) -> dict:
     """Write the demo city's extracts and truth.json into ``out_dir``; returns the truth."""
     out_dir = Path(out_dir)
@@ -591,6 +575,7 @@ def generate(
         for month, n in _month_counts(total):
             path = out_dir / source / f"{source}_{YEAR}-{month:02d}.csv"
             extra = {"drift": drift, "program": program} if builder is _calls else {}
+            extra = {"disparities": disparities} if builder is _stops else extra
             frame, expressions = builder(seed, areas, weights, month, n, **extra)
             record(source, path, _write(frame, path, time_columns, expressions))
     record("budget", out_dir / "budget.csv", _write(_budget(seed), out_dir / "budget.csv", {}))
@@ -614,6 +599,7 @@ def generate(
             "alternative_calls": planted_alternative_calls(),
             "response_drift": asdict(drift) if drift is not None else None,
             "program_effect": asdict(program) if program is not None else None,
+            "stop_disparities": asdict(disparities) if disparities is not None else None,
             "call_types": [asdict(t) for t in cat.CALL_TYPES],
             "divergence_area": {
                 "beat": DIVERGENCE_BEAT,
