@@ -16,6 +16,7 @@ from orchestration.replay.assets import mart_dispatch_replay
 from orchestration.resources import LandingResource, WarehouseResource
 from orchestration.serving import SERVING_ASSETS
 from orchestration.settings import Settings, load_settings
+from orchestration.stop_tests.assets import mart_stop_disparity_tests
 from orchestration.transform.dbt_assets import warehouse_dbt_assets
 from orchestration.transform.project import dbt_executable, dbt_project
 
@@ -43,6 +44,7 @@ def build_definitions(settings: Settings) -> Definitions:
             warehouse_dbt_assets,
             mart_demand_forecast,
             mart_dispatch_replay,
+            mart_stop_disparity_tests,
             *SERVING_ASSETS,
         ],
         asset_checks=[*ASSET_CHECKS, boundaries_gate, kpi_drift_check],

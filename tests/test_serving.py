@@ -168,7 +168,11 @@ def test_serving_assets_run_after_every_mart_and_reference_table_of_the_dbt_mani
     assert any(k.path[0] == "reference" for k in published)
     graph = defs.resolve_asset_graph()
     python_marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts" and k not in published}
-    assert python_marts == {AssetKey(["marts", "mart_demand_forecast"]), AssetKey(["marts", "mart_dispatch_replay"])}
+    assert python_marts == {
+        AssetKey(["marts", "mart_demand_forecast"]),
+        AssetKey(["marts", "mart_dispatch_replay"]),
+        AssetKey(["marts", "mart_stop_disparity_tests"]),
+    }
     serving_copy = AssetKey(["serving", "warehouse_serving"])
     assert graph.get(serving_copy).parent_keys == published | python_marts
     for name in ("parquet_marts", "postgres_marts"):

@@ -196,7 +196,11 @@ def test_the_refresh_published_every_mart_to_duckdb_parquet_and_postgres(refresh
     dbt_marts = {
         n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"
     }
-    python_marts = {"marts.mart_demand_forecast", "marts.mart_dispatch_replay"}  # Python assets, not dbt
+    python_marts = {  # Python assets, not dbt
+        "marts.mart_demand_forecast",
+        "marts.mart_dispatch_replay",
+        "marts.mart_stop_disparity_tests",
+    }
     assert {f"marts.{m}" for m in dbt_marts} | {f"marts.{p}" for p in PROBES} | python_marts == set(marts)
 
     parquet = read_manifest(load_serving_config(run["settings"].warehouse_path).parquet_dir)

@@ -227,3 +227,56 @@ def test_unknown_outcomes_count_in_neither_untethered_nor_tethered_stops(ri_ware
     assert known == (~outcome.isin(["", "N/D"])).sum()
     no_drugs = stops["drugs_related_stop"] != "TRUE"
     assert untethered == (outcome.isin(["Warning", "No Action"]) & no_drugs).sum()
+
+
+def test_the_outcome_test_uses_only_what_the_mart_publishes(ri_warehouse, ri_stops):
+    """The outcome test (Black against white drivers, a search finding drugs) per zone and year.
+    Worked by hand from the CSV with the primary rule (both groups at least min_cell_count
+    searches, hit counts 0 or at least min_cell_count), this 1 % sample of the state's stops has
+    one candidate: Zone X4 in 2007 (Black drivers 11 hits in 37 searches, white drivers 12 in 62).
+    The mart withholds one of its counts as a complement (other groups' hits there are small), so
+    the test does not run on it either: no zone-year is tested, and each year says why."""
+    from orchestration.stop_tests.assets import COUNTS_SQL
+    from orchestration.stop_tests.outcome import outcome_tests
+
+    con, _ = ri_warehouse
+    stops, _ = ri_stops
+    searched = stops[stops["searched"] & stops["race"].isin(["black", "white"])]
+    cells = searched.groupby(["year", "area", "race"]).agg(searches=("hit", "size"), hits=("hit", "sum"))
+    candidates = set()
+    for (year, zone), cell in cells.groupby(level=["year", "area"]):
+        by_race = cell.droplevel([0, 1])
+        if set(by_race.index) == {"black", "white"} and all(
+            by_race.loc[r, "searches"] >= MIN_CELL and published(int(by_race.loc[r, "hits"])) is not None
+            for r in ("black", "white")
+        ):
+            candidates.add((year, zone))
+    assert candidates == {("2007", "Zone X4")}
+    published_cells = con.execute(
+        """
+        SELECT group_value, searches, search_hits FROM marts.mart_stop_equity
+        WHERE period_type = 'year' AND period_label = '2007' AND area_id = 'Zone X4' AND group_type = 'race'
+          AND group_value IN ('black', 'white')
+        """
+    ).fetchall()
+    # 11 Black hits is not a small count: it is withheld as a complement of the zone's small ones
+    assert {g: (n, hits) for g, n, hits in published_cells} == {"white": (62, 12), "black": (37, None)}
+
+    result = outcome_tests(con.execute(COUNTS_SQL).df(), "black", "white", MIN_CELL)
+    assert result["odds_ratio"].isna().all()
+    pooled = result[result["area_id"] == "all"].set_index("year")
+    assert set(pooled.index) == {2005, 2006, 2007, 2008}
+    assert set(pooled["note"]) == {"not tested: no area with both groups' searches and hits published"}
+
+
+def test_rhode_island_has_no_darkness_test_and_says_why(ri_warehouse):
+    """The extract has times but no coordinates: no sunset or dusk can be placed."""
+    from orchestration.stop_tests.darkness import veil_of_darkness
+
+    con, _ = ri_warehouse
+    stops = con.execute(
+        "SELECT coalesce(beat, district, 'unknown') AS area_id, subject_race AS race, stopped_at_local, "
+        "latitude, longitude FROM staging.stg_stops"
+    ).df()
+    rows = veil_of_darkness(stops, "black", "white", "America/New_York", "rhode_island")
+    assert [r["note"] for r in rows] == ["not available: no stop has coordinates to find sunset and dusk"]

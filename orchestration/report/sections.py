@@ -13,6 +13,7 @@ from orchestration.report import format as fmt
 from orchestration.report.context import ReportContext
 from orchestration.report.drift import drifting_now
 from orchestration.report.stop_outcomes import stop_outcomes
+from orchestration.report.stop_tests import stop_disparity_tests
 
 KPI_ORDER = (
     "median_response_minutes",
@@ -343,6 +344,7 @@ def officer_initiated(ctx: ReportContext) -> str:
                 "started (not a resident's call); the eight most common kinds.",
             )
         out += stop_outcomes(ctx, city)
+        out += stop_disparity_tests(ctx, city)
         if out.endswith("</h3>"):
             out += not_available("Too few officer-initiated events to publish.")
         parts.append(out)

@@ -16,6 +16,7 @@ from orchestration.serving.config import RefreshStamp, load_serving_config
 from orchestration.serving.parquet_export import publish_parquet
 from orchestration.serving.postgres import publish_postgres
 from orchestration.serving.serving_copy import STORAGE_VERSION, publish_serving_copy
+from orchestration.stop_tests.assets import TESTS_KEY
 from orchestration.transform.dbt_assets import warehouse_dbt_assets
 from orchestration.transform.project import dbt_project, dbt_target
 
@@ -34,7 +35,7 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
 
 @asset(
     key=WAREHOUSE_SERVING_KEY,
-    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY, REPLAY_KEY],
+    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY, REPLAY_KEY, TESTS_KEY],
     group_name=SERVING_GROUP,
     kinds={"duckdb"},
     output_required=False,
