@@ -4,12 +4,14 @@ columns' comments, so that serving publishes and describes them like the dbt mar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
 from dagster import AssetKey
 
+from orchestration.resources import WarehouseResource
 from orchestration.sql import quote_literal
 
 
@@ -43,3 +45,14 @@ class PythonMart:
                 con.execute(f"COMMENT ON COLUMN marts.{self.name}.{column} IS {quote_literal(doc)}")
         finally:
             con.unregister("python_mart_frame")
+
+    def build(
+        self, warehouse: WarehouseResource, compute: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame]
+    ) -> pd.DataFrame:
+        """Compute the mart from a read-only connection (so the computing holds no write lock),
+        then write it; returns the frame written."""
+        with warehouse.connect(read_only=True) as con:
+            frame = compute(con)
+        with warehouse.connect() as con:
+            self.write(con, frame)
+        return frame

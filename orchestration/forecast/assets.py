@@ -111,11 +111,7 @@ def forecast_frame(daily: pd.DataFrame) -> pd.DataFrame:
     ),
 )
 def mart_demand_forecast(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    with warehouse.connect(read_only=True) as con:
-        daily = con.execute(DAILY_SQL).df()
-    frame = forecast_frame(daily)
-    with warehouse.connect() as con:
-        FORECAST.write(con, frame)
+    frame = FORECAST.build(warehouse, lambda con: forecast_frame(con.execute(DAILY_SQL).df()))
     fitted = frame.dropna(subset=["forecast_calls"]).drop_duplicates(["city", "service_category"])
     beaten = int(fitted["beats_seasonal_naive"].sum())
     context.log.info(f"{len(fitted)} series forecast; {beaten} beat the seasonal-naive forecast on their backtest")

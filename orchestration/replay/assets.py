@@ -173,7 +173,6 @@ def replay_city(
         ]
     duty = dispatch.units_on_duty(calls)
     own, drawn = dispatch.own_delays(calls, duty)
-    keys = frame["call_key"].to_numpy()
     baseline = dispatch.replay(calls, duty, own, np.zeros(len(calls), bool))
     observed_response = calls.arrived - calls.received
     base |= {
@@ -188,7 +187,7 @@ def replay_city(
     checks = []
     rows = []
     for scenario in [NOTHING_MOVED, *sorted(moved)]:
-        is_moved = np.isin(keys, list(moved.get(scenario, ())))
+        is_moved = frame["call_key"].isin(moved.get(scenario, set())).to_numpy()  # hashed, not sorted
         scenario_dispatch = baseline if scenario == NOTHING_MOVED else dispatch.replay(calls, duty, own, is_moved)
         scenario_response = scenario_dispatch - calls.received + travel
         for priority in sorted(set(priorities[measured]), key=lambda p: calls.priority_rank[priorities == p][0]):
@@ -266,10 +265,7 @@ def replay_frame(con, k: int) -> pd.DataFrame:
 )
 def mart_dispatch_replay(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     k = int(dbt_vars()["min_cell_count"])
-    with warehouse.connect(read_only=True) as con:
-        frame = replay_frame(con, k)
-    with warehouse.connect() as con:
-        REPLAY.write(con, frame)
+    frame = REPLAY.build(warehouse, lambda con: replay_frame(con, k))
     checks = frame[frame["scenario"] == NOTHING_MOVED].drop_duplicates("city")
     context.log.info(
         f"{len(checks)} cities replayed; {int(checks['replay_reproduces_observed'].fillna(False).sum())} "

@@ -146,34 +146,36 @@ def replay(calls: Calls, duty: np.ndarray, own_delay: np.ndarray, moved: np.ndar
     waiting: list[tuple[int, float, int]] = []  # (priority rank, received, call)
     busy = 0
     r = f = 0
+    n_ready, n_fixed = len(ready_ids), len(fixed_ids)
     now_hour = 0
     inf = float("inf")
+    push, pop = heapq.heappush, heapq.heappop
     while True:
-        now = ready_times[r] if r < len(ready_ids) else inf
-        if f < len(fixed_ids):
-            now = min(now, fixed_times[f])
-        if ends:
-            now = min(now, ends[0][0])
-        if waiting:  # more units may come on duty at the next hour
-            now = min(now, (now_hour + 1) * HOUR)
+        now = ready_times[r] if r < n_ready else inf
+        if f < n_fixed and fixed_times[f] < now:
+            now = fixed_times[f]
+        if ends and ends[0][0] < now:
+            now = ends[0][0]
+        if waiting and (now_hour + 1) * HOUR < now:  # more units may come on duty at the next hour
+            now = (now_hour + 1) * HOUR
         if now == inf:
             break
         while ends and ends[0][0] <= now:
-            busy -= heapq.heappop(ends)[1]
-        while f < len(fixed_ids) and fixed_times[f] <= now:
+            busy -= pop(ends)[1]
+        while f < n_fixed and fixed_times[f] <= now:
             i = fixed_ids[f]
             busy += units[i]
-            heapq.heappush(ends, (cleared[i], units[i]))
+            push(ends, (cleared[i], units[i]))
             f += 1
-        while r < len(ready_ids) and ready_times[r] <= now:
+        while r < n_ready and ready_times[r] <= now:
             i = ready_ids[r]
-            heapq.heappush(waiting, (rank[i], received[i], i))
+            push(waiting, (rank[i], received[i], i))
             r += 1
         now_hour = int(now // HOUR)
         on_duty = duty_list[now_hour % WEEK_HOURS]
         while waiting and busy < on_duty:
-            i = heapq.heappop(waiting)[2]
+            i = pop(waiting)[2]
             dispatch[i] = now
             busy += units[i]
-            heapq.heappush(ends, (now + hold_list[i], units[i]))
+            push(ends, (now + hold_list[i], units[i]))
     return dispatch
