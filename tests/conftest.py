@@ -101,6 +101,15 @@ def demo_warehouse(demo_city):
 
 
 @pytest.fixture(scope="session")
+def demo_report_html(demo_city) -> str:
+    """The demo city's report page as the run wrote it."""
+    from orchestration.report.config import load_report_config
+
+    settings, _, _ = demo_city
+    return (load_report_config(settings.warehouse_path, env={}).report_dir / "index.html").read_text()
+
+
+@pytest.fixture(scope="session")
 def demo_truth(demo_city):
     settings, _, _ = demo_city
     return json.loads((settings.demo_dir / "truth.json").read_text())

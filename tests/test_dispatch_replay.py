@@ -236,11 +236,8 @@ def test_a_priority_with_too_few_calls_publishes_no_times(demo_warehouse):
     assert rows["note"].str.startswith("not available: fewer than 11 calls").all()
 
 
-def test_the_report_gives_the_change_in_police_response_times(demo_city, demo_warehouse):
-    from orchestration.report.config import load_report_config
-
-    settings, _, _ = demo_city
-    html = (load_report_config(settings.warehouse_path, env={}).report_dir / "index.html").read_text()
+def test_the_report_gives_the_change_in_police_response_times(demo_report_html, demo_warehouse):
+    html = demo_report_html
     section = html[html.index('id="what-if"') :].split("</section>")[0]
     table = section[section.index("Police response times with calls moved - Demo City") :].split("</table>")[0]
     crisis_p2 = demo_warehouse.execute(

@@ -142,11 +142,8 @@ def test_one_month_after_the_start_is_too_weak_to_judge(demo_warehouse):
         assert row["verdict"].startswith("too weak to conclude: too few months or counts")
 
 
-def test_the_report_gives_each_programs_verdict(demo_city):
-    from orchestration.report.config import load_report_config
-
-    settings, _, _ = demo_city
-    html = (load_report_config(settings.warehouse_path, env={}).report_dir / "index.html").read_text()
+def test_the_report_gives_each_programs_verdict(demo_report_html):
+    html = demo_report_html
     section = html[html.index('id="did-it-work"') :].split("</section>")[0]
     pilot = section[section.index("demo crisis pilot") :].split("<h3>")[0]
     assert "no change the data can tell from the comparison districts" in pilot

@@ -166,11 +166,8 @@ def test_replaying_the_citys_own_moved_calls_with_the_staffing_meets_the_target(
     assert sum(w <= 0.25 for w in fewer) / len(fewer) < 0.9
 
 
-def test_the_report_says_what_each_scenario_would_take(demo_city, demo_warehouse):
-    from orchestration.report.config import load_report_config
-
-    settings, _, _ = demo_city
-    html = (load_report_config(settings.warehouse_path, env={}).report_dir / "index.html").read_text()
+def test_the_report_says_what_each_scenario_would_take(demo_report_html, demo_warehouse):
+    html = demo_report_html
     section = html[html.index('id="what-if"') :].split("</section>")[0]
     demo = section[section.index("<h3>Demo City</h3>") :].split("<h3>")[1]
     moved, team_hours = demo_warehouse.execute(
