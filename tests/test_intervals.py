@@ -127,6 +127,25 @@ def test_divergence_shares_carry_their_wilson_intervals(demo_warehouse):
         assert (s_low, s_high) == pytest.approx(_wilson(stops, city_stops), abs=1e-12)
 
 
+def test_arrest_and_citation_shares_carry_their_wilson_intervals(demo_warehouse):
+    """The area's share of the city's arrests (and citations), with the city's count read back from
+    the share; no interval beside a withheld count."""
+    for kind, count in (("arrest", "arrests"), ("citation", "citations")):
+        rows = demo_warehouse.execute(
+            f"SELECT {count}, {kind}_share, {kind}_share_low, {kind}_share_high "
+            f"FROM marts.mart_enforcement_divergence WHERE city = 'demo_city' AND {kind}_share > 0"
+        ).fetchall()
+        assert len(rows) > 50, kind
+        for n, share, low, high in rows:
+            assert low < share < high
+            assert (low, high) == pytest.approx(_wilson(n, round(n / share)), abs=1e-12)
+    withheld = demo_warehouse.execute(
+        "SELECT count(*) FROM marts.mart_enforcement_divergence WHERE (stop_arrests IS NULL AND arrest_share_low "
+        "IS NOT NULL) OR (citations IS NULL AND citation_share_low IS NOT NULL)"
+    ).fetchone()[0]
+    assert withheld == 0
+
+
 def test_location_quotient_interval_by_hand_and_its_coverage():
     """30 of the city's 200 stops against 20 of its 400 crimes: q = 0.15 / 0.05 = 3.0, the log-scale
     variance 1/30 - 1/200 + 1/20 - 1/400 = 0.075833, so 3.0 x exp(-+1.96 x 0.27538) = 1.7487 to

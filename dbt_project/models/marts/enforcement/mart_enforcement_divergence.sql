@@ -120,6 +120,12 @@ select
             then {{ wilson_high('divergence.stops', 'divergence.city_stops') }}
     end as stop_share_high,
 
+    -- 95 % Wilson score intervals of the area's shares of the city's arrests and citations
+    case when {{ is_published('divergence.stop_arrests') }} then divergence.arrest_share_low end as arrest_share_low,
+    case when {{ is_published('divergence.stop_arrests') }} then divergence.arrest_share_high end as arrest_share_high,
+    case when {{ is_published('divergence.citations') }} then divergence.citation_share_low end as citation_share_low,
+    case when {{ is_published('divergence.citations') }} then divergence.citation_share_high end as citation_share_high,
+
     -- 95 % interval of the location quotient (log scale, delta method), NULL where it is
     case
         when divergence.location_quotient is not null and not coalesce(stop_equity.stops_withheld, false)
