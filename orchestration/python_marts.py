@@ -21,10 +21,18 @@ class PythonMart:
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type), in order
     table_doc: str
     column_docs: dict[str, str] = field(default_factory=dict)
+    module: str = ""  # the module that builds it (its __name__), named in the table's comment
 
     @property
     def key(self) -> AssetKey:
         return AssetKey(["marts", self.name])
+
+    @property
+    def comment(self) -> str:
+        """The table's description, with where it is built."""
+        if not self.module:
+            return self.table_doc
+        return f"{self.table_doc} Built by a Python asset: {self.module.replace('.', '/')}.py."
 
     @property
     def column_names(self) -> list[str]:
@@ -40,7 +48,7 @@ class PythonMart:
             columns = ", ".join(f"{c} {t}" for c, t in self.columns)
             con.execute(f"CREATE OR REPLACE TABLE marts.{self.name} ({columns})")
             con.execute(f"INSERT INTO marts.{self.name} SELECT * FROM python_mart_frame")
-            con.execute(f"COMMENT ON TABLE marts.{self.name} IS {quote_literal(self.table_doc)}")
+            con.execute(f"COMMENT ON TABLE marts.{self.name} IS {quote_literal(self.comment)}")
             for column, doc in self.column_docs.items():
                 con.execute(f"COMMENT ON COLUMN marts.{self.name}.{column} IS {quote_literal(doc)}")
         finally:

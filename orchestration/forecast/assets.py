@@ -45,7 +45,7 @@ COLUMNS = (
     ("note", "VARCHAR"),
 )
 
-FORECAST = PythonMart("mart_demand_forecast", COLUMNS, TABLE_DOC, COLUMN_DOCS)
+FORECAST = PythonMart("mart_demand_forecast", COLUMNS, TABLE_DOC, COLUMN_DOCS, module=__name__)
 FORECAST_KEY = FORECAST.key
 
 DAILY_SQL = """

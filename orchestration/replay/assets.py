@@ -73,7 +73,7 @@ COLUMN_DOCS = {
     ),
     "note": "Why a row has no figures (too few calls, no complete week, a replay that does not match).",
 }
-REPLAY = PythonMart("mart_dispatch_replay", COLUMNS, TABLE_DOC, COLUMN_DOCS)
+REPLAY = PythonMart("mart_dispatch_replay", COLUMNS, TABLE_DOC, COLUMN_DOCS, module=__name__)
 REPLAY_KEY = REPLAY.key
 
 CALLS_SQL = """
@@ -86,6 +86,7 @@ SELECT coalesce(c.city, f.source_profile) AS city, f.call_key, coalesce(f.priori
 FROM marts.fct_calls_for_service AS f
 LEFT JOIN reference.city_source_profiles AS c ON f.source_profile = c.source_profile
 WHERE f.received_at_local >= ? AND f.received_at_local < ? AND coalesce(c.city, f.source_profile) = ?
+ORDER BY f.received_at_local, f.call_key  -- the draws of own delays follow this order: the same calls, the same mart
 """
 SPANS_SQL = """
 SELECT coalesce(c.city, f.source_profile) AS city, min(f.received_at_local) AS first, max(f.received_at_local) AS last

@@ -107,7 +107,33 @@ def write_scorecard_exports(ctx: ReportContext, out: Path) -> int:
     return len(rows)
 
 
-def write_mart_pages(marts: set[str], manifest_path: Path, out: Path) -> None:
+def _python_mart_page(con: duckdb.DuckDBPyConnection, mart: str) -> str | None:
+    """The page of a mart built in Python (no dbt model): its documentation is the table's and
+    columns' comments (orchestration/python_marts.py), which name the module that builds it."""
+    table = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?", [mart]
+    ).fetchone()
+    if table is None or not table[0]:
+        return None
+    columns = con.execute(
+        "SELECT column_name, coalesce(comment, '') FROM duckdb_columns() "
+        "WHERE schema_name = 'marts' AND table_name = ? ORDER BY column_index",
+        [mart],
+    ).fetchall()
+    cols = "".join(
+        f'<tr id="{escape(c)}"><td><code>{escape(c)}</code></td><td>{escape(d)}</td></tr>' for c, d in columns
+    )
+    return (
+        '<main><p><a href="../index.html">← back to the report</a></p>'
+        f"<h1>marts.{escape(mart)}</h1><p>{escape(table[0])}</p><h2>Columns</h2>"
+        '<div class="scroll"><table><thead><tr><th>Column</th><th>Definition</th></tr></thead>'
+        f"<tbody>{cols}</tbody></table></div>"
+        '<h2 id="sql">How it is computed</h2><p>Not a dbt model: a Python asset of the code location computes it '
+        "after the dbt build (the module is named above) and writes it with the types and comments shown.</p></main>"
+    )
+
+
+def write_mart_pages(con: duckdb.DuckDBPyConnection, marts: set[str], manifest_path: Path, out: Path) -> None:
     """One page per mart the report reads: its description, each column's definition (anchored by
     column name) and the model's SQL, so a figure is two hops from its definition."""
     nodes = json.loads(manifest_path.read_text())["nodes"] if manifest_path.exists() else {}
@@ -116,7 +142,9 @@ def write_mart_pages(marts: set[str], manifest_path: Path, out: Path) -> None:
     for mart in sorted(marts):
         node = by_name.get(mart)
         if node is None:
-            body = f"<main><h1>{escape(mart)}</h1><p>No dbt documentation found for this table.</p></main>"
+            body = _python_mart_page(con, mart) or (
+                f"<main><h1>{escape(mart)}</h1><p>No documentation found for this table.</p></main>"
+            )
         else:
             cols = "".join(
                 f'<tr id="{escape(c)}"><td><code>{escape(c)}</code></td>'
@@ -197,7 +225,7 @@ def build_report(
     (staging / "index.html").write_text(index_html, encoding="utf-8")
     scorecard_rows = write_scorecard_exports(ctx, staging)
     geography.write_boundary_downloads(ctx, staging)
-    write_mart_pages(ctx.marts_read, manifest_path, staging)
+    write_mart_pages(con, ctx.marts_read, manifest_path, staging)
     previous = config.report_dir.parent / f".{config.report_dir.name}.previous"
     if previous.exists():
         shutil.rmtree(previous)

@@ -122,7 +122,7 @@ def _police_response(ctx: ReportContext, city: str) -> str:
     body = [
         [
             escape(r["scenario"].replace("_", " ")),
-            escape(r["priority"]),
+            f"priority {escape(r['priority'])}",  # a label, not a count
             fmt.count_cell(r["calls_moved"], ctx.threshold) if r["calls_moved"] else "0",
             minutes(r, "median"),
             minutes(r, "p90"),

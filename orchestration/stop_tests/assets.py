@@ -71,13 +71,14 @@ COLUMN_DOCS = {
     "method": "How it was computed.",
     "note": "Why a row has no test (counts not published, too few stops, no coordinates or times).",
 }
-TESTS = PythonMart("mart_stop_disparity_tests", COLUMNS, TABLE_DOC, COLUMN_DOCS)
+TESTS = PythonMart("mart_stop_disparity_tests", COLUMNS, TABLE_DOC, COLUMN_DOCS, module=__name__)
 TESTS_KEY = TESTS.key
 
 COUNTS_SQL = """
 SELECT city, extract(year FROM period_start) AS year, area_id, group_value AS race, searches, search_hits AS hits
 FROM marts.mart_stop_equity
 WHERE period_type = 'year' AND group_type = 'race'
+ORDER BY ALL
 """
 STOPS_SQL = """
 SELECT coalesce(c.city, s.source_profile) AS city, coalesce(s.beat, s.district, 'unknown') AS area_id,
@@ -86,6 +87,7 @@ FROM staging.stg_stops AS s
 LEFT JOIN reference.city_source_profiles AS c ON s.source_profile = c.source_profile
 LEFT JOIN (SELECT DISTINCT source_profile, timezone FROM staging.stg_source_profiles) AS p
     ON s.source_profile = p.source_profile
+ORDER BY s.stop_key  -- the models are fitted on the rows in one order: the same stops, the same mart
 """
 
 
