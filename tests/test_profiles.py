@@ -204,9 +204,9 @@ def test_socrata_crime_incidents_violent_and_property_from_fbi_code(con, profile
             "SELECT incident_id, offence_code, offence_category, is_violent, arrest_made FROM raw.incidents"
         ).fetchall()
     }
-    assert got["11318511"] == ("0486", "persons", "true", "false")  # 08B simple battery
+    assert got["11318511"] == ("0486", "persons", "false", "false")  # 08B simple battery: not violent crime (FBI)
     assert got["11318622"] == ("0820", "property", "false", "false")  # 06 larceny
-    assert got["11318795"] == ("031A", "property", "true", "false")  # 03 robbery: violent and property
+    assert got["11318795"] == ("031A", "property", "true", "false")  # 03 robbery: violent only, in staging
     assert got["11319001"] == ("1811", "society", "false", "true")  # 18 drug abuse
     assert got["11319240"] == ("2825", None, "false", "false")  # 26 miscellaneous: no category
     # 09:05 PM CDT is 02:05 UTC the next day; one date in the export feeds both timestamps

@@ -237,6 +237,9 @@ class Offence:
     code: str
     description: str
     category: str  # NIBRS crimes against: persons / property / society
+    # the city's own violent flag, as its file carries it: like many cities', it counts simple
+    # assault (the warehouse counts the FBI's violent crimes from the code, simple assault apart).
+    # Violent offences are placed with the violent-crime weights, so the hot spot holds all assaults.
     violent: bool
     weight: float
     arrest_rate: float
