@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import duckdb
 import jinja2
+import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import chi2
 
@@ -106,6 +108,76 @@ def test_trust_change_discoveries_are_benjamini_hochberg_over_the_beats(demo_war
     discovered = rows[rows["trust_change_is_discovery"]]
     assert discovered["trust_change_exceeds_margin"].all()
     assert (discovered["change"] > 0).all()
+
+
+def test_location_quotient_test_by_hand():
+    # 30 of 200 stops against 20 of 400 crimes: ln 3 / sqrt(1/30 - 1/200 + 1/20 - 1/400) = 3.98946
+    assert run_macro("quotient_of_shares_z(30, 200, 20, 400)") == pytest.approx(3.98946, abs=1e-5)
+    # no crime counts as half a crime (Haldane): ln((30/200) / (0.5/400)) / sqrt(1/30 - 1/200 + 2 - 1/400)
+    assert run_macro("quotient_of_shares_z(30, 200, 0, 400)") == pytest.approx(3.36361, abs=1e-5)
+    assert run_macro("quotient_of_shares_z(0, 200, 20, 400)") is None
+    assert run_macro("upper_normal_p(1.959964)") == pytest.approx(0.025, abs=1e-7)
+    assert run_macro("upper_normal_p(-1.0)") == pytest.approx(0.841345, abs=1e-6)
+
+
+def _bh(p: pd.Series, q: float) -> list[bool]:
+    """Benjamini-Hochberg written out again: the largest rank i with p_(i) <= i q / m, and all below it."""
+    order = p.sort_values(kind="stable")
+    m = len(order)
+    passing = [i + 1 for i, v in enumerate(order) if v <= (i + 1) * q / m]
+    cut = max(passing, default=0)
+    found = pd.Series(False, index=p.index)
+    found.loc[order.index[:cut]] = True
+    return found.tolist()
+
+
+def test_divergence_and_zone_flags_are_benjamini_hochberg_over_the_areas(demo_warehouse):
+    """Each area's p-values recomputed from its counts, and the discoveries of each city and period."""
+    from scipy.stats import norm
+
+    from orchestration.report.config import dbt_vars
+
+    v = dbt_vars()
+    q, min_stops = float(v["divergence_false_discovery_rate"]), int(v["enforcement_min_stops"])
+    rows = demo_warehouse.execute(
+        """
+        SELECT d.city, d.period_type, d.period_start, d.area_id, d.area_level, d.stops, d.city_stops,
+               d.reported_crimes, d.city_reported_crimes, d.location_quotient_p_value, d.is_location_quotient_discovery,
+               d.violent_crimes, d.population, d.city_violent_crime_rate_per_1000,
+               z.is_burden_assessed, z.crime_burden_p_value, z.is_high_crime_burden, z.violent_rate_ratio
+        FROM intermediate.int_enforcement_divergence AS d
+        JOIN marts.mart_opportunity_zones AS z USING (city, period_type, period_start, area_id)
+        ORDER BY d.city, d.period_type, d.period_start, d.area_id
+        """
+    ).df()
+    tested = (rows["area_level"] != "none") & (rows["stops"] >= min_stops)
+    assert rows.loc[~tested, "location_quotient_p_value"].isna().all()
+    t = rows[tested]
+    crimes = t["reported_crimes"].where(t["reported_crimes"] > 0, 0.5)
+    z = np.log((t["stops"] / t["city_stops"]) / (crimes / t["city_reported_crimes"])) / np.sqrt(
+        1 / t["stops"] - 1 / t["city_stops"] + 1 / crimes - 1 / t["city_reported_crimes"]
+    )
+    assert t["location_quotient_p_value"].to_numpy() == pytest.approx(norm.sf(z), abs=1e-6)
+    burden = rows[rows["is_burden_assessed"]]
+    expected = burden["city_violent_crime_rate_per_1000"] * burden["population"] / 1000
+    zb = np.sqrt(burden["violent_crimes"]) + np.sqrt(burden["violent_crimes"] + 1) - np.sqrt(4 * expected + 1)
+    assert burden["crime_burden_p_value"].to_numpy() == pytest.approx(norm.sf(zb), abs=1e-6)
+    assert rows.loc[~rows["is_burden_assessed"], "crime_burden_p_value"].isna().all()
+
+    found_lq = found_burden = 0
+    for _, group in rows.groupby(["city", "period_type", "period_start"]):
+        mine = group[group["location_quotient_p_value"].notna()]
+        assert mine["is_location_quotient_discovery"].tolist() == _bh(mine["location_quotient_p_value"], q)
+        found_lq += int(mine["is_location_quotient_discovery"].sum())
+        assessed = group[group["crime_burden_p_value"].notna()]
+        discovery = pd.Series(_bh(assessed["crime_burden_p_value"], q), index=assessed.index)
+        ratio = float(v["opportunity_zone_violent_rate_ratio"])
+        flag = discovery & (assessed["violent_rate_ratio"] >= ratio)
+        assert assessed["is_high_crime_burden"].tolist() == flag.tolist()
+        found_burden += int(discovery.sum())
+    assert not rows.loc[rows["location_quotient_p_value"].isna(), "is_location_quotient_discovery"].any()
+    # the tests find something on the demo city (its planted beats), so the comparison above is not vacuous
+    assert found_lq > 0 and found_burden > 0
 
 
 def _wilson(x: float, n: float, z: float = 1.959964) -> tuple[float, float]:

@@ -61,6 +61,33 @@
     end
 {%- endmacro %}
 
+{#- One-sided (upper tail) p-value of a standard normal statistic z: 1 - Phi(z). -#}
+{% macro upper_normal_p(z) -%}
+    case
+        when ({{ z }}) >= 0 then {{ two_sided_normal_p(z) }} / 2
+        else 1 - {{ two_sided_normal_p(z) }} / 2
+    end
+{%- endmacro %}
+
+{#-
+    z statistic of the log of a quotient of shares (a/a_total) / (b/b_total), the location
+    quotient's test of "no different from 1" with the standard error of its interval below; a
+    zero b counts as 0.5 (Haldane's correction), so an area with stops and no crime is tested too.
+-#}
+{% macro quotient_of_shares_z(a, a_total, b, b_total) -%}
+    case
+        when {{ a }} > 0 and {{ a_total }} > 0 and {{ b_total }} > 0 then
+            ln(
+                (cast({{ a }} as {{ type_double() }}) / {{ a_total }})
+                / (case when {{ b }} > 0 then cast({{ b }} as {{ type_double() }}) else 0.5 end / {{ b_total }})
+            )
+            / sqrt(
+                1.0 / {{ a }} - 1.0 / {{ a_total }}
+                + 1.0 / case when {{ b }} > 0 then {{ b }} else 0.5 end - 1.0 / {{ b_total }}
+            )
+    end
+{%- endmacro %}
+
 {#-
     Two-sided p-value of a standard normal statistic z: 2 (1 - Phi(|z|)), by Zelen & Severo's
     polynomial (Abramowitz & Stegun 26.2.17, absolute error below 7.5e-8), portable SQL.

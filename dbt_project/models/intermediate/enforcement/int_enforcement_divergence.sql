@@ -6,6 +6,10 @@
     location quotient (the area's share of the city's stops / its share of the city's reported
     crime), ranked within the period. Area-periods with fewer reported crimes or stops than the
     minimums (vars enforcement_min_crimes, enforcement_min_stops) are marked and not ranked.
+    Every area with at least enforcement_min_stops stops is tested for stops beyond its share of
+    crime (location_quotient_p_value, one-sided, from the log quotient's standard error); the
+    areas of a period are tested together, so a discovery is judged by the Benjamini-Hochberg
+    procedure at false discovery rate var('divergence_false_discovery_rate').
 -#}
 {%- set too_few_both = 'fewer than ' ~ var('enforcement_min_crimes') ~ ' reported crimes and '
     ~ var('enforcement_min_stops') ~ ' stops' -%}
@@ -29,6 +33,7 @@ by_period as (
         sum(area_months.reported_crimes) as reported_crimes,
         sum(area_months.violent_crimes) as violent_crimes,
         sum(area_months.property_crimes) as property_crimes,
+        sum(area_months.simple_assaults) as simple_assaults,
         sum(area_months.society_offences) as society_offences,
         sum(area_months.officer_initiated_events) as officer_initiated_events,
         sum(area_months.stops) as stops,
@@ -85,6 +90,7 @@ measured as (
         reported_crimes,
         violent_crimes,
         property_crimes,
+        simple_assaults,
         society_offences,
         {{ divide('reported_crimes', 'city_reported_crimes') }} as crime_share,
         {{ divide('violent_crimes', 'city_violent_crimes') }} as violent_crime_share,
@@ -161,8 +167,26 @@ ranked as (
             order by location_quotient desc
         ) as rank_within_group,
         sum(case when not is_small_count and location_quotient is not null then 1 else 0 end)
-            over (partition by city, period_type, period_start) as areas_ranked
+            over (partition by city, period_type, period_start) as areas_ranked,
+        case
+            when area_level <> 'none' and stops >= {{ var('enforcement_min_stops') }}
+                then {{ quotient_of_shares_z('stops', 'city_stops', 'reported_crimes', 'city_reported_crimes') }}
+        end as location_quotient_z
     from ratios
+),
+
+tested as (
+    select
+        ranked.*,
+        {{ upper_normal_p('location_quotient_z') }} as location_quotient_p_value
+    from ranked
+),
+
+discoveries as (
+    {{ benjamini_hochberg(
+        'tested', 'location_quotient_p_value', ['city', 'period_type', 'period_start'], 'area_id',
+        var('divergence_false_discovery_rate'), 'is_location_quotient_discovery'
+    ) }}
 )
 
 select
@@ -176,6 +200,7 @@ select
     reported_crimes,
     violent_crimes,
     property_crimes,
+    simple_assaults,
     society_offences,
     crime_share,
     violent_crime_share,
@@ -206,6 +231,8 @@ select
     case when is_ranked then rank_within_group end as location_quotient_rank,
     areas_ranked,
     is_ranked,
+    location_quotient_p_value,
+    is_location_quotient_discovery,
     is_small_count,
     small_count_reason,
     stops_with_known_outcome,
@@ -221,4 +248,4 @@ select
     city_violent_crime_rate_per_1000,
     city_stop_rate_per_1000,
     city_untethered_share
-from ranked
+from discoveries

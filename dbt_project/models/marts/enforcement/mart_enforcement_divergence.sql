@@ -35,6 +35,7 @@ select
     divergence.reported_crimes,
     divergence.violent_crimes,
     divergence.property_crimes,
+    divergence.simple_assaults,
     divergence.society_offences,
     divergence.crime_share,
     divergence.violent_crime_share,
@@ -69,6 +70,12 @@ select
     end as location_quotient,
     divergence.officer_initiated_location_quotient,
     divergence.location_quotient_rank,
+    case
+        when not coalesce(stop_equity.stops_withheld, false) then divergence.location_quotient_p_value
+    end as location_quotient_p_value,
+    case
+        when not coalesce(stop_equity.stops_withheld, false) then divergence.is_location_quotient_discovery
+    end as is_location_quotient_discovery,
     divergence.areas_ranked,
     divergence.is_ranked,
     divergence.is_small_count,

@@ -10,6 +10,11 @@
         of its stops ended with no arrest, citation or summons and no contraband.
     high_crime_burden: at least opportunity_zone_min_violent_crimes violent crimes, and a violent
         crime rate per resident at least opportunity_zone_violent_rate_ratio x the city's.
+    Both flags test every area of the period at once, so each also needs a discovery under the
+    Benjamini-Hochberg procedure at var('divergence_false_discovery_rate'): for untethered contact,
+    stops beyond the area's share of crime (int_enforcement_divergence); for crime burden, violent
+    crimes beyond the city's rate applied to the area's residents (one-sided, Freeman-Tukey
+    deviate of the count against that expectation).
 -#}
 with divergence as (
     select * from {{ ref('int_enforcement_divergence') }}
@@ -46,6 +51,8 @@ measured as (
         published.location_quotient as published_location_quotient,
         published.untethered_share as published_untethered_share,
         divergence.population,
+        divergence.location_quotient_p_value,
+        divergence.is_location_quotient_discovery,
         divergence.reported_crimes,
         divergence.violent_crimes,
         divergence.stops,
@@ -77,14 +84,41 @@ measured as (
             and divergence.area_id = published.area_id
 ),
 
-flagged as (
+burden_tested as (
     select
         measured.*,
+        case
+            when is_burden_assessed then {{ upper_normal_p(
+                'sqrt(violent_crimes) + sqrt(violent_crimes + 1)'
+                ~ ' - sqrt(4 * city_violent_crime_rate_per_1000 * population / 1000 + 1)'
+            ) }}
+        end as crime_burden_p_value
+    from measured
+),
+
+burden_discoveries as (
+    {{ benjamini_hochberg(
+        'burden_tested', 'crime_burden_p_value', ['city', 'period_type', 'period_start'], 'area_id',
+        var('divergence_false_discovery_rate'), 'is_crime_burden_discovery'
+    ) }}
+),
+
+thresholds as (
+    select
+        burden_discoveries.*,
         is_untethered_assessed
         and stop_share >= {{ var('opportunity_zone_stop_crime_ratio') }} * crime_share
-        and untethered_share >= {{ var('opportunity_zone_untethered_share') }} as is_high_untethered_contact,
+        and untethered_share >= {{ var('opportunity_zone_untethered_share') }} as meets_untethered_thresholds,
         is_burden_assessed
-        and violent_rate_ratio >= {{ var('opportunity_zone_violent_rate_ratio') }} as is_high_crime_burden,
+        and violent_rate_ratio >= {{ var('opportunity_zone_violent_rate_ratio') }} as meets_burden_thresholds
+    from burden_discoveries
+),
+
+flagged as (
+    select
+        thresholds.*,
+        meets_untethered_thresholds and coalesce(is_location_quotient_discovery, false) as is_high_untethered_contact,
+        meets_burden_thresholds and is_crime_burden_discovery as is_high_crime_burden,
         -- Strength: how far past its thresholds a flag is (1 = just at them); for the untethered
         -- flag the weaker of its two margins. An area with stops and no crime: the share margin.
         case
@@ -101,7 +135,7 @@ flagged as (
             when is_burden_assessed
                 then {{ divide('violent_rate_ratio', var('opportunity_zone_violent_rate_ratio')) }}
         end as crime_burden_strength
-    from measured
+    from thresholds
 ),
 
 zoned as (
@@ -142,11 +176,13 @@ zoned as (
                 then {{ join_text([
                     "'stops with no reported crime in this '", "area_word", "'; '",
                     percent_text('untethered_share'), "'% ended with no enforcement and no contraband'",
+                    "case when meets_untethered_thresholds and not is_high_untethered_contact then '; not told apart from chance with every area tested at once' else '' end",
                 ]) }}
             else {{ join_text([
                 "'stops are '", ratio_text('location_quotient'), "'x this '", "area_word",
                 "'''s share of crime; '", percent_text('untethered_share'),
                 "'% ended with no enforcement and no contraband'",
+                "case when meets_untethered_thresholds and not is_high_untethered_contact then '; not told apart from chance with every area tested at once' else '' end",
             ]) }}
         end as untethered_contact_reason,
         case
@@ -164,6 +200,7 @@ zoned as (
             else {{ join_text([
                 "'violent crime is '", ratio_text('violent_rate_ratio'),
                 "'x the city rate per resident ('", count_text('violent_crimes'), "' violent crimes)'",
+                "case when meets_burden_thresholds and not is_high_crime_burden then '; not told apart from chance with every area tested at once' else '' end",
             ]) }}
         end as crime_burden_reason
     from flagged
@@ -215,6 +252,10 @@ select
     city_violent_crime_rate_per_1000,
     violent_rate_ratio,
     crime_rate_ratio,
+    case
+        when not is_stops_withheld and published_untethered_share is not null then location_quotient_p_value
+    end as untethered_contact_p_value,
+    crime_burden_p_value,
     untethered_contact_reason,
     crime_burden_reason
 from zoned

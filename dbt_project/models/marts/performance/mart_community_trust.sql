@@ -182,31 +182,11 @@ tested as (
     from tested_z
 ),
 
-ranked as (
-    select
-        tested.*,
-        row_number() over beats as p_rank,
-        count(tested.trust_change_p_value) over (partition by tested.source_profile, tested.wave, tested.area_level)
-            as beats_tested
-    from tested
-    window beats as (
-        partition by tested.source_profile, tested.wave, tested.area_level
-        order by tested.trust_change_p_value, tested.area_id
-    )
-),
-
 discoveries as (
-    select
-        ranked.*,
-        max(
-            case
-                when
-                    ranked.trust_change_p_value
-                    <= ranked.p_rank * {{ var('trust_change_false_discovery_rate') }} / nullif(ranked.beats_tested, 0)
-                    then ranked.p_rank
-            end
-        ) over (partition by ranked.source_profile, ranked.wave, ranked.area_level) as largest_discovery_rank
-    from ranked
+    {{ benjamini_hochberg(
+        'tested', 'trust_change_p_value', ['source_profile', 'wave', 'area_level'], 'area_id',
+        var('trust_change_false_discovery_rate'), 'trust_change_is_discovery'
+    ) }}
 )
 
 select
@@ -231,6 +211,5 @@ select
     {%- endfor %}
     discoveries.trust_change_exceeds_margin,
     discoveries.trust_change_p_value,
-    discoveries.trust_change_p_value is not null
-    and discoveries.p_rank <= coalesce(discoveries.largest_discovery_rank, 0) as trust_change_is_discovery
+    discoveries.trust_change_is_discovery
 from discoveries
