@@ -10,6 +10,7 @@ from orchestration.automation import AutomationConfig, build_schedules, build_se
 from orchestration.boundaries.assets import area_boundaries, boundaries_gate
 from orchestration.checks import ASSET_CHECKS
 from orchestration.checks.kpi_drift import kpi_drift_check
+from orchestration.concentration.assets import mart_violence_concentration_intervals
 from orchestration.forecast.assets import mart_demand_forecast
 from orchestration.landing.assets import land_raw_extracts
 from orchestration.replay.assets import mart_dispatch_replay
@@ -45,6 +46,7 @@ def build_definitions(settings: Settings) -> Definitions:
             mart_demand_forecast,
             mart_dispatch_replay,
             mart_stop_disparity_tests,
+            mart_violence_concentration_intervals,
             *SERVING_ASSETS,
         ],
         asset_checks=[*ASSET_CHECKS, boundaries_gate, kpi_drift_check],

@@ -3,10 +3,12 @@ planted (truth.json), and their counts, ratios and indices match the extract fil
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -26,9 +28,16 @@ def extracts(demo_city) -> dict[str, pd.DataFrame]:
     incidents = pd.concat(pd.read_csv(p, dtype=str) for p in sorted((demo / "incidents").glob("*.csv")))
     incidents["month"] = incidents["reported_date"].str[6:10] + "-" + incidents["reported_date"].str[:2]
     incidents["reported_crime"] = incidents["crime_against"] != "society"
-    incidents["is_violent"] = incidents["violent"] == "TRUE"
+    # the FBI's families, by NIBRS code (the file's own violent flag also counts simple assault)
+    incidents["is_violent"] = incidents["nibrs_code"].isin(FBI_VIOLENT)
+    incidents["is_property"] = incidents["nibrs_code"].isin(FBI_PROPERTY)
+    incidents["is_simple_assault"] = incidents["nibrs_code"] == "13B"
     areas = pd.read_csv(demo / "areas.csv", dtype={"beat": str, "population": int})
     return {"stops": stops, "incidents": incidents, "areas": areas}
+
+
+FBI_VIOLENT = {"09A", "11A", "11B", "11C", "120", "13A"}  # robbery (120) is violent only
+FBI_PROPERTY = {"200", "220", "23A", "23B", "23C", "23D", "23E", "23F", "23G", "23H", "240"}
 
 
 def divergence(con, period_type: str) -> pd.DataFrame:
@@ -64,7 +73,10 @@ def test_monthly_counts_and_rates_match_the_extract_files(demo_warehouse, extrac
         .agg(stops=("stop_id", "size"), untethered_stops=("untethered", "sum"))
         .join(
             incidents.groupby(["month", "beat"]).agg(
-                reported_crimes=("reported_crime", "sum"), violent_crimes=("is_violent", "sum")
+                reported_crimes=("reported_crime", "sum"),
+                violent_crimes=("is_violent", "sum"),
+                property_crimes=("is_property", "sum"),
+                simple_assaults=("is_simple_assault", "sum"),
             ),
             how="outer",
         )
@@ -72,14 +84,15 @@ def test_monthly_counts_and_rates_match_the_extract_files(demo_warehouse, extrac
         .reset_index()
         .rename(columns={"beat": "area_id"})
     )
+    counts = ("stops", "untethered_stops", "reported_crimes", "violent_crimes", "property_crimes", "simple_assaults")
     merged = month.merge(counted, on=["month", "area_id"], how="left", suffixes=("", "_counted")).fillna(
-        {
-            c: 0
-            for c in ("stops_counted", "untethered_stops_counted", "reported_crimes_counted", "violent_crimes_counted")
-        }
+        {f"{c}_counted": 0 for c in counts}
     )
     assert len(month) == 12 * len(areas), "every beat in every month, zeros included"
-    for measure in ("stops", "untethered_stops", "reported_crimes", "violent_crimes"):
+    # the demo's files flag simple assault violent, and NIBRS files robbery against property:
+    # neither may reach the FBI's families
+    assert merged["simple_assaults"].sum() > 0 and merged["property_crimes"].sum() > 0
+    for measure in counts:
         assert (merged[measure] == merged[f"{measure}_counted"]).all(), measure
     totals = merged.groupby("month")[["stops", "reported_crimes"]].transform("sum")
     assert merged["stop_share"].to_numpy() == pytest.approx((merged["stops"] / totals["stops"]).to_numpy())
@@ -95,6 +108,8 @@ def test_monthly_counts_and_rates_match_the_extract_files(demo_warehouse, extrac
         "untethered_stops",
         "reported_crimes",
         "violent_crimes",
+        "property_crimes",
+        "simple_assaults",
         "stop_share",
         "location_quotient",
     ):
@@ -176,15 +191,25 @@ def test_hot_spot_beat_and_block_are_the_top_violent_places(demo_warehouse, demo
     hot = demo_truth["planted"]["violent_hot_spot"]
     tops = demo_warehouse.execute(
         """
-        SELECT period_type, period_label, place_level, top_place_id, places_tied_at_top
-        FROM marts.mart_violence_concentration WHERE city = ? AND period_type IN ('quarter', 'year')
+        SELECT c.period_type, c.period_label, c.place_level, c.top_place_id, c.places_tied_at_top,
+               p.place_id, p.violent_crimes
+        FROM marts.mart_violence_concentration AS c
+        JOIN intermediate.int_violent_places AS p
+            USING (city, period_type, period_start, place_level)
+        WHERE c.city = ? AND c.period_type IN ('quarter', 'year') AND p.descending_position = 1
         """,
         [CITY],
     ).fetchall()
     assert len(tops) == 2 * (4 + 1)
-    for period_type, label, level, top, tied in tops:
-        assert top == (hot["beat"] if level == "area" else hot["block"]), (period_type, label, level)
-        assert tied == 1
+    for period_type, label, level, published, tied, top, crimes in tops:
+        where = (period_type, label, level)
+        assert top == (hot["beat"] if level == "area" else hot["block"]), where
+        # named only with at least min_cell_count violent crimes (a quarter's hot block holds about 9)
+        assert published == (top if crimes >= 11 else None), where
+        # A quarter holds about 31 of the hot beat's FBI-violent crimes against about 9 in a typical
+        # beat, so another beat can draw level by chance (2025-Q3 at seed 7: 24 and 24); ties break by
+        # place id, and the year and every block are untied.
+        assert tied == 1 or (period_type == "quarter" and level == "area"), where
     listed = demo_warehouse.execute(
         "SELECT place_level, place_id FROM marts.mart_violent_places "
         "WHERE city = ? AND period_type = 'year' AND place_rank = 1 ORDER BY place_level",
@@ -223,6 +248,24 @@ def test_concentration_and_gini_match_the_extract_files(level, demo_warehouse, e
         else:
             assert published is None, fraction
     assert row[5] == pytest.approx(gini)
+    # A fixed universe: every quarter counts the year's places, those with no incident in the quarter
+    # at zero, so a quarter's Gini is that of its counts padded with zeros to all n places.
+    key = "beat" if level == "area" else "block_address"
+    quarter = incidents["month"].str[5:7].astype(int).sub(1).floordiv(3)
+    published = {
+        start: (places, gini)
+        for start, places, gini in demo_warehouse.execute(
+            "SELECT period_start, places, gini_index FROM marts.mart_violence_concentration "
+            "WHERE city = ? AND period_type = 'quarter' AND place_level = ?",
+            [CITY, level],
+        ).fetchall()
+    }
+    assert len(published) == 4
+    for q, mine in incidents.groupby(quarter):
+        y = np.sort(mine.groupby(key)["is_violent"].sum().reindex(counts.index, fill_value=0).to_numpy())
+        expected = 2 * ((np.arange(n) + 1) * y).sum() / (n * y.sum()) - (n + 1) / n
+        places, got = published[datetime.date(2025, 3 * q + 1, 1)]
+        assert places == n and got == pytest.approx(expected), q
     # Planted: 2B carries about 19 % of violent crime, so its 10 % of beats (two beats) holds far more than 10 %.
     if level == "area":
         assert row[2] is None and row[3] is None and row[4] > 0.2

@@ -172,6 +172,7 @@ def test_serving_assets_run_after_every_mart_and_reference_table_of_the_dbt_mani
         AssetKey(["marts", "mart_demand_forecast"]),
         AssetKey(["marts", "mart_dispatch_replay"]),
         AssetKey(["marts", "mart_stop_disparity_tests"]),
+        AssetKey(["marts", "mart_violence_concentration_intervals"]),
     }
     serving_copy = AssetKey(["serving", "warehouse_serving"])
     assert graph.get(serving_copy).parent_keys == published | python_marts

@@ -200,6 +200,7 @@ def test_the_refresh_published_every_mart_to_duckdb_parquet_and_postgres(refresh
         "marts.mart_demand_forecast",
         "marts.mart_dispatch_replay",
         "marts.mart_stop_disparity_tests",
+        "marts.mart_violence_concentration_intervals",
     }
     assert {f"marts.{m}" for m in dbt_marts} | {f"marts.{p}" for p in PROBES} | python_marts == set(marts)
 

@@ -10,6 +10,7 @@ from html import escape
 
 from orchestration.report import charts
 from orchestration.report import format as fmt
+from orchestration.report.concentration import against_chance
 from orchestration.report.context import ReportContext
 from orchestration.report.sections import not_available, section
 
@@ -171,8 +172,11 @@ def _violence(ctx: ReportContext) -> str:
             "strategies can aim.",
             "mart_violence_concentration",
             ("top_1pct_share", "top_5pct_share", "top_10pct_share", "gini_index", "placed_violent_crimes"),
-            f"Counted: violent crimes reported in {escape(label)} whose address places them on a block or in an area.",
+            f"Counted: violent crimes reported in {escape(label)} whose address places them on a block or in an area. "
+            "Violent crime is the FBI's: murder, rape, robbery and aggravated assault (simple assault is counted "
+            "apart, in mart_enforcement_divergence).",
         )
+        out += against_chance(ctx, city, year["period_start"])
         places = (
             ctx.rows(
                 "SELECT place_id, violent_crimes, share_of_violent_crimes FROM marts.mart_violent_places "

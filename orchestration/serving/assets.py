@@ -7,6 +7,7 @@ stops them and the previous published copies stay as they were.
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from orchestration.concentration.assets import INTERVALS_KEY
 from orchestration.forecast.assets import FORECAST_KEY
 from orchestration.ledger.store import ensure_ledger, held_cities
 from orchestration.replay.assets import REPLAY_KEY
@@ -35,7 +36,7 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
 
 @asset(
     key=WAREHOUSE_SERVING_KEY,
-    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY, REPLAY_KEY, TESTS_KEY],
+    deps=[*PUBLISHED_DBT_KEYS, FORECAST_KEY, REPLAY_KEY, TESTS_KEY, INTERVALS_KEY],
     group_name=SERVING_GROUP,
     kinds={"duckdb"},
     output_required=False,

@@ -5,6 +5,11 @@
       events with no recorded area are not a place;
     - block: every block address with at least one reported incident of any kind in the period
       (blocks with no reported incident are unknown to the warehouse, so they are not counted).
+    places counts a fixed universe per city and level, the same in every period: every area, and
+    every block with a reported incident in any period. A block with no incident in the period is
+    a place with no violent crime (it has no row here: it sits at the bottom of the ascending
+    order), so the Gini index and the top-x % shares compare across periods, and measure
+    concentration over all the city's places rather than over those that happened to have a crime.
     descending_position orders places by violent crimes (ties broken by place id) and is what the
     top-x% shares and the Gini index use; place_rank gives tied places the same rank.
 -#}
@@ -45,6 +50,15 @@ place_months as (
     group by city, event_month, block_address
 ),
 
+universe as (
+    select
+        city,
+        place_level,
+        count(distinct place_id) as universe_places
+    from place_months
+    group by city, place_level
+),
+
 by_period as (
     select
         place_months.city,
@@ -67,17 +81,23 @@ by_period as (
 ranked as (
     select
         by_period.*,
-        count(*) over (partition by city, period_type, period_start, place_level) as places,
-        sum(violent_crimes) over (partition by city, period_type, period_start, place_level) as placed_violent_crimes,
+        universe.universe_places as places,
+        sum(by_period.violent_crimes) over (
+            partition by by_period.city, by_period.period_type, by_period.period_start, by_period.place_level
+        ) as placed_violent_crimes,
         rank() over (
-            partition by city, period_type, period_start, place_level
-            order by violent_crimes desc
+            partition by by_period.city, by_period.period_type, by_period.period_start, by_period.place_level
+            order by by_period.violent_crimes desc
         ) as place_rank,
         row_number() over (
-            partition by city, period_type, period_start, place_level
-            order by violent_crimes desc, place_id asc
+            partition by by_period.city, by_period.period_type, by_period.period_start, by_period.place_level
+            order by by_period.violent_crimes desc, by_period.place_id asc
         ) as descending_position
     from by_period
+    inner join universe
+        on
+            by_period.city = universe.city
+            and by_period.place_level = universe.place_level
 )
 
 select
