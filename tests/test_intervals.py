@@ -3,6 +3,8 @@ in DuckDB exactly as the marts run them; and the published intervals against the
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import jinja2
 import numpy as np
@@ -296,3 +298,48 @@ def test_per_resident_stop_rates_carry_their_poisson_intervals(demo_warehouse):
         "SELECT count(*) FROM marts.mart_stop_equity WHERE stops IS NULL AND stops_per_1000_residents_low IS NOT NULL"
     ).fetchone()
     assert withheld == (0,)  # a withheld count's rate interval is withheld with it
+
+
+def test_response_time_percentiles_carry_order_statistic_intervals(demo_warehouse):
+    """The city-wide median and 90th percentile of each month: the interval's ends are the timed calls'
+    order statistics at the ranks written out again here, and those ranks hold the quantile with
+    probability 94-97 % (binomial, exact); the scorecard judges the KPI on the same interval."""
+    from scipy.stats import binom
+
+    calls = demo_warehouse.execute(
+        "SELECT call_month, received_to_on_scene_minutes AS minutes FROM intermediate.int_call_response_intervals "
+        "WHERE source_profile = 'demo_city_calls' AND received_to_on_scene_minutes IS NOT NULL"
+    ).df()
+    mart = demo_warehouse.execute(
+        "SELECT * FROM marts.mart_response_times WHERE source_profile = 'demo_city_calls' "
+        "AND priority = 'all' AND area_id = 'all' ORDER BY call_month"
+    ).df()
+    assert len(mart) == 12
+    for row in mart.itertuples():
+        x = np.sort(calls.loc[calls["call_month"] == row.call_month, "minutes"].to_numpy())
+        n = len(x)
+        assert n == row.calls_timed
+        for name, p in (("median", 0.5), ("p90", 0.9)):
+            half = 1.959964 * (n * p * (1 - p)) ** 0.5
+            low, high = max(1, math.floor(n * p - half)), min(n, math.ceil(n * p + half))
+            assert getattr(row, f"{name}_received_to_on_scene_minutes_low") == pytest.approx(x[low - 1])
+            assert getattr(row, f"{name}_received_to_on_scene_minutes_high") == pytest.approx(x[high - 1])
+            assert 0.94 <= binom.cdf(high - 1, n, p) - binom.cdf(low - 1, n, p) <= 0.97
+            value = getattr(row, f"{name}_received_to_on_scene_minutes")
+            assert x[low - 1] <= value <= x[high - 1]
+    # the other rows have no interval
+    assert demo_warehouse.execute(
+        "SELECT count(*) FROM marts.mart_response_times WHERE priority <> 'all' "
+        "AND median_received_to_on_scene_minutes_low IS NOT NULL"
+    ).fetchone() == (0,)
+    scorecard = demo_warehouse.execute(
+        "SELECT s.value_low, s.value_high, r.median_received_to_on_scene_minutes_low, "
+        "r.median_received_to_on_scene_minutes_high, s.interval_method "
+        "FROM marts.mart_kpi_scorecard AS s JOIN marts.mart_response_times AS r "
+        "ON r.source_profile = s.source_profile AND r.call_month = s.period_start "
+        "AND r.priority = 'all' AND r.area_id = 'all' "
+        "WHERE s.kpi = 'median_response_minutes' AND s.city = 'demo_city'"
+    ).fetchall()
+    assert len(scorecard) == 12
+    for value_low, value_high, low, high, method in scorecard:
+        assert (value_low, value_high) == (low, high) and method.startswith("distribution-free")

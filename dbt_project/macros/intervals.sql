@@ -145,3 +145,18 @@
             + 2.5558 / power({{ df }}, 3)
     end
 {%- endmacro %}
+
+{#-
+    Ranks (1-based) of the order statistics that bound a 95 % distribution-free interval of the
+    p-quantile of n values: floor(n p - z sqrt(n p (1 - p))) and ceil(n p + z sqrt(n p (1 - p))),
+    kept within 1..n (Conover, Practical Nonparametric Statistics, 3rd ed., 5.2, the normal
+    approximation to the binomial). The interval holds the quantile with probability
+    F(high - 1) - F(low - 1), F the Binomial(n, p) distribution function.
+-#}
+{% macro order_statistic_rank_low(n, p, z=1.959964) -%}
+    greatest(1, floor({{ n }} * {{ p }} - {{ z }} * sqrt({{ n }} * {{ p }} * (1 - {{ p }}))))
+{%- endmacro %}
+
+{% macro order_statistic_rank_high(n, p, z=1.959964) -%}
+    least({{ n }}, ceil({{ n }} * {{ p }} + {{ z }} * sqrt({{ n }} * {{ p }} * (1 - {{ p }}))))
+{%- endmacro %}

@@ -77,6 +77,8 @@ def _interval(row: dict) -> str:
 
 def _change_note(row: dict) -> str:
     significance = row.get("change_significance")
+    if significance == "not compared: a period covered in part":
+        return " <span class='muted'>(not compared: the extract covers part of the month)</span>"
     return f" <span class='muted'>({escape(significance)})</span>" if significance in ("within the margin",) else ""
 
 

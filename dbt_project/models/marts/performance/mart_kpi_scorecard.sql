@@ -5,6 +5,8 @@
     A KPI that the city's data cannot give (response times for a city whose extract has no dispatch
     or arrival times) has no row, and a period is published only when every KPI of its grain has a
     value in it; a value resting on a small cell is NULL with status 'no data' and a note.
+    A month the city's call extracts cover only in part (mart_classification_coverage) carries its
+    coverage and is kept out of comparisons: no change from or to it is computed.
 -#}
 with response_times as (
     select * from {{ ref('mart_response_times') }}
@@ -73,9 +75,9 @@ kpi_values as (
                 share_within_target_high as value_high,
                 'Wilson score, 95 %' as interval_method
             {%- else %}
-                cast(null as {{ type_double() }}) as value_low,
-                cast(null as {{ type_double() }}) as value_high,
-                'none: a percentile of every timed call, not an estimate from a sample' as interval_method
+                {{ column }}_low as value_low,
+                {{ column }}_high as value_high,
+                'distribution-free (order statistics), 95 %' as interval_method
             {%- endif %}
         from response_times
         union all
@@ -267,9 +269,23 @@ published as (
     where period_is_complete = 1
 ),
 
+-- the city's month coverage: the best of its call sources (a month any of them covers in full is full)
+city_months as (
+    select
+        coalesce(cities.city, coverage.source_profile) as city,
+        coverage.call_month,
+        max(coverage.month_coverage) as period_coverage
+    from coverage
+    left join cities
+        on coverage.source_profile = cities.source_profile
+    group by coalesce(cities.city, coverage.source_profile), coverage.call_month
+),
+
 targeted as (
     select
         published.*,
+        city_months.period_coverage,
+        coalesce(city_months.period_coverage < 1, false) as is_partial_period,
         coalesce(city_targets.label, default_targets.label) as kpi_label,
         coalesce(city_targets.unit, default_targets.unit) as unit,
         coalesce(city_targets.direction, default_targets.direction) as direction,
@@ -283,6 +299,11 @@ targeted as (
         on
             published.kpi = default_targets.kpi
             and default_targets.city = 'all'
+    left join city_months
+        on
+            published.period_grain = 'month'
+            and published.city = city_months.city
+            and published.period_start = city_months.call_month
 ),
 
 final as (
@@ -314,13 +335,20 @@ final as (
             when direction = 'lower' and coalesce(value_low, value) > target then 'off track'
             else 'within the margin'
         end as status,
-        lag(period) over (partition by city, kpi, period_grain order by period_start) as prior_period,
-        lag(value) over (partition by city, kpi, period_grain order by period_start) as prior_value,
-        value - lag(value) over (partition by city, kpi, period_grain order by period_start) as change_from_prior,
+        period_coverage,
+        is_partial_period,
+        lag(period) over prior_periods as prior_period,
+        lag(value) over prior_periods as prior_value,
+        case
+            when not (is_partial_period or lag(is_partial_period) over prior_periods)
+                then value - lag(value) over prior_periods
+        end as change_from_prior,
         -- a change is told apart from zero when it exceeds 1.96 standard errors of the difference
         -- (each period's standard error read from its 95 % interval: (high - low) / 3.92)
         case
             when lag(value) over prior_periods is null or value is null then null
+            when is_partial_period or lag(is_partial_period) over prior_periods
+                then 'not compared: a period covered in part'
             when value_low is null or lag(value_low) over prior_periods is null then 'no interval'
             when
                 abs(value - lag(value) over prior_periods)

@@ -3,6 +3,9 @@
     area (so the city-wide figure is never lost to suppression). Community-generated calls only.
     Small cells: a row whose calls (or timed calls) number from 1 to min_cell_count - 1 publishes
     no counts and no statistics (is_suppressed).
+    The city-wide rows (priority 'all', area 'all') carry 95 % distribution-free intervals of the
+    median and 90th percentile from call to on scene: the order statistics at the ranks of
+    macros/intervals.sql (the month's calls read as a sample of the service the city gives).
 -#}
 {%- set intervals = ['received_to_dispatch', 'dispatch_to_on_scene', 'received_to_on_scene'] -%}
 {#- group_by lists real columns only: PostgreSQL refuses a constant in GROUP BY -#}
@@ -58,6 +61,38 @@ unioned as (
     {% endfor %}
 ),
 
+-- the city-wide intervals: each timed call's position in its month
+citywide_positions as (
+    select
+        source_profile,
+        city,
+        call_month,
+        received_to_on_scene_minutes as minutes,
+        row_number() over (
+            partition by source_profile, city, call_month order by received_to_on_scene_minutes
+        ) as position,
+        count(*) over (partition by source_profile, city, call_month) as timed
+    from calls
+    where received_to_on_scene_minutes is not null
+),
+
+citywide_intervals as (
+    select
+        source_profile,
+        city,
+        call_month,
+        {%- for name, fraction in [('median', 0.5), ('p90', 0.9)] %}
+            max(
+                case when position = {{ order_statistic_rank_low('timed', fraction) }} then minutes end
+            ) as {{ name }}_received_to_on_scene_minutes_low,
+            max(
+                case when position = {{ order_statistic_rank_high('timed', fraction) }} then minutes end
+            ) as {{ name }}_received_to_on_scene_minutes_high{{ ',' if not loop.last }}
+        {%- endfor %}
+    from citywide_positions
+    group by source_profile, city, call_month
+),
+
 flagged as (
     select
         unioned.*,
@@ -68,6 +103,23 @@ flagged as (
     from unioned
     inner join sources
         on unioned.source_profile = sources.source_profile
+),
+
+with_intervals as (
+    select
+        flagged.*,
+        citywide_intervals.median_received_to_on_scene_minutes_low,
+        citywide_intervals.median_received_to_on_scene_minutes_high,
+        citywide_intervals.p90_received_to_on_scene_minutes_low,
+        citywide_intervals.p90_received_to_on_scene_minutes_high
+    from flagged
+    left join citywide_intervals
+        on
+            flagged.priority = 'all'
+            and flagged.area_id = 'all'
+            and flagged.source_profile = citywide_intervals.source_profile
+            and flagged.city = citywide_intervals.city
+            and flagged.call_month = citywide_intervals.call_month
 ),
 
 final as (
@@ -104,6 +156,14 @@ final as (
                 when not is_suppressed and response_times_available then p90_{{ interval }}_minutes
             end as p90_{{ interval }}_minutes,
         {%- endfor %}
+        {%- for name in ['median', 'p90'] %}
+            {%- for end in ['low', 'high'] %}
+                case
+                    when not is_suppressed and response_times_available
+                        then {{ name }}_received_to_on_scene_minutes_{{ end }}
+                end as {{ name }}_received_to_on_scene_minutes_{{ end }},
+            {%- endfor %}
+        {%- endfor %}
 
         -- targets: one target for a single priority; a mix of targets for 'all'
         case when min_target_minutes = max_target_minutes then min_target_minutes end as target_minutes,
@@ -123,7 +183,7 @@ final as (
                 not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
                 then {{ wilson_high('calls_within_target', 'calls_with_target') }}
         end as share_within_target_high
-    from flagged
+    from with_intervals
 )
 
 select * from final
