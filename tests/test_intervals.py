@@ -261,6 +261,56 @@ def test_divergence_quotients_and_rates_carry_their_intervals(demo_warehouse):
         assert r_high == pytest.approx(chi2.ppf(0.975, 2 * crimes + 2) / 2 * 1000 / population, rel=2e-3)
 
 
+def test_crime_shares_and_arrest_rates_carry_their_intervals(demo_warehouse):
+    """The area's shares of the city's crime (Wilson over the city's count, summed here from the areas),
+    its arrest and citation rates per 1,000 (exact Poisson limits of the count over its residents), its
+    officer-initiated quotient (as the stops'), and the listed violent places' shares (Wilson)."""
+    frame = demo_warehouse.execute(
+        "SELECT * FROM marts.mart_enforcement_divergence WHERE city = 'demo_city' AND period_type = 'quarter'"
+    ).df()
+    totals = frame.groupby("period_start")[["reported_crimes", "violent_crimes", "property_crimes"]].transform("sum")
+    for count, share in (
+        ("reported_crimes", "crime_share"),
+        ("violent_crimes", "violent_crime_share"),
+        ("property_crimes", "property_crime_share"),
+    ):
+        ends = zip(frame[count], totals[count], frame[f"{share}_low"], frame[f"{share}_high"], strict=True)
+        for x, n, low, high in ends:
+            assert (low, high) == pytest.approx(_wilson(x, n), abs=1e-12), share
+    published = frame[(frame["arrests"] >= 10) & (frame["population"] > 0)]  # Byar within 0.2 % from 10
+    assert len(published) >= 5  # arrests reach 10 in a few beat-quarters at test scale
+    columns = ["arrests", "population", "arrest_rate_per_1000_low", "arrest_rate_per_1000_high"]
+    for arrests, population, low, high in published[columns].itertuples(index=False):
+        assert high == pytest.approx(chi2.ppf(0.975, 2 * arrests + 2) / 2 * 1000 / population, rel=2e-3)
+        exact_low = chi2.ppf(0.025, 2 * arrests) / 2 if arrests > 0 else 0.0
+        assert low == pytest.approx(exact_low * 1000 / population, rel=2e-3)
+    # the officer-initiated quotient's interval, as the stops' (officer-initiated events are summed here)
+    oi_totals = frame.groupby("period_start")["officer_initiated_events"].transform("sum")
+    checked = 0
+    for i in frame.index[(frame["officer_initiated_events"] > 0) & (frame["reported_crimes"] > 0)][:20]:
+        row = frame.loc[i]
+        expected = run_macro(
+            f"quotient_of_shares_low({row.officer_initiated_events}, {oi_totals[i]}, {row.reported_crimes}, "
+            f"{totals.loc[i, 'reported_crimes']})"
+        )
+        assert row.officer_initiated_location_quotient_low == pytest.approx(expected, rel=1e-12)
+        assert row.officer_initiated_location_quotient_low < row.officer_initiated_location_quotient
+        checked += 1
+    assert checked == 20
+    listed = demo_warehouse.execute(
+        "SELECT p.violent_crimes, c.placed_violent_crimes, p.share_of_violent_crimes_low, "
+        "p.share_of_violent_crimes_high FROM marts.mart_violent_places AS p "
+        "JOIN marts.mart_violence_concentration AS c "
+        "USING (city, period_type, period_start, place_level)"
+    ).fetchall()
+    assert listed
+    for x, n, low, high in listed:
+        assert (low, high) == pytest.approx(_wilson(x, n), abs=1e-12)
+    # withheld with the count they are made from
+    assert frame.loc[frame["citations"].isna(), "citation_rate_per_1000_low"].isna().all()
+    assert frame.loc[frame["arrests"].isna(), "arrest_rate_per_1000_high"].isna().all()
+
+
 def test_call_shares_carry_their_wilson_intervals(demo_warehouse):
     rows = demo_warehouse.execute(
         "SELECT calls, calls_in_month, share_of_calls, share_of_calls_low, share_of_calls_high "

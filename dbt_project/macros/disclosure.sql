@@ -16,38 +16,43 @@
     {%- for round in range(1, rounds + 1) %}
     {%- set previous = result ~ '_round_' ~ (round - 1) %}
 
-    {{ result }}_open_{{ round }} as (
-        select members.equation_id
-        from {{ members }} as members
-        inner join {{ previous }} as cells on members.cell_id = cells.cell_id
-        group by members.equation_id
-        having sum(case when cells.is_withheld then 1 else 0 end) = 1
-    ),
-
-    {{ result }}_complements_{{ round }} as (
-        select distinct ranked.cell_id
-        from (
-            select
-                members.cell_id,
-                row_number() over (
-                    partition by members.equation_id order by cells.cell_value, members.cell_id
-                ) as pick
-            from {{ members }} as members
-            inner join {{ result }}_open_{{ round }} as open_equations
-                on members.equation_id = open_equations.equation_id
-            inner join {{ previous }} as cells on members.cell_id = cells.cell_id
-            where not cells.is_withheld and cells.cell_value > 0
-        ) as ranked
-        where ranked.pick = 1
+    {#- Each round reads the previous one once (window functions over its equations, not joins back
+        to it): an engine that inlines CTEs (Spark) then plans rounds x cells, not 3^rounds. -#}
+    {{ result }}_judged_{{ round }} as (
+        select
+            cells.cell_id,
+            cells.cell_value,
+            cells.is_withheld,
+            members.equation_id,
+            sum(case when cells.is_withheld then 1 else 0 end)
+                over (partition by members.equation_id) as withheld_in_equation,
+            row_number() over (
+                partition by members.equation_id
+                order by
+                    case when not cells.is_withheld and cells.cell_value > 0 then 0 else 1 end,
+                    cells.cell_value,
+                    cells.cell_id
+            ) as pick
+        from {{ previous }} as cells
+        left join {{ members }} as members on cells.cell_id = members.cell_id
     ),
 
     {{ result }}_round_{{ round }} as (
         select
-            cells.cell_id,
-            cells.cell_value,
-            cells.is_withheld or complements.cell_id is not null as is_withheld
-        from {{ previous }} as cells
-        left join {{ result }}_complements_{{ round }} as complements on cells.cell_id = complements.cell_id
+            cell_id,
+            cell_value,
+            max(
+                case
+                    when is_withheld then 1
+                    -- the smallest published non-zero cell of an equation with one withheld cell
+                    when
+                        equation_id is not null and withheld_in_equation = 1 and pick = 1 and cell_value > 0
+                        then 1
+                    else 0
+                end
+            ) = 1 as is_withheld
+        from {{ result }}_judged_{{ round }}
+        group by cell_id, cell_value
     ),
     {%- endfor %}
 

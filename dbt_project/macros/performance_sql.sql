@@ -84,3 +84,17 @@
 {% macro days_in_fiscal_year(fiscal_year_expression) -%}
     {{ dbt.datediff(fiscal_year_start(fiscal_year_expression), fiscal_year_start(fiscal_year_expression ~ ' + 1'), 'day') }}
 {%- endmacro %}
+
+{#- Values joined into one string in a given order: string_agg(... order by ...) where the engine
+    takes it; Spark writes the order as listagg's WITHIN GROUP. -#}
+{% macro ordered_string_agg(expression, separator, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg')(expression, separator, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(expression, separator, order_by) -%}
+    string_agg({{ expression }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(expression, separator, order_by) -%}
+    listagg({{ expression }}, {{ separator }}) within group (order by {{ order_by }})
+{%- endmacro %}

@@ -95,6 +95,15 @@ measured as (
         {{ divide('reported_crimes', 'city_reported_crimes') }} as crime_share,
         {{ divide('violent_crimes', 'city_violent_crimes') }} as violent_crime_share,
         {{ divide('property_crimes', 'city_property_crimes') }} as property_crime_share,
+        {%- for count, total, share in [
+            ('reported_crimes', 'city_reported_crimes', 'crime_share'),
+            ('violent_crimes', 'city_violent_crimes', 'violent_crime_share'),
+            ('property_crimes', 'city_property_crimes', 'property_crime_share'),
+            ('officer_initiated_events', 'city_officer_initiated_events', 'officer_initiated_share'),
+        ] %}
+            {{ wilson_low(count, total) }} as {{ share }}_low,
+            {{ wilson_high(count, total) }} as {{ share }}_high,
+        {%- endfor %}
         {{ divide('reported_crimes * 1000', 'population') }} as crime_rate_per_1000,
         {{ divide('violent_crimes * 1000', 'population') }} as violent_crime_rate_per_1000,
         {{ divide('property_crimes * 1000', 'population') }} as property_crime_rate_per_1000,
@@ -129,6 +138,7 @@ measured as (
         -- the city in the same period
         city_reported_crimes,
         city_violent_crimes,
+        city_officer_initiated_events,
         city_stops,
         city_population,
         {{ divide('populated_reported_crimes * 1000', 'city_population') }} as city_crime_rate_per_1000,
@@ -154,6 +164,10 @@ ratios as (
         measured.*,
         {{ divide('stop_share', 'crime_share') }} as location_quotient,
         {{ divide('officer_initiated_share', 'crime_share') }} as officer_initiated_location_quotient,
+        {{ quotient_of_shares_low('officer_initiated_events', 'city_officer_initiated_events',
+            'reported_crimes', 'city_reported_crimes') }} as officer_initiated_location_quotient_low,
+        {{ quotient_of_shares_high('officer_initiated_events', 'city_officer_initiated_events',
+            'reported_crimes', 'city_reported_crimes') }} as officer_initiated_location_quotient_high,
         small_count_reason is not null as is_small_count
     from measured
 ),
@@ -218,6 +232,14 @@ select
     stop_share,
     arrest_share,
     citation_share,
+    crime_share_low,
+    crime_share_high,
+    violent_crime_share_low,
+    violent_crime_share_high,
+    property_crime_share_low,
+    property_crime_share_high,
+    officer_initiated_share_low,
+    officer_initiated_share_high,
     arrest_share_low,
     arrest_share_high,
     citation_share_low,
@@ -228,6 +250,8 @@ select
     citation_rate_per_1000,
     location_quotient,
     officer_initiated_location_quotient,
+    officer_initiated_location_quotient_low,
+    officer_initiated_location_quotient_high,
     case when is_ranked then rank_within_group end as location_quotient_rank,
     areas_ranked,
     is_ranked,

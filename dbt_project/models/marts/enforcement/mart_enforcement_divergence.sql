@@ -69,6 +69,8 @@ select
         when not coalesce(stop_equity.stops_withheld, false) then divergence.location_quotient
     end as location_quotient,
     divergence.officer_initiated_location_quotient,
+    divergence.officer_initiated_location_quotient_low,
+    divergence.officer_initiated_location_quotient_high,
     divergence.location_quotient_rank,
     case
         when not coalesce(stop_equity.stops_withheld, false) then divergence.location_quotient_p_value
@@ -127,6 +129,17 @@ select
             then {{ wilson_high('divergence.stops', 'divergence.city_stops') }}
     end as stop_share_high,
 
+    -- 95 % Wilson score intervals of the area's shares of the city's crime and officer-initiated
+    -- events (events, not people: published as the shares are)
+    divergence.crime_share_low,
+    divergence.crime_share_high,
+    divergence.violent_crime_share_low,
+    divergence.violent_crime_share_high,
+    divergence.property_crime_share_low,
+    divergence.property_crime_share_high,
+    divergence.officer_initiated_share_low,
+    divergence.officer_initiated_share_high,
+
     -- 95 % Wilson score intervals of the area's shares of the city's arrests and citations
     case when {{ is_published('divergence.stop_arrests') }} then divergence.arrest_share_low end as arrest_share_low,
     case when {{ is_published('divergence.stop_arrests') }} then divergence.arrest_share_high end as arrest_share_high,
@@ -162,7 +175,23 @@ select
     case
         when divergence.stop_rate_per_1000 is not null and not coalesce(stop_equity.stops_withheld, false)
             then {{ poisson_high('divergence.stops') }} * 1000 / nullif(divergence.population, 0)
-    end as stop_rate_per_1000_high
+    end as stop_rate_per_1000_high,
+    case
+        when {{ is_published('divergence.stop_arrests') }}
+            then {{ poisson_low('divergence.arrests') }} * 1000 / nullif(divergence.population, 0)
+    end as arrest_rate_per_1000_low,
+    case
+        when {{ is_published('divergence.stop_arrests') }}
+            then {{ poisson_high('divergence.arrests') }} * 1000 / nullif(divergence.population, 0)
+    end as arrest_rate_per_1000_high,
+    case
+        when {{ is_published('divergence.citations') }}
+            then {{ poisson_low('divergence.citations') }} * 1000 / nullif(divergence.population, 0)
+    end as citation_rate_per_1000_low,
+    case
+        when {{ is_published('divergence.citations') }}
+            then {{ poisson_high('divergence.citations') }} * 1000 / nullif(divergence.population, 0)
+    end as citation_rate_per_1000_high
 from divergence
 left join stop_equity
     on

@@ -81,14 +81,14 @@ citywide_intervals as (
         source_profile,
         city,
         call_month,
-        {%- for name, fraction in [('median', 0.5), ('p90', 0.9)] %}
-            max(
-                case when position = {{ order_statistic_rank_low('timed', fraction) }} then minutes end
-            ) as {{ name }}_received_to_on_scene_minutes_low,
-            max(
-                case when position = {{ order_statistic_rank_high('timed', fraction) }} then minutes end
-            ) as {{ name }}_received_to_on_scene_minutes_high{{ ',' if not loop.last }}
-        {%- endfor %}
+        max(case when position = {{ order_statistic_rank_low('timed', 0.5) }} then minutes end)
+            as median_received_to_on_scene_minutes_low,
+        max(case when position = {{ order_statistic_rank_high('timed', 0.5) }} then minutes end)
+            as median_received_to_on_scene_minutes_high,
+        max(case when position = {{ order_statistic_rank_low('timed', 0.9) }} then minutes end)
+            as p90_received_to_on_scene_minutes_low,
+        max(case when position = {{ order_statistic_rank_high('timed', 0.9) }} then minutes end)
+            as p90_received_to_on_scene_minutes_high
     from citywide_positions
     group by source_profile, city, call_month
 ),

@@ -83,10 +83,11 @@ final as (
         ) as distinct_unmatched_keys,
         (
             select
-                string_agg(
-                    unmatched_keys.unmatched_lookup_keys || ' (' || cast(unmatched_keys.records as varchar) || ')',
-                    ', ' order by unmatched_keys.key_rank
-                )
+                {{ ordered_string_agg(
+                    "unmatched_keys.unmatched_lookup_keys || ' (' || " ~ as_text('unmatched_keys.records') ~ " || ')'",
+                    "', '",
+                    'unmatched_keys.key_rank',
+                ) }}
             from unmatched_keys
             where
                 unmatched_keys.record_source = grouped.record_source

@@ -33,6 +33,11 @@ select
     incidents,
     {{ divide('violent_crimes', 'placed_violent_crimes') }} as share_of_violent_crimes,
     {{ divide('cumulative_violent_crimes', 'placed_violent_crimes') }} as cumulative_share_of_violent_crimes,
+    -- 95 % Wilson score intervals of the two shares
+    {{ wilson_low('violent_crimes', 'placed_violent_crimes') }} as share_of_violent_crimes_low,
+    {{ wilson_high('violent_crimes', 'placed_violent_crimes') }} as share_of_violent_crimes_high,
+    {{ wilson_low('cumulative_violent_crimes', 'placed_violent_crimes') }} as cumulative_share_of_violent_crimes_low,
+    {{ wilson_high('cumulative_violent_crimes', 'placed_violent_crimes') }} as cumulative_share_of_violent_crimes_high,
     places
 from top_places
 where
