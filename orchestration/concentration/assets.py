@@ -42,8 +42,8 @@ COLUMNS = (
 METHOD = (
     f"95 % intervals: parametric bootstrap, the period's violent crimes drawn {measures.DRAWS:,} times over the "
     "places from each place's risk (its count shrunk toward the mean: gamma-Poisson empirical Bayes); the draws' "
-    "central 95 % around their mean, placed around the observed value. Random spread: the same number of crimes placed uniformly at random over the same places, "
-    f"{measures.DRAWS:,} times; its mean and central 95 %."
+    "central 95 % around their mean, placed around the observed value. Random spread: the same number of crimes "
+    f"placed uniformly at random over the same places, {measures.DRAWS:,} times; its mean and central 95 %."
 )
 TABLE_DOC = (
     "How concentrated violent crime is, with its uncertainty and against chance: mart_violence_concentration's "
