@@ -351,9 +351,10 @@ def test_per_resident_stop_rates_carry_their_poisson_intervals(demo_warehouse):
 
 
 def test_response_time_percentiles_carry_order_statistic_intervals(demo_warehouse):
-    """The city-wide median and 90th percentile of each month: the interval's ends are the timed calls'
-    order statistics at the ranks written out again here, and those ranks hold the quantile with
-    probability 94-97 % (binomial, exact); the scorecard judges the KPI on the same interval."""
+    """The median and 90th percentile of each month, city-wide and per priority and area: the
+    interval's ends are the timed calls' order statistics at the ranks written out again here, and
+    those ranks hold the quantile with probability 94-97 % (binomial, exact) in the city-wide rows;
+    the scorecard judges the KPI on the same interval."""
     from scipy.stats import binom
 
     calls = demo_warehouse.execute(
@@ -377,11 +378,32 @@ def test_response_time_percentiles_carry_order_statistic_intervals(demo_warehous
             assert 0.94 <= binom.cdf(high - 1, n, p) - binom.cdf(low - 1, n, p) <= 0.97
             value = getattr(row, f"{name}_received_to_on_scene_minutes")
             assert x[low - 1] <= value <= x[high - 1]
-    # the other rows have no interval
-    assert demo_warehouse.execute(
-        "SELECT count(*) FROM marts.mart_response_times WHERE priority <> 'all' "
+    # each priority and each area has its own, from its own calls
+    calls = demo_warehouse.execute(
+        "SELECT call_month, priority, area_id, received_to_on_scene_minutes AS minutes "
+        "FROM intermediate.int_call_response_intervals "
+        "WHERE source_profile = 'demo_city_calls' AND received_to_on_scene_minutes IS NOT NULL"
+    ).df()
+    rows = demo_warehouse.execute(
+        "SELECT call_month, priority, area_id, calls_timed, median_received_to_on_scene_minutes_low AS low, "
+        "p90_received_to_on_scene_minutes_high AS high FROM marts.mart_response_times "
+        "WHERE source_profile = 'demo_city_calls' AND (priority = 'all') <> (area_id = 'all') "
+        "AND calls_timed IS NOT NULL"
+    ).df()
+    assert len(rows) > 100
+    for row in rows.itertuples():
+        mine = calls[calls["call_month"] == row.call_month]
+        mine = mine[mine["priority"] == row.priority] if row.priority != "all" else mine[mine["area_id"] == row.area_id]
+        x = np.sort(mine["minutes"].to_numpy())
+        n = len(x)
+        assert n == row.calls_timed
+        assert row.low == x[max(1, math.floor(n / 2 - 1.959964 * (n / 4) ** 0.5)) - 1]
+        assert row.high == x[min(n, math.ceil(0.9 * n + 1.959964 * (0.09 * n) ** 0.5)) - 1]
+    withheld = demo_warehouse.execute(
+        "SELECT count(*) FROM marts.mart_response_times WHERE is_suppressed "
         "AND median_received_to_on_scene_minutes_low IS NOT NULL"
-    ).fetchone() == (0,)
+    ).fetchone()
+    assert withheld == (0,)
     scorecard = demo_warehouse.execute(
         "SELECT s.value_low, s.value_high, r.median_received_to_on_scene_minutes_low, "
         "r.median_received_to_on_scene_minutes_high, s.interval_method "

@@ -3,9 +3,9 @@
     area (so the city-wide figure is never lost to suppression). Community-generated calls only.
     Small cells: a row whose calls (or timed calls) number from 1 to min_cell_count - 1 publishes
     no counts and no statistics (is_suppressed).
-    The city-wide rows (priority 'all', area 'all') carry 95 % distribution-free intervals of the
-    median and 90th percentile from call to on scene: the order statistics at the ranks of
-    macros/intervals.sql (the month's calls read as a sample of the service the city gives).
+    Every row carries 95 % distribution-free intervals of the median and 90th percentile from call
+    to on scene: the order statistics at the ranks of macros/intervals.sql (the month's calls read
+    as a sample of the service the city gives).
 -#}
 {%- set intervals = ['received_to_dispatch', 'dispatch_to_on_scene', 'received_to_on_scene'] -%}
 {#- group_by lists real columns only: PostgreSQL refuses a constant in GROUP BY -#}
@@ -61,26 +61,45 @@ unioned as (
     {% endfor %}
 ),
 
--- the city-wide intervals: each timed call's position in its month
-citywide_positions as (
-    select
-        source_profile,
-        city,
-        call_month,
-        received_to_on_scene_minutes as minutes,
-        row_number() over (
-            partition by source_profile, city, call_month order by received_to_on_scene_minutes
-        ) as position,
-        count(*) over (partition by source_profile, city, call_month) as timed
-    from calls
-    where received_to_on_scene_minutes is not null
+-- each level's intervals: every timed call's position among its group's, and the order statistics
+-- at the interval's ranks
+{% for level in levels %}
+    positions_{{ loop.index }} as (
+        select
+            source_profile,
+            city,
+            call_month,
+            {{ level.priority }} as priority,  -- noqa: AL09
+            {{ level.area_id }} as area_id,  -- noqa: AL09
+            {{ level.area_level }} as area_level,  -- noqa: AL09
+            received_to_on_scene_minutes as minutes,
+            row_number() over (
+                partition by {{ (['source_profile', 'city', 'call_month'] + level.group_by) | join(', ') }}
+                order by received_to_on_scene_minutes
+            ) as position,
+            count(*) over (
+                partition by {{ (['source_profile', 'city', 'call_month'] + level.group_by) | join(', ') }}
+            ) as timed
+        from calls
+        where received_to_on_scene_minutes is not null
+    ),
+
+{% endfor %}
+positions as (
+    {% for level in levels %}
+        select * from positions_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
-citywide_intervals as (
+percentile_intervals as (
     select
         source_profile,
         city,
         call_month,
+        priority,
+        area_id,
+        area_level,
         max(case when position = {{ order_statistic_rank_low('timed', 0.5) }} then minutes end)
             as median_received_to_on_scene_minutes_low,
         max(case when position = {{ order_statistic_rank_high('timed', 0.5) }} then minutes end)
@@ -89,8 +108,8 @@ citywide_intervals as (
             as p90_received_to_on_scene_minutes_low,
         max(case when position = {{ order_statistic_rank_high('timed', 0.9) }} then minutes end)
             as p90_received_to_on_scene_minutes_high
-    from citywide_positions
-    group by source_profile, city, call_month
+    from positions
+    group by source_profile, city, call_month, priority, area_id, area_level
 ),
 
 flagged as (
@@ -108,18 +127,19 @@ flagged as (
 with_intervals as (
     select
         flagged.*,
-        citywide_intervals.median_received_to_on_scene_minutes_low,
-        citywide_intervals.median_received_to_on_scene_minutes_high,
-        citywide_intervals.p90_received_to_on_scene_minutes_low,
-        citywide_intervals.p90_received_to_on_scene_minutes_high
+        percentile_intervals.median_received_to_on_scene_minutes_low,
+        percentile_intervals.median_received_to_on_scene_minutes_high,
+        percentile_intervals.p90_received_to_on_scene_minutes_low,
+        percentile_intervals.p90_received_to_on_scene_minutes_high
     from flagged
-    left join citywide_intervals
+    left join percentile_intervals
         on
-            flagged.priority = 'all'
-            and flagged.area_id = 'all'
-            and flagged.source_profile = citywide_intervals.source_profile
-            and flagged.city = citywide_intervals.city
-            and flagged.call_month = citywide_intervals.call_month
+            flagged.source_profile = percentile_intervals.source_profile
+            and flagged.city = percentile_intervals.city
+            and flagged.call_month = percentile_intervals.call_month
+            and flagged.priority is not distinct from percentile_intervals.priority
+            and flagged.area_id is not distinct from percentile_intervals.area_id
+            and flagged.area_level is not distinct from percentile_intervals.area_level
 ),
 
 final as (
