@@ -33,6 +33,7 @@ READS = (
     ("marts", "mart_enforcement_divergence"),
     ("marts", "mart_opportunity_zones"),
     ("marts", "mart_violence_concentration"),
+    ("marts", "mart_concentration_curve"),
     ("marts", "mart_area_boundaries"),
     ("marts", "mart_record_placement"),
     ("marts", "mart_stop_equity"),

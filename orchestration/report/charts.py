@@ -152,7 +152,7 @@ def horizontal_bars(
     return _svg(WIDTH, height, title, body)
 
 
-def _legend(series: Sequence[Series]) -> tuple[list[str], float]:
+def _legend(series: Sequence[Series] | Sequence[Curve]) -> tuple[list[str], float]:
     """Legend swatches laid out in rows across the width; returns the marks and the height used."""
     body, x, y = [], 4.0, 4.0
     for n, s in enumerate(series):
@@ -268,3 +268,68 @@ def sparkline(title: str, values: Sequence[float | None]) -> str:
         f'<path class="mark" d="{d}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>'
         f'<circle class="mark" cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="{PALETTE[0]}"/></svg>'
     )
+
+
+@dataclass(frozen=True)
+class Curve:
+    name: str
+    points: Sequence[tuple[float, float]]  # (x, y), both shares from 0 to 1
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Band:
+    """A published range of x at one y (a benchmark: 'half of the crime at 2-6 % of places')."""
+
+    y: float
+    x_low: float
+    x_high: float
+    label: str
+
+
+def share_curve(title: str, x_label: str, y_label: str, curves: Sequence[Curve], bands: Sequence[Band] = ()) -> str:
+    """Curves of one share against another on 0-100 % axes (a Lorenz-style concentration curve),
+    each from (0, 0), with benchmark ranges drawn as thick bars and labelled."""
+    if not any(c.points for c in curves):
+        raise ValueError(f"chart {title!r} has no values")
+    body, plot_top = _legend(curves)
+    plot_top += 6
+    left, right, plot_h = 4 * CHAR_W + 10, 22, 220
+    plot_w = WIDTH - left - right
+    height = plot_top + plot_h + 2 * FONT_SIZE + 16
+
+    def px(v: float) -> float:
+        return left + plot_w * v
+
+    def py(v: float) -> float:
+        return plot_top + plot_h - plot_h * v
+
+    for k in range(5):
+        v = k / 4
+        body.append(
+            f'<line x1="{left:.1f}" x2="{WIDTH - right}" y1="{py(v):.1f}" y2="{py(v):.1f}" stroke="#eee"/>'
+            f'<text x="{left - 6:.1f}" y="{py(v) + 4:.1f}" text-anchor="end" fill="#57606a">{v:.0%}</text>'
+            f'<text x="{px(v):.1f}" y="{plot_top + plot_h + FONT_SIZE + 4:.1f}" text-anchor="middle" '
+            f'fill="#57606a">{v:.0%}</text>'
+        )
+    body.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 4:.1f}" text-anchor="middle" fill="#57606a">'
+        f"{escape(x_label)}</text>"
+        f'<text x="{left + 2:.1f}" y="{plot_top + FONT_SIZE:.1f}" fill="#57606a">{escape(y_label)}</text>'
+    )
+    for band in bands:
+        body.append(
+            f'<line class="mark" x1="{px(band.x_low):.1f}" x2="{px(band.x_high):.1f}" y1="{py(band.y):.1f}" '
+            f'y2="{py(band.y):.1f}" stroke="{PALETTE[5]}" stroke-width="7"><title>{escape(band.label)}</title></line>'
+            f'<text x="{px(band.x_high) + 6:.1f}" y="{py(band.y) + 4:.1f}" fill="{PALETTE[5]}">'
+            f"{escape(band.label)}</text>"
+        )
+    for n, curve in enumerate(curves):
+        color = PALETTE[n % len(PALETTE)]
+        path = " ".join(f"L{px(x):.1f},{py(y):.1f}" for x, y in curve.points)
+        dash = ' stroke-dasharray="5 4"' if curve.dashed else ""
+        body.append(
+            f'<path class="mark" d="M{px(0):.1f},{py(0):.1f} {path}" fill="none" stroke="{color}" '
+            f'stroke-width="2"{dash}><title>{escape(curve.name)}</title></path>'
+        )
+    return _svg(WIDTH, height, title, body)

@@ -10,7 +10,7 @@ from html import escape
 
 from orchestration.report import charts
 from orchestration.report import format as fmt
-from orchestration.report.concentration import against_chance
+from orchestration.report.concentration import against_chance, curve
 from orchestration.report.context import ReportContext
 from orchestration.report.sections import not_available, section
 
@@ -149,7 +149,8 @@ def _violence(ctx: ReportContext) -> str:
         out = f"<h3>{escape(ctx.city_name(city))}</h3>"
         total = next((r["placed_violent_crimes"] for r in rows.values()), 0) or 0
         if total < ctx.threshold:
-            parts.append(out + not_available("Too few violent crimes to publish their concentration."))
+            out += not_available("Too few violent crimes to publish their concentration.")
+            parts.append(out + curve(ctx, city, year["period_start"], label))
             continue
         bars = [
             (f"top {pct} % of {level}s", r[f"top_{pct}pct_share"])
@@ -177,6 +178,7 @@ def _violence(ctx: ReportContext) -> str:
             "apart, in mart_enforcement_divergence).",
         )
         out += against_chance(ctx, city, year["period_start"])
+        out += curve(ctx, city, year["period_start"], label)
         places = (
             ctx.rows(
                 "SELECT place_id, violent_crimes, share_of_violent_crimes FROM marts.mart_violent_places "
