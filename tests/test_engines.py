@@ -136,6 +136,11 @@ STOP_EQUITY = """
            search_hits, search_rate
     FROM marts.mart_stop_equity ORDER BY 1, 2, 3, 4, 5, 6
 """
+CONCENTRATION_CURVE = """
+    SELECT city, period_type, cast(period_start AS varchar), place_level, measure, crime_share_pct, places_needed,
+           share_of_places, share_of_places_if_even, is_published, note
+    FROM marts.mart_concentration_curve ORDER BY 1, 2, 3, 4, 5, 6
+"""
 QUERIES = [
     SERVICE_DEMAND,
     MONTHLY_SHARES,
@@ -145,6 +150,7 @@ QUERIES = [
     DIVERGENCE,
     RESPONSE_TIMES,
     STOP_EQUITY,
+    CONCENTRATION_CURVE,
 ]
 IDS = [
     "service_demand",
@@ -155,7 +161,39 @@ IDS = [
     "divergence",
     "response_times",
     "stop_equity",
+    "concentration_curve",
 ]
+# Every mart dbt builds (models/marts), compared whole on each engine by a fingerprint of every column.
+MARTS = sorted(p.stem for p in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql"))
+# Spark keeps a view as its SQL, not as Parquet that DuckDB can read back: views are compared on
+# PostgreSQL only (fct_calls_for_service, whose inputs Spark builds as tables).
+SPARK_TABLES = [
+    m
+    for m in MARTS
+    if "materialized='view'" not in next((DBT_PROJECT_DIR / "models" / "marts").rglob(f"{m}.sql")).read_text()
+]
+NUMERIC = {"DOUBLE", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DECIMAL", "SMALLINT"}
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, mart: str) -> str:
+    """One row that every engine must give alike: the row count and, per column, how many values it
+    has and their sum (numbers), how many are true (booleans) or how many differ (text, dates)."""
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'marts' "
+        "AND table_name = ? ORDER BY ordinal_position",
+        [mart],
+    ).fetchall()
+    assert columns, f"marts.{mart} is not in the DuckDB build"
+    parts = ["count(*)"]
+    for name, kind in columns:
+        parts.append(f"count({name})")
+        if kind.split("(")[0] in NUMERIC:
+            parts.append(f"sum({name})")
+        elif kind == "BOOLEAN":
+            parts.append(f"sum(CASE WHEN {name} THEN 1 ELSE 0 END)")
+        else:
+            parts.append(f"count(DISTINCT {name})")
+    return f"SELECT {', '.join(parts)} FROM marts.{mart}"
 
 
 def normalise(rows):
@@ -178,6 +216,18 @@ def test_postgres_marts_equal_duckdb_marts(query, demo_warehouse, postgres_marts
 def test_spark_marts_equal_duckdb_marts(query, demo_warehouse, spark_marts):
     expected = normalise(demo_warehouse.execute(query).fetchall())
     assert _close(normalise(spark_marts(query)), expected)
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_postgres_builds_every_mart_alike(mart, demo_warehouse, postgres_marts):
+    query = fingerprint(demo_warehouse, mart)
+    assert _close(normalise(postgres_marts(query)), normalise(demo_warehouse.execute(query).fetchall()))
+
+
+@pytest.mark.parametrize("mart", SPARK_TABLES)
+def test_spark_builds_every_mart_alike(mart, demo_warehouse, spark_marts):
+    query = fingerprint(demo_warehouse, mart)
+    assert _close(normalise(spark_marts(query)), normalise(demo_warehouse.execute(query).fetchall()))
 
 
 def _close(actual, expected, tolerance=1e-6) -> bool:
