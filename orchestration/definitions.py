@@ -8,14 +8,14 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.automation import AutomationConfig, build_schedules, build_sensors, with_source_freshness
 from orchestration.boundaries.assets import area_boundaries, boundaries_gate
-from orchestration.checks import ASSET_CHECKS
+from orchestration.checks.assets import ASSET_CHECKS
 from orchestration.checks.kpi_drift import kpi_drift_check
 from orchestration.concentration.assets import mart_violence_concentration_intervals
 from orchestration.forecast.assets import mart_demand_forecast
 from orchestration.landing.assets import land_raw_extracts
 from orchestration.replay.assets import mart_dispatch_replay
 from orchestration.resources import LandingResource, WarehouseResource
-from orchestration.serving import SERVING_ASSETS
+from orchestration.serving.all_assets import SERVING_ASSETS
 from orchestration.settings import Settings, load_settings
 from orchestration.stop_tests.assets import mart_stop_disparity_tests
 from orchestration.transform.dbt_assets import warehouse_dbt_assets

@@ -12,7 +12,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from orchestration.resources import WarehouseResource
-from orchestration.serving import SERVING_ASSETS
+from orchestration.serving.all_assets import SERVING_ASSETS
 from orchestration.serving.catalog import Column, load_dbt_descriptions
 from orchestration.serving.config import RefreshStamp, git_revision, load_serving_config
 from orchestration.serving.parquet_export import VERSIONS_DIR, publish_parquet, read_manifest

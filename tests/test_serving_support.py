@@ -148,7 +148,7 @@ PUBLISHER = """
 import sys
 from dagster import materialize
 from orchestration.resources import WarehouseResource
-from orchestration.serving import SERVING_ASSETS
+from orchestration.serving.all_assets import SERVING_ASSETS
 warehouse, *selection = sys.argv[1:]
 result = materialize(
     SERVING_ASSETS, selection=selection, resources={"warehouse": WarehouseResource(database=warehouse)}
@@ -162,7 +162,7 @@ def publish_in_process(warehouse: Path, selection: list[str], env: dict[str, str
     from dagster import materialize
 
     from orchestration.resources import WarehouseResource
-    from orchestration.serving import SERVING_ASSETS
+    from orchestration.serving.all_assets import SERVING_ASSETS
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():

@@ -1,8 +1,2 @@
-"""Serving: what BI tools and readers get (serving DuckDB copy, PostgreSQL, Parquet, report)."""
-
-from dagster import AssetsDefinition
-
-from orchestration.report.assets import transparency_report
-from orchestration.serving.assets import parquet_marts, postgres_marts, warehouse_serving
-
-SERVING_ASSETS: list[AssetsDefinition] = [warehouse_serving, parquet_marts, postgres_marts, transparency_report]
+"""Serving: what BI tools and readers get (serving DuckDB copy, PostgreSQL, Parquet, report); the
+assets are listed in ``all_assets.py``."""
