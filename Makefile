@@ -9,7 +9,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # dbt on PATH: dagster-dbt's project preparer (dbt parse) and the Dagster UI look for it there
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test lint unit ui docs bench clean duckdb15 preflight
+.PHONY: help install run test lint unit ui docs bench clean duckdb15 preflight mutation mutation-sql
 
 help:
 	@echo "make run    - install (if needed), generate the demo city, land it, build every model, print a summary"
@@ -17,6 +17,8 @@ help:
 	@echo "make ui     - start the Dagster UI on http://127.0.0.1:3000 (reads workspace.yaml)"
 	@echo "make lint   - only the linters"
 	@echo "make bench  - benchmark the pipeline stage by stage (BENCH_SCALE=10 for ten times the demo city)"
+	@echo "make mutation     - mutation-test the modules where a silent change would mislead (mutmut, about 5 min)"
+	@echo "make mutation-sql - mutate the marts' SQL and check the suite catches each change (about 15 min)"
 	@echo "make clean  - remove the warehouse, landing folder, run history and build output"
 
 $(UV):
@@ -72,5 +74,14 @@ BENCH_SCALE ?= 1
 bench: install
 	$(BIN)/python -m orchestration.benchmark --scale $(BENCH_SCALE)
 
+# Not tests: how many deliberate faults the tests catch (docs/mutation_testing.md lists the survivors).
+mutation: install
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(TEST_WORKERS)
+	$(BIN)/mutmut results
+
+mutation-sql: install
+	$(BIN)/python -m tests.mutation.sql_mutants
+
 clean:
-	rm -rf data .dagster_home dbt_project/target dbt_project/logs logs
+	rm -rf mutants data .dagster_home dbt_project/target dbt_project/logs logs

@@ -32,10 +32,14 @@ def make_settings(root: Path, scale: float = TEST_SCALE) -> Settings:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dbt_manifest():
+def dbt_manifest(request):
     """dbt parse once per session, so the dbt assets load from a fresh manifest (one worker at a
-    time: pytest-xdist's workers share the project's target folder)."""
+    time: pytest-xdist's workers share the project's target folder). A session of ``pure`` tests
+    only (the mutation runs') needs no dbt project."""
     import fcntl
+
+    if request.session.items and all(item.get_closest_marker("pure") for item in request.session.items):
+        return None
 
     from orchestration.transform.project import dbt_project, prepare_manifest
 

@@ -64,9 +64,9 @@ def recorded_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
     return dict(rows) or None
 
 
-def record_build(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> None:
+def record_build(con: duckdb.DuckDBPyConnection, manifest_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
     """After a whole build: the checksums it was built from replace the earlier ones."""
-    sums = manifest_checksums(manifest_path)
+    sums = manifest_checksums(manifest_path, project_dir)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} "
@@ -81,15 +81,18 @@ def record_build(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> None:
 def changed_nodes(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
     """The names of what differs between two builds' checksums: changed, added or removed."""
     names = sorted(k for k in recorded.keys() | current.keys() if recorded.get(k) != current.get(k))
-    return [n if n == "vars" else ".".join(n.split(".")[0:1] + n.split(".")[2:]) for n in names]
+    # resource type and name, without the project ("model.psw.mart_x" -> "model.mart_x"; "vars" stays)
+    return [".".join(n.split(".")[0:1] + n.split(".")[2:]) for n in names]
 
 
-def full_refresh_reason(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> str | None:
+def full_refresh_reason(
+    con: duckdb.DuckDBPyConnection, manifest_path: Path, project_dir: Path = DBT_PROJECT_DIR
+) -> str | None:
     """Why the next build must rebuild the incremental models from all of raw, or None."""
     recorded = recorded_checksums(con)
     if recorded is None:
         return "no record of an earlier build of this warehouse"
-    changed = changed_nodes(recorded, manifest_checksums(manifest_path))
+    changed = changed_nodes(recorded, manifest_checksums(manifest_path, project_dir))
     if not changed:
         return None
     more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
