@@ -84,6 +84,14 @@ IGNORED = shutil.ignore_patterns(
 )
 
 
+def first_failure(output: str) -> str:
+    """The first test pytest reports failed (or erred), as pytest names it."""
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            return line.split(" - ")[0]
+    return ""
+
+
 def run(mutant: Mutant) -> tuple[Mutant, str, float]:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="psw-sql-mutant-") as tmp:
@@ -102,6 +110,7 @@ def run(mutant: Mutant) -> tuple[Mutant, str, float]:
                 str(copy / ".venv" / "bin" / "pytest"),
                 "-x",
                 "-q",
+                "-rfE",
                 "-p",
                 "no:randomly",
                 "-p",
@@ -114,6 +123,8 @@ def run(mutant: Mutant) -> tuple[Mutant, str, float]:
             text=True,
         )
     verdict = {0: "SURVIVED", 1: "killed"}.get(done.returncode, f"error (pytest exit {done.returncode})")
+    if done.returncode == 1:
+        verdict += f" by {first_failure(done.stdout)}"
     return mutant, verdict, time.perf_counter() - started
 
 
@@ -123,8 +134,8 @@ def main(names: list[str]) -> int:
     survived = 0
     with ThreadPoolExecutor(max_workers=2) as pool:
         for mutant, verdict, seconds in pool.map(run, chosen):
-            survived += verdict == "SURVIVED"
-            print(f"  {verdict:<8} {seconds:5.0f} s  {mutant.name}  ({', '.join(mutant.tests)})")
+            survived += verdict.startswith("SURVIVED")
+            print(f"  {seconds:4.0f} s  {mutant.name}\n          {verdict}")
     print(f"{len(chosen) - survived} of {len(chosen)} killed")
     return 1 if survived else 0
 
