@@ -9,12 +9,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # dbt on PATH: dagster-dbt's project preparer (dbt parse) and the Dagster UI look for it there
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install run test lint unit ui docs bench clean duckdb15 preflight mutation mutation-sql
+.PHONY: help install run test lint unit ui docs bench clean duckdb15 superset bi preflight mutation mutation-sql
 
 help:
 	@echo "make run    - install (if needed), generate the demo city, land it, build every model, print a summary"
 	@echo "make test   - lint (ruff, sqlfluff, dbt parse, Dagster definitions) and the whole test suite"
 	@echo "make ui     - start the Dagster UI on http://127.0.0.1:3000 (reads workspace.yaml)"
+	@echo "make bi     - start Superset on http://127.0.0.1:8088 with the starter dashboard (needs PSW_PG_DSN)"
 	@echo "make lint   - only the linters"
 	@echo "make bench  - benchmark the pipeline stage by stage (BENCH_SCALE=10 for ten times the demo city)"
 	@echo "make mutation     - mutation-test the modules where a silent change would mislead (mutmut, about 5 min)"
@@ -40,6 +41,19 @@ $(DUCKDB15)/.installed: orchestration/serving/duckdb15-requirements.txt
 
 duckdb15: $(DUCKDB15)/.installed
 
+# Apache Superset in its own environment (it needs SQLAlchemy 1.4), for make bi and its browser test.
+SUPERSET := .tools/superset
+$(SUPERSET)/.installed: orchestration/bi/superset-requirements.txt
+	$(PYTHON) -m venv $(SUPERSET)
+	$(SUPERSET)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $<
+	@touch $@
+
+superset: $(SUPERSET)/.installed
+
+# The BI workspace: Superset on http://127.0.0.1:8088, on the marts published to PostgreSQL (docs/bi_guide.md).
+bi: install superset
+	$(BIN)/python -m orchestration.bi.workspace
+
 run: install
 	$(BIN)/python -m orchestration.cli run $(ARGS)
 
@@ -60,7 +74,7 @@ preflight: install
 # the PostgreSQL server use databases and roles of their own, so two modules can share the server.
 # (xdist_group marks would keep them apart, but pytest-xdist 3.8 does not group under pytest 9.)
 TEST_WORKERS ?= 2
-unit: install duckdb15 preflight
+unit: install duckdb15 superset preflight
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: lint unit

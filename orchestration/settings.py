@@ -123,6 +123,12 @@ class Environment(BaseModel):
     alert_on_warn: YesNo = _var("PSW_ALERT_ON_WARN", False)
     dagster_base_url: str = _var("PSW_DAGSTER_BASE_URL", "http://127.0.0.1:3000")
     alert_timeout_seconds: Positive = _var("PSW_ALERT_TIMEOUT_SECONDS", 10.0)
+    # the BI workspace (make bi): local use on loopback; the defaults are for one person's machine
+    superset_port: int = _var("PSW_SUPERSET_PORT", 8088, ge=1, le=65535)
+    superset_admin_user: str = _var("PSW_SUPERSET_ADMIN_USER", "admin")
+    superset_admin_password: str = _var("PSW_SUPERSET_ADMIN_PASSWORD", "admin")
+    superset_secret_key: str = _var("PSW_SUPERSET_SECRET_KEY", "psw-local-workspace-only-not-a-secret")
+    superset_home: str | None = _var("PSW_SUPERSET_HOME")
     # set by `dagster dev` itself: the dbt manifest is parsed again when the code loads
     dagster_dev: YesNo = _var("DAGSTER_IS_DEV_CLI", False)
     # secrets a source profile names by variable (a Socrata app token): kept by name, never logged

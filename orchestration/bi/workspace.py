@@ -1,0 +1,162 @@
+"""Start the BI workspace (`make bi`): Apache Superset on loopback, opened on the marts published to
+PostgreSQL, as the read-only role, with the starter dashboard imported from its export bundle.
+
+    python -m orchestration.bi.workspace            # set up (idempotent), then serve
+    python -m orchestration.bi.workspace --no-serve # set up only (the browser test serves it itself)
+
+Superset lives in its own environment (.tools/superset: it needs SQLAlchemy 1.4) and keeps its own
+metadata (users, charts) in SQLite under PSW_SUPERSET_HOME (default: superset/ beside the
+warehouse). The bundle in orchestration/bi/bundle/ is Superset's own export format; its database
+file is written at start with the connection of this machine's publishing settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+from psycopg.conninfo import conninfo_to_dict
+
+from orchestration.settings import PROJECT_ROOT, Environment, read_environment
+
+BI_DIR = Path(__file__).parent
+BUNDLE_DIR = BI_DIR / "bundle"
+SUPERSET_ENV = PROJECT_ROOT / ".tools" / "superset"
+DASHBOARD_SLUG = "public-safety"
+
+
+class WorkspaceError(RuntimeError):
+    """What stops the workspace, in words a person can act on."""
+
+
+def superset_executable() -> Path:
+    found = SUPERSET_ENV / "bin" / "superset"
+    if not found.exists():
+        raise WorkspaceError(f"Superset is not installed in {SUPERSET_ENV}: run `make bi` (it installs it first)")
+    return found
+
+
+def superset_home(e: Environment) -> Path:
+    warehouse = e.resolve(e.warehouse, PROJECT_ROOT / "data" / "warehouse.duckdb")
+    return e.resolve(e.superset_home, warehouse.parent / "superset")
+
+
+def database_uri(e: Environment) -> str:
+    """The read-only role's SQLAlchemy URI for the published marts (from PSW_PG_DSN or PGHOST)."""
+    if e.pg_dsn is None and not e.libpq_host:
+        raise WorkspaceError(
+            "the workspace reads the marts published to PostgreSQL: set PSW_PG_DSN (and PSW_PG_READONLY_PASSWORD), "
+            "then `make run` to publish them"
+        )
+    parts = conninfo_to_dict(e.pg_dsn or "")
+    host = parts.get("host") or e.libpq_host or "127.0.0.1"
+    port = parts.get("port") or os.environ.get("PGPORT") or "5432"
+    database = parts.get("dbname") or os.environ.get("PGDATABASE") or "postgres"
+    password = f":{quote(e.pg_readonly_password, safe='')}" if e.pg_readonly_password else ""
+    return f"postgresql+psycopg2://{quote(e.pg_readonly_role, safe='')}{password}@{host}:{port}/{database}"
+
+
+def process_env(e: Environment, home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SUPERSET_HOME": str(home),
+        "SUPERSET_CONFIG_PATH": str(BI_DIR / "superset_config.py"),
+        "PSW_SUPERSET_SECRET_KEY": e.superset_secret_key,
+        "FLASK_APP": "superset",
+        "PATH": f"{SUPERSET_ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def bundle_zip(uri: str, into: Path) -> Path:
+    """The export bundle as Superset imports it (one folder in a zip), with this machine's connection."""
+    target = into / "psw_dashboard.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(BUNDLE_DIR.rglob("*.yaml")):
+            text = path.read_text()
+            if path.parent.name == "databases":
+                database = yaml.safe_load(text)
+                database["sqlalchemy_uri"] = uri
+                text = yaml.safe_dump(database, sort_keys=False)
+            elif path.parent.parent.name == "datasets":
+                # a dataset exported with its catalog (PostgreSQL's database) would query the
+                # database it was exported from: it reads the connection's own database instead
+                dataset = yaml.safe_load(text)
+                dataset["catalog"] = None
+                text = yaml.safe_dump(dataset, sort_keys=False)
+            archive.writestr(f"psw_dashboard/{path.relative_to(BUNDLE_DIR)}", text)
+    return target
+
+
+def _superset(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([str(superset_executable()), *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise WorkspaceError(f"`superset {' '.join(args[:2])}` failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return done
+
+
+def prepare(e: Environment, say=print) -> Path:
+    """Superset's metadata upgraded, the admin user, roles and permissions, and the starter
+    dashboard imported with this machine's connection. Safe to run again."""
+    uri = database_uri(e)
+    home = superset_home(e)
+    home.mkdir(parents=True, exist_ok=True)
+    env = process_env(e, home)
+    say(f"superset: metadata in {home}")
+    _superset(env, "db", "upgrade")
+    admin = e.superset_admin_user
+    found = _superset(env, "fab", "list-users").stdout
+    if f"username:{admin}" not in found.replace(" ", ""):
+        _superset(
+            env,
+            "fab",
+            "create-admin",
+            "--username",
+            admin,
+            "--firstname",
+            "Workspace",
+            "--lastname",
+            "Admin",
+            "--email",
+            f"{admin}@localhost",
+            "--password",
+            e.superset_admin_password,
+        )
+    say("superset: roles and permissions")
+    _superset(env, "init")
+    with tempfile.TemporaryDirectory() as tmp:
+        _superset(env, "import-dashboards", "--path", str(bundle_zip(uri, Path(tmp))), "--username", admin)
+    say(f"superset: starter dashboard imported (the marts as {e.pg_readonly_role})")
+    return home
+
+
+def serve_command(e: Environment, port: int | None = None) -> list[str]:
+    return [str(superset_executable()), "run", "-h", "127.0.0.1", "-p", str(port or e.superset_port), "--with-threads"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-serve", action="store_true", help="set up only")
+    args = parser.parse_args(argv)
+    e = read_environment()
+    try:
+        home = prepare(e)
+    except WorkspaceError as problem:
+        print(f"make bi: {problem}", file=sys.stderr)
+        return 2
+    if args.no_serve:
+        return 0
+    url = f"http://127.0.0.1:{e.superset_port}/superset/dashboard/{DASHBOARD_SLUG}/"
+    print(f"superset: {url}  (user {e.superset_admin_user}; the local default password is documented in the README)")
+    os.execvpe(serve_command(e)[0], serve_command(e), process_env(e, home))
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
