@@ -71,6 +71,8 @@ def superset(demo_city, tmp_path_factory):
         e = read_environment(env)
         started = time.monotonic()
         workspace.prepare(e, say=lambda _m: None)
+        config = home / "superset_config.py"
+        assert env["PSW_SUPERSET_SECRET_KEY"] in config.read_text() and config.stat().st_mode & 0o077 == 0
         log = (home / "superset.log").open("w")
         server = subprocess.Popen(
             workspace.serve_command(e), env=workspace.process_env(e, home), stdout=log, stderr=subprocess.STDOUT

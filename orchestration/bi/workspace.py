@@ -6,8 +6,9 @@ PostgreSQL, as the read-only role, with the starter dashboard imported from its 
 
 Superset lives in its own environment (.tools/superset: it needs SQLAlchemy 1.4) and keeps its own
 metadata (users, charts) in SQLite under PSW_SUPERSET_HOME (default: superset/ beside the
-warehouse). The bundle in orchestration/bi/bundle/ is Superset's own export format; its database
-file is written at start with the connection of this machine's publishing settings.
+warehouse), with the configuration this module writes there from the settings. The bundle in
+orchestration/bi/bundle/ is Superset's own export format; its database file is written at start
+with the connection of this machine's publishing settings.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import yaml
-from psycopg.conninfo import conninfo_to_dict
 
 from orchestration.settings import PROJECT_ROOT, Environment, read_environment
 
@@ -30,6 +31,16 @@ BI_DIR = Path(__file__).parent
 BUNDLE_DIR = BI_DIR / "bundle"
 SUPERSET_ENV = PROJECT_ROOT / ".tools" / "superset"
 DASHBOARD_SLUG = "public-safety"
+# Superset's configuration, written into its home at each start from the settings (Superset reads
+# it as a Python file; nothing else in it reads the environment).
+SUPERSET_CONFIG = """# Written by orchestration/bi/workspace.py at each start; edits here are overwritten.
+SECRET_KEY = {secret_key!r}
+SQLALCHEMY_DATABASE_URI = {metadata!r}
+WTF_CSRF_ENABLED = True
+# nothing is fetched from the network: no telemetry
+SCARF_ANALYTICS = False
+ROW_LIMIT = 50000
+"""
 
 
 class WorkspaceError(RuntimeError):
@@ -49,28 +60,37 @@ def superset_home(e: Environment) -> Path:
 
 
 def database_uri(e: Environment) -> str:
-    """The read-only role's SQLAlchemy URI for the published marts (from PSW_PG_DSN or PGHOST)."""
+    """The read-only role's SQLAlchemy URI for the published marts: the server and database of
+    PSW_PG_DSN (or libpq's PGHOST and friends), as a connection to them reports them."""
     if e.pg_dsn is None and not e.libpq_host:
         raise WorkspaceError(
             "the workspace reads the marts published to PostgreSQL: set PSW_PG_DSN (and PSW_PG_READONLY_PASSWORD), "
             "then `make run` to publish them"
         )
-    parts = conninfo_to_dict(e.pg_dsn or "")
-    host = parts.get("host") or e.libpq_host or "127.0.0.1"
-    port = parts.get("port") or os.environ.get("PGPORT") or "5432"
-    database = parts.get("dbname") or os.environ.get("PGDATABASE") or "postgres"
+    try:
+        with psycopg.connect(e.pg_dsn or "", connect_timeout=10) as con:
+            host, port, database = con.info.host, con.info.port, con.info.dbname
+    except psycopg.OperationalError as problem:
+        raise WorkspaceError(f"cannot reach the PostgreSQL server the marts are published to: {problem}") from None
     password = f":{quote(e.pg_readonly_password, safe='')}" if e.pg_readonly_password else ""
     return f"postgresql+psycopg2://{quote(e.pg_readonly_role, safe='')}{password}@{host}:{port}/{database}"
 
 
+def write_config(e: Environment, home: Path) -> Path:
+    config = home / "superset_config.py"
+    metadata = "sqlite:///" + str(home / "superset.db")
+    config.write_text(SUPERSET_CONFIG.format(secret_key=e.superset_secret_key, metadata=metadata))
+    config.chmod(0o600)  # it holds the secret key
+    return config
+
+
 def process_env(e: Environment, home: Path) -> dict[str, str]:
+    """Superset's processes: the caller's environment, with Superset's home and configuration."""
     return {
         **os.environ,
         "SUPERSET_HOME": str(home),
-        "SUPERSET_CONFIG_PATH": str(BI_DIR / "superset_config.py"),
-        "PSW_SUPERSET_SECRET_KEY": e.superset_secret_key,
+        "SUPERSET_CONFIG_PATH": str(home / "superset_config.py"),
         "FLASK_APP": "superset",
-        "PATH": f"{SUPERSET_ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 
 
@@ -107,6 +127,7 @@ def prepare(e: Environment, say=print) -> Path:
     uri = database_uri(e)
     home = superset_home(e)
     home.mkdir(parents=True, exist_ok=True)
+    write_config(e, home)
     env = process_env(e, home)
     say(f"superset: metadata in {home}")
     _superset(env, "db", "upgrade")
