@@ -94,7 +94,8 @@ curves as (
 
 steps as (
     {%- for step in steps %}
-    select {{ step }} as step_pct{% if not loop.last %} union all{% endif %}
+        {% if not loop.first %}union all
+        {% endif %}select {{ step }} as step_pct
     {%- endfor %}
 ),
 
@@ -113,7 +114,8 @@ resolution as (
 
 digits as (
     {%- for d in range(10) %}
-    select {{ d }} as digit{% if not loop.last %} union all{% endif %}
+        {% if not loop.first %}union all
+        {% endif %}select {{ d }} as digit
     {%- endfor %}
 ),
 
@@ -125,11 +127,11 @@ percents as (
 
 benchmarks as (
     {%- for b in benchmarks %}
-    select
-        {{ b.crime_share_pct }} as crime_share_pct,
-        cast({{ b.share_of_places_low }} as {{ type_double() }}) as benchmark_share_of_places_low,
-        cast({{ b.share_of_places_high }} as {{ type_double() }}) as benchmark_share_of_places_high
-    {% if not loop.last %}union all{% endif %}
+        {% if not loop.first %}union all
+        {% endif %}select
+            {{ b.crime_share_pct }} as crime_share_pct,
+            cast({{ b.share_of_places_low }} as {{ type_double() }}) as benchmark_share_of_places_low,
+            cast({{ b.share_of_places_high }} as {{ type_double() }}) as benchmark_share_of_places_high
     {%- endfor %}
 ),
 
@@ -183,8 +185,9 @@ select
     benchmarks.benchmark_share_of_places_high,
     case
         when points.step_pct is null
-            then 'no curve: fewer than {{ 100 * var("min_cell_count") // steps | max }} crimes, so a step of the '
-            || 'curve would carry fewer than {{ var("min_cell_count") }}'
+            then
+                'no curve: fewer than {{ 100 * var("min_cell_count") // steps | max }} crimes, so a step of the '
+                || 'curve would carry fewer than {{ var("min_cell_count") }}'
     end as note
 from curves
 left join points
