@@ -186,7 +186,7 @@ def test_reasons_state_the_measures_in_words(demo_warehouse, demo_truth):
         [CITY, beat],
     ).fetchall()
     pattern = re.compile(
-        r"stops are (\d+\.\d)x this beat's share of crime; (\d+)% ended with no enforcement and no contraband"
+        r"stops are (\d+\.\d)x this beat's share of crime; (\d+)% ended with at most a warning and found no contraband"
     )
     for reason, lq, share, strength, band in rows:
         found = pattern.fullmatch(reason)

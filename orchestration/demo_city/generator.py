@@ -7,7 +7,7 @@ sources) and ``truth.json``, the machine-readable record of what was planted:
 - a known call mix: the shares of non-criminal, alternative-eligible and officer-initiated
   calls follow from ``catalogue.CALL_TYPES``;
 - a divergence area (beat ``3C``): stops run at five times its share of crime, and most of
-  them end with no enforcement and no contraband;
+  them end with at most a warning and find no contraband;
 - a violent-crime hot spot (beat ``2B``): four times the violent-crime rate, with 30 % of
   its violent incidents on one block.
 

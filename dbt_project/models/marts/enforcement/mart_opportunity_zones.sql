@@ -175,13 +175,13 @@ zoned as (
             when crime_share = 0
                 then {{ join_text([
                     "'stops with no reported crime in this '", "area_word", "'; '",
-                    percent_text('untethered_share'), "'% ended with no enforcement and no contraband'",
+                    percent_text('untethered_share'), "'% ended with at most a warning and found no contraband'",
                     "case when meets_untethered_thresholds and not is_high_untethered_contact then '; not told apart from chance with every area tested at once' else '' end",
                 ]) }}
             else {{ join_text([
                 "'stops are '", ratio_text('location_quotient'), "'x this '", "area_word",
                 "'''s share of crime; '", percent_text('untethered_share'),
-                "'% ended with no enforcement and no contraband'",
+                "'% ended with at most a warning and found no contraband'",
                 "case when meets_untethered_thresholds and not is_high_untethered_contact then '; not told apart from chance with every area tested at once' else '' end",
             ]) }}
         end as untethered_contact_reason,
