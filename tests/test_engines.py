@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.transform.project import dbt_executable
 
 ENGINE_DATABASE = "psw_engine_test"
+DATA_TESTS: dict[str, subprocess.CompletedProcess] = {}  # dbt test on each engine's build
 
 
 def dbt(target: str, env: dict[str, str], target_path: Path, *args: str) -> None:
@@ -59,8 +61,28 @@ def postgres_marts(demo_warehouse, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PSW_PG_DATABASE", ENGINE_DATABASE)
         replicate_to_postgres(demo_warehouse)
-    seconds = build("postgres", env, tmp_path_factory.mktemp("target_pg"))
+    target_path = tmp_path_factory.mktemp("target_pg")
+    seconds = build("postgres", env, target_path)
     print(f"\nPostgreSQL build (seed + run): {seconds:.1f} s")
+    # dbt's data tests on the PostgreSQL build (unit tests are DuckDB's: their fixtures are typed there)
+    tested = subprocess.run(
+        [
+            dbt_executable(),
+            "--no-use-colors",
+            "test",
+            "--exclude",
+            "test_type:unit",
+            "--target",
+            "postgres",
+            "--target-path",
+            str(target_path),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    DATA_TESTS["postgres"] = tested
     # autocommit: a comparison's SELECT holds no lock past itself (a connection idle in a
     # transaction would block the next build's ALTER TABLE on the same marts)
     con = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={ENGINE_DATABASE}", autocommit=True)
@@ -216,6 +238,13 @@ def test_postgres_marts_equal_duckdb_marts(query, demo_warehouse, postgres_marts
 def test_spark_marts_equal_duckdb_marts(query, demo_warehouse, spark_marts):
     expected = normalise(demo_warehouse.execute(query).fetchall())
     assert _close(normalise(spark_marts(query)), expected)
+
+
+def test_dbt_data_tests_pass_on_the_postgres_build(postgres_marts):
+    tested = DATA_TESTS["postgres"]
+    summary = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+)", tested.stdout)
+    assert tested.returncode == 0 and summary, tested.stdout[-4000:]
+    assert int(summary.group(1)) > 150 and summary.group(3) == "0"
 
 
 @pytest.mark.parametrize("mart", MARTS)
