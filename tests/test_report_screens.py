@@ -148,12 +148,13 @@ def test_the_report_speaks_plain_words(report_index, demo_city, demo_warehouse, 
     assert share == pytest.approx(planted, abs=OFFICER_INITIATED_TOLERANCE)
 
 
-def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(report_index, demo_truth, tmp_path):
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(report_index, demo_truth, tmp_path, width):
     from playwright.sync_api import sync_playwright
 
     planted = demo_truth["planted"]
     with sync_playwright() as p:
-        context, page = _open(p, tmp_path, 390)
+        context, page = _open(p, tmp_path, width)
         try:
             page.goto(report_index.as_uri(), wait_until="load")
             maps = page.locator("#maps figure.chart")
@@ -171,7 +172,7 @@ def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(report_
                     for k in range(rows.count())
                 }
                 box = figure.locator("svg").bounding_box()
-                assert box["width"] <= 390, title
+                assert box["width"] <= width, title
         finally:
             context.close()
     divergence = found["Map: stops against reported crime"]
