@@ -157,11 +157,16 @@ def test_community_trust_matches_weighted_means_from_staging(demo_warehouse, dem
             mean, moe = weighted(subset, item)
             assert row[f"mean_{item}"] == pytest.approx(mean, abs=1e-9), (wave, area, item)
             assert row[f"moe_{item}"] == pytest.approx(moe, abs=1e-9), (wave, area, item)
-    # The planted trust means (3.1 then 3.4) come back, and so does the rise between waves.
+    # The planted trust means (3.1 then 3.4) come back, and so does the rise between waves, each
+    # within three of its own standard errors: the mart's 95 % margin is 1.96 standard errors.
+    # At the test's scale that is about 0.13 a wave (0.12 was once set by eye); it follows the
+    # respondents now.
     city = mart[mart["area_id"] == "all"].set_index("wave")
     for wave, planted in demo_truth["planted"]["survey_trust_police_mean"].items():
-        assert city.loc[wave, "mean_trust_police"] == pytest.approx(planted, abs=0.12), wave
-    assert city.loc["2025-W2", "change_trust_police"] == pytest.approx(0.3, abs=0.12)
+        se = city.loc[wave, "moe_trust_police"] / 1.96
+        assert abs(city.loc[wave, "mean_trust_police"] - planted) <= 3 * se, wave
+    se_change = math.hypot(city.loc["2025-W1", "moe_trust_police"], city.loc["2025-W2", "moe_trust_police"]) / 1.96
+    assert abs(city.loc["2025-W2", "change_trust_police"] - 0.3) <= 3 * se_change
     assert city.loc["2025-W2", "trust_change_exceeds_margin"]
 
 
