@@ -287,6 +287,13 @@ def _edit_first_row(text: str) -> str:
         ("seeds/call_type_taxonomy.csv", _edit_first_row, "call_type_taxonomy"),
         ("dbt_project/models/staging/stg_areas.sql", lambda t: t + "\n-- edited\n", "stg_areas"),
         ("dbt_project/dbt_project.yml", lambda t: t.replace("min_cell_count: 11", "min_cell_count: 12"), "vars"),
+        (
+            "dbt_project/macros/performance_sql.sql",
+            lambda t: t.replace(
+                "            then {{ count_expression }}\n", "            then ({{ count_expression }})\n"
+            ),
+            "suppress_small_count",
+        ),
     ],
 )
 def test_a_change_to_seeds_models_or_vars_asks_for_a_full_refresh(incremental_run, tmp_path, path, edit, named):
@@ -313,6 +320,8 @@ def test_a_change_to_seeds_models_or_vars_asks_for_a_full_refresh(incremental_ru
     manifest = copy / "dbt_project" / "target" / "manifest.json"
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         recorded = build_state.recorded_checksums(con)
+        reason = build_state.full_refresh_reason(con, manifest, copy / "dbt_project")
     changed = build_state.changed_nodes(recorded, build_state.manifest_checksums(manifest, copy / "dbt_project"))
     assert any(named in c for c in changed), changed
     assert len(changed) == 1, changed  # nothing else differs: the copy is the project as built
+    assert reason == f"changed since the last build: {changed[0]}"
