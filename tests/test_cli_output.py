@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from orchestration.settings import PROJECT_ROOT
 
 from .conftest import TEST_SEED
@@ -45,3 +47,54 @@ def test_a_held_file_is_named_with_its_lines_field_and_data_docs_page(tmp_path):
     assert "batches show FILE" in held and "batches release FILE" in held
     log = re.search(r"full log\s*: (\S+\.log)", out)
     assert log and "dbt build" in Path(log.group(1)).read_text()
+    assert_the_summary_counts_what_the_warehouse_holds(out, tmp_path / "warehouse.duckdb", landing)
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def assert_the_summary_counts_what_the_warehouse_holds(out: str, warehouse: Path, landing: Path) -> None:
+    """The stage lines of `make run`, each against the warehouse it describes: files on disk, rows
+    in the raw tables and the quarantine, the ledger's verdicts and the marts' tables and rows."""
+    land = re.search(r"^  land     ([\d,]+) new file\(s\): ([\d,]+) rows landed, ([\d,]+) quarantined", out, re.M)
+    gates = re.search(r"^  gates    files in the ledger: (.+); gates (\d+) passed, (\d+) failed or held", out, re.M)
+    build = re.search(r"^  build    (.+); dbt tests (\d+) passed, (\d+) failed", out, re.M)
+    marts = re.search(r"^marts    (\d+) tables, ([\d,]+) rows", out, re.M)
+    assert land and gates and build and marts, out
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        landed_files = {f for (f,) in con.execute("SELECT source_file FROM raw.batches").fetchall()}
+        raw_tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT DISTINCT table_name FROM information_schema.columns "
+                "WHERE table_schema = 'raw' AND column_name = '_batch_id'"
+            ).fetchall()
+        ]
+        raw_rows = sum(con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in raw_tables)
+        quarantined = con.execute("SELECT count(*) FROM raw.quarantine").fetchone()[0]
+        states = dict(con.execute("SELECT state, count(*) FROM raw.batch_states GROUP BY 1").fetchall())
+        mart_rows = [
+            con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0]
+            for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    # the extracts: every file but the ignore list and what it names (the generator's truth.json),
+    # and the area boundaries (GeoJSON), which land through their own asset and ledger
+    ignored = {".landingignore"} | {
+        line.strip() for line in (landing / "demo_city" / ".landingignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    on_disk = [p for p in landing.rglob("*") if p.is_file() and p.name not in ignored and p.suffix != ".geojson"]
+    assert number(land.group(1)) == len(landed_files) == len(on_disk)  # every file of the first run is new
+    assert number(land.group(2)) == raw_rows  # the ledger's counts are the rows the raw tables hold
+    assert number(land.group(3)) == quarantined > 0
+    shown = dict((state, number(n)) for n, state in re.findall(r"([\d,]+) (\w+)", gates.group(1)))
+    assert shown == states and states.get("held") == 1 and sum(states.values()) == len(on_disk)
+    assert int(gates.group(3)) >= 1  # the held file's gate
+    assert int(build.group(2)) > 100 and int(build.group(3)) == 0
+    assert (int(marts.group(1)), number(marts.group(2))) == (len(mart_rows), sum(mart_rows))

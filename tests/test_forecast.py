@@ -91,7 +91,11 @@ def test_a_weekly_pattern_is_learned_and_a_short_series_is_refused():
     counts = pd.Series(rng.poisson(rate), index=days)
     result = forecast_daily(counts)
     assert result is not None
-    assert result.weeks["forecast"].iloc[0] == pytest.approx(130, rel=0.1)
+    # Tolerance from the sampling error: a week's total is Poisson(130), sd sqrt(130) = 11.4; the
+    # mean of 30 weeks has standard error sqrt(130 / 30) = 2.1. Smoothing weighs recent weeks more,
+    # so the forecast's error is wider: over seeds 0-199 of this very series its sd was 2.65
+    # (about 18 weeks' worth, mean error +0.04). Three of those: 8 calls.
+    assert result.weeks["forecast"].iloc[0] == pytest.approx(130, abs=3 * 2.65)
     assert (result.weeks["low"] < 130).all() and (result.weeks["high"] > 130).all()
     # a model that knows the weekly season is scored against the naive one on the same weeks
     assert math.isfinite(result.backtest_mae) and math.isfinite(result.naive_mae)

@@ -540,3 +540,29 @@ def test_priorities_are_judged_with_each_profiles_own_set(con):
     out = only(evaluate_suite(con, suite([exp], parameters=params)))
     assert out.unexpected_count == 1 and [b["file"] for b in out.failing_batches] == ["b1.csv"]
     assert out.sample == [{"_source_file": "b1.csv", "_row_number": 2, "call_id": "C1", "priority": "E"}]
+
+
+def test_a_citys_beats_are_judged_against_its_own_areas_file_not_anothers(con):
+    """beats_are_known_areas: city_a's calls use beats 1A-1C, all in city_a's areas file; beat 2B
+    is only in city_b's file, so for city_a it is unknown; a city whose beats are in no areas file
+    (city_c) is not judged."""
+    calls_suite = next(s for s in load_suites() if s.name == "marts_to_serving.fct_calls_for_service")
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE TABLE staging.stg_areas (source_profile VARCHAR, beat VARCHAR)")
+    areas = [("city_a_areas", b) for b in ("1A", "1B", "1C")] + [("city_b_areas", b) for b in ("1A", "2B")]
+    con.executemany("INSERT INTO staging.stg_areas VALUES (?, ?)", areas)
+    con.execute("CREATE TABLE marts.fct_calls_for_service (source_profile VARCHAR, area_level VARCHAR, area_id VARCHAR)")
+
+    def beats_failing(calls):
+        con.execute("DELETE FROM marts.fct_calls_for_service")
+        con.executemany("INSERT INTO marts.fct_calls_for_service VALUES (?, 'beat', ?)", calls)
+        out = evaluate_suite(con, calls_suite)
+        named = {o.expectation.meta.get("name"): o for o in out.evaluated}
+        outcome = named["beats_are_known_areas"]
+        return sorted((r["source_profile"], r["beat"]) for r in outcome.sample) if not outcome.success else []
+
+    good = [("city_a", b) for b in ("1A", "1B", "1C", "1C")] + [("city_c", "9Z")]
+    assert beats_failing(good) == []
+    assert beats_failing([*good, ("city_a", "2B")]) == [("city_a", "2B")]
+    assert beats_failing([*good, ("city_a", "7Q")]) == [("city_a", "7Q")]

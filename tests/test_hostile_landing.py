@@ -248,3 +248,40 @@ def test_a_refused_header_with_control_bytes_shows_them_escaped(con, landing):
         land_file(con, path, parse_profile(PROFILE), landing)
     assert "Header found: call\\x00no, rec\\x01eived, type." in str(refused.value)
     assert "\x00" not in str(refused.value) and "\x01" not in str(refused.value)
+
+
+def test_the_line_limit_follows_psw_landing_max_line_bytes(tmp_path, landing):
+    """The limit is read from the environment once, when landing is imported: a 5,000-byte line is
+    refused under a limit of 4,096 and lands under the default."""
+    path = landing / "calls.csv"
+    long_row = ROW.format(n=1, type="A" * 5000)
+    path.write_text(HEADER + long_row)
+    code = "\n".join(
+        [
+            "import sys, duckdb",
+            "from pathlib import Path",
+            "from orchestration.landing.loader import LandingError, land_file",
+            "from orchestration.landing.profiles import parse_profile",
+            "from tests.test_hostile_landing import PROFILE",
+            f"con = duckdb.connect({str(tmp_path / 'w.duckdb')!r})",
+            "try:",
+            "    r = land_file(con, Path(sys.argv[1]), parse_profile(PROFILE), Path(sys.argv[2]))",
+            "    print('landed', r.rows_landed)",
+            "except LandingError as e:",
+            "    print(e)",
+        ]
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "PSW_LANDING_MAX_LINE_BYTES"}
+
+    def land(env):
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path), str(landing)],
+            cwd=PROJECT_ROOT, env={**clean, **env}, capture_output=True, text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert land({"PSW_LANDING_MAX_LINE_BYTES": "4096"}).startswith(
+        f"calls.csv: refused, line 2 is {len(long_row) - 1:,} bytes long, more than the CSV reader's limit of 4,096 bytes"
+    )
+    assert land({}) == "landed 1"

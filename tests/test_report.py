@@ -5,6 +5,7 @@ exports, and that it needs nothing from the network."""
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import shutil
@@ -178,9 +179,51 @@ def test_the_officer_hours_caption_says_per_city_how_the_hours_were_had(report_d
 
 # Columns of whole numbers that are not counts of people or events (staff in full-time equivalents).
 NOT_COUNTS = {"FTE"}
+COUNTED = (
+    r"calls?|stops?|incidents?|crimes?|offen[cs]es|respondents?|records?|requests?|arrests?|searche?s?|"
+    r"people|persons?|residents?|reports?|victims?|shootings?|homicides?"
+)
+# "N calls" in prose, unless N is a threshold ("fewer than 11 calls", "at least 30 respondents")
+PROSE_COUNT = re.compile(
+    rf"(?<!fewer than )(?<!at least )(?<!below )(?<!under )(?<![\d.,])(\d{{1,3}}(?:,\d{{3}})*)\s+(?:{COUNTED})\b"
+)
 
 
-def test_the_report_never_shows_a_small_count(page, demo_warehouse):
+def small_counts_outside_tables(html_text: str) -> list[str]:
+    """Counts below the threshold shown where count_cell does not write: in the prose ("Of 7
+    stops"), in a chart's value labels (an SVG text that is a bare whole number, other than the
+    grey axis ticks) and in the marks' tooltips ("2A: 8")."""
+    found = []
+    for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", html_text):
+        if "fill=" not in attrs and re.fullmatch(r"\d[\d,]*", text.strip()) and 0 < int(text.replace(",", "")) < MIN_CELL:
+            found.append(f"chart label {text}")
+    for title in re.findall(r"<title>([^<]*)</title>", html_text):
+        value = re.search(r": (\d[\d,]*)$", title.strip())
+        if value and 0 < int(value.group(1).replace(",", "")) < MIN_CELL:
+            found.append(f"tooltip {title}")
+    prose = re.sub(r"<(svg|table)\b.*?</\1>", " ", html_text, flags=re.S)
+    prose = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", prose)))
+    for m in PROSE_COUNT.finditer(prose):
+        if 0 < int(m.group(1).replace(",", "")) < MIN_CELL:
+            found.append(f"prose …{prose[max(0, m.start() - 40) : m.end()]}")
+    return found
+
+
+def test_the_small_count_scan_finds_a_count_in_prose_chart_labels_and_tooltips():
+    """The scan below is itself tested on a page that shows small counts in each of those places."""
+    bad = (
+        "<p>Of <span>7</span> stops in 2025, most ended with a warning.</p>"
+        '<svg><text x="4" y="9">2A</text><text x="80" y="9">8</text><rect><title>2B: 9</title></rect>'
+        '<text x="4" y="90" fill="#57606a">5</text></svg>'
+        "<p>Areas with fewer than 11 calls are not shown; 40 area-wave cells were small.</p>"
+        "<table><tr><td>3 calls</td></tr></table>"
+    )
+    bad += '<svg><circle><title>Mon, 00: 1 team</title></circle></svg>'  # a quantity with its unit is no count
+    assert small_counts_outside_tables(bad) == ["chart label 8", "tooltip 2B: 9", "prose … Of 7 stops"]
+
+
+def test_the_report_never_shows_a_small_count(page, demo_warehouse, report_dir):
+    report_html = (report_dir / "index.html").read_text(encoding="utf-8")
     assert page.counts, "the report shows counts"
     small = [n for n in page.counts if 0 < n < MIN_CELL]
     assert small == [], small
@@ -189,6 +232,8 @@ def test_the_report_never_shows_a_small_count(page, demo_warehouse):
     bare = [(h, n) for h, n in page.bare_numbers if 0 < n < MIN_CELL and h not in NOT_COUNTS]
     assert bare == [], bare
     assert page.suppressed > 0, "some cells of the demo city at test scale are suppressed"
+    # nor does the prose, a chart's labels or a mark's tooltip
+    assert small_counts_outside_tables(report_html) == []
     # every survey cell that is small in the staged data reads "fewer than", with no mean
     few = demo_warehouse.execute(
         "SELECT beat, wave, count(*) FROM staging.stg_survey_responses "

@@ -81,10 +81,11 @@
                 (cast({{ a }} as {{ type_double() }}) / {{ a_total }})
                 / (case when {{ b }} > 0 then cast({{ b }} as {{ type_double() }}) else 0.5 end / {{ b_total }})
             )
-            / sqrt(
+            -- NULL, not an error, where the variance is 0 (an area holding all of both counts)
+            / nullif(sqrt(
                 1.0 / {{ a }} - 1.0 / {{ a_total }}
                 + 1.0 / case when {{ b }} > 0 then {{ b }} else 0.5 end - 1.0 / {{ b_total }}
-            )
+            ), 0)
     end
 {%- endmacro %}
 

@@ -220,7 +220,7 @@ def land_file(
     if con.execute(f"SELECT 1 FROM {RAW_SCHEMA}.batches WHERE batch_id = ?", [batch_id]).fetchone():
         result.already_landed = True
         return result
-    now = (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    now = (now or datetime.now(UTC)).replace(tzinfo=None)
     size = path.stat().st_size
     temp_root = landing_temp_root(con)
     if temp_root is not None:

@@ -164,7 +164,7 @@ def _teams_chart(ctx: ReportContext, profile: str, city: str, scenario: str, sta
     ]
     return ctx.chart(
         f"Teams needed by hour, {scenario.replace('_', ' ')} - {ctx.city_name(city)}",
-        charts.lines("Teams on duty", series, lambda v: f"{v:.0f}"),
+        charts.lines("Teams on duty", series, lambda v: f"{v:.0f} team" + ("" if round(v) == 1 else "s")),
         f"Teams of the {escape(scenario.replace('_', ' '))} scenario needed on a Monday, a Saturday and a Sunday for "
         f"{fmt.pct(staff['share'])} of its calls to wait at most {staff['wait']:.0f} minutes; a team spends "
         f"{staff['service_minutes']:.0f} minutes on a call on average ({escape(staff['service_method'])}).",

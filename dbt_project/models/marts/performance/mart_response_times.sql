@@ -190,7 +190,7 @@ final as (
         case
             when
                 not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
-                then calls_within_target * 1.0 / calls_with_target
+                then cast(calls_within_target as {{ type_double() }}) / calls_with_target
         end as share_within_target,
         -- its 95 % Wilson score interval (macros/intervals.sql)
         case
