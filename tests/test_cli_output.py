@@ -86,7 +86,8 @@ def assert_the_summary_counts_what_the_warehouse_holds(out: str, warehouse: Path
     # the extracts: every file but the ignore list and what it names (the generator's truth.json),
     # and the area boundaries (GeoJSON), which land through their own asset and ledger
     ignored = {".landingignore"} | {
-        line.strip() for line in (landing / "demo_city" / ".landingignore").read_text().splitlines()
+        line.strip()
+        for line in (landing / "demo_city" / ".landingignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
     on_disk = [p for p in landing.rglob("*") if p.is_file() and p.name not in ignored and p.suffix != ".geojson"]

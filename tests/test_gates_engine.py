@@ -552,7 +552,9 @@ def test_a_citys_beats_are_judged_against_its_own_areas_file_not_anothers(con):
     con.execute("CREATE TABLE staging.stg_areas (source_profile VARCHAR, beat VARCHAR)")
     areas = [("city_a_areas", b) for b in ("1A", "1B", "1C")] + [("city_b_areas", b) for b in ("1A", "2B")]
     con.executemany("INSERT INTO staging.stg_areas VALUES (?, ?)", areas)
-    con.execute("CREATE TABLE marts.fct_calls_for_service (source_profile VARCHAR, area_level VARCHAR, area_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE marts.fct_calls_for_service (source_profile VARCHAR, area_level VARCHAR, area_id VARCHAR)"
+    )
 
     def beats_failing(calls):
         con.execute("DELETE FROM marts.fct_calls_for_service")

@@ -276,12 +276,15 @@ def test_the_line_limit_follows_psw_landing_max_line_bytes(tmp_path, landing):
     def land(env):
         done = subprocess.run(
             [sys.executable, "-c", code, str(path), str(landing)],
-            cwd=PROJECT_ROOT, env={**clean, **env}, capture_output=True, text=True,
+            cwd=PROJECT_ROOT,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
 
-    assert land({"PSW_LANDING_MAX_LINE_BYTES": "4096"}).startswith(
-        f"calls.csv: refused, line 2 is {len(long_row) - 1:,} bytes long, more than the CSV reader's limit of 4,096 bytes"
-    )
+    refused = land({"PSW_LANDING_MAX_LINE_BYTES": "4096"})
+    assert refused.startswith(f"calls.csv: refused, line 2 is {len(long_row) - 1:,} bytes long, more than the CSV")
+    assert "reader's limit of 4,096 bytes" in refused
     assert land({}) == "landed 1"

@@ -195,7 +195,11 @@ def small_counts_outside_tables(html_text: str) -> list[str]:
     grey axis ticks) and in the marks' tooltips ("2A: 8")."""
     found = []
     for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", html_text):
-        if "fill=" not in attrs and re.fullmatch(r"\d[\d,]*", text.strip()) and 0 < int(text.replace(",", "")) < MIN_CELL:
+        if (
+            "fill=" not in attrs
+            and re.fullmatch(r"\d[\d,]*", text.strip())
+            and 0 < int(text.replace(",", "")) < MIN_CELL
+        ):
             found.append(f"chart label {text}")
     for title in re.findall(r"<title>([^<]*)</title>", html_text):
         value = re.search(r": (\d[\d,]*)$", title.strip())
@@ -218,7 +222,7 @@ def test_the_small_count_scan_finds_a_count_in_prose_chart_labels_and_tooltips()
         "<p>Areas with fewer than 11 calls are not shown; 40 area-wave cells were small.</p>"
         "<table><tr><td>3 calls</td></tr></table>"
     )
-    bad += '<svg><circle><title>Mon, 00: 1 team</title></circle></svg>'  # a quantity with its unit is no count
+    bad += "<svg><circle><title>Mon, 00: 1 team</title></circle></svg>"  # a quantity with its unit is no count
     assert small_counts_outside_tables(bad) == ["chart label 8", "tooltip 2B: 9", "prose … Of 7 stops"]
 
 
