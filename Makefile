@@ -15,7 +15,7 @@ help:
 	@echo "make run    - install (if needed), generate the demo city, land it, build every model, print a summary"
 	@echo "make test   - lint (ruff, sqlfluff, dbt parse, Dagster definitions) and the whole test suite"
 	@echo "make ui     - start the Dagster UI on http://127.0.0.1:3000 (reads workspace.yaml)"
-	@echo "make bi     - start Superset on http://127.0.0.1:8088 with the starter dashboard (needs PSW_PG_DSN)"
+	@echo "make bi     - start Superset on http://127.0.0.1:8088 with the starter dashboard (PostgreSQL or the DuckDB file)"
 	@echo "make lint   - only the linters"
 	@echo "make bench  - benchmark the pipeline stage by stage (BENCH_SCALE=10 for ten times the demo city)"
 	@echo "make mutation     - mutation-test the modules where a silent change would mislead (mutmut, about 5 min)"
@@ -50,7 +50,7 @@ $(SUPERSET)/.installed: orchestration/bi/superset-requirements.txt
 
 superset: $(SUPERSET)/.installed
 
-# The BI workspace: Superset on http://127.0.0.1:8088, on the marts published to PostgreSQL (docs/bi_guide.md).
+# The BI workspace: Superset on http://127.0.0.1:8088, on the published marts: PostgreSQL or the serving DuckDB file (docs/bi_guide.md).
 bi: install superset
 	$(BIN)/python -m orchestration.bi.workspace
 

@@ -129,6 +129,9 @@ class Environment(BaseModel):
     superset_admin_password: str = _var("PSW_SUPERSET_ADMIN_PASSWORD", "admin")
     superset_secret_key: str = _var("PSW_SUPERSET_SECRET_KEY", "psw-local-workspace-only-not-a-secret")
     superset_home: str | None = _var("PSW_SUPERSET_HOME")
+    # what the workspace reads: PostgreSQL's published marts, or the serving DuckDB file read-only
+    # (auto: PostgreSQL when publishing to it is configured, else the DuckDB file)
+    superset_source: Literal["auto", "postgres", "duckdb"] = _var("PSW_SUPERSET_SOURCE", "auto")
     # set by `dagster dev` itself: the dbt manifest is parsed again when the code loads
     dagster_dev: YesNo = _var("DAGSTER_IS_DEV_CLI", False)
     # secrets a source profile names by variable (a Socrata app token): kept by name, never logged

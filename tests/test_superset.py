@@ -1,7 +1,8 @@
-"""The BI workspace for real: the demo city's marts published to the real PostgreSQL server, Apache
-Superset (its own environment, .tools/superset) set up by `orchestration.bi.workspace` and served on
-loopback, and the real Chromium logging in, opening the starter dashboard, and reading a number
-that must equal the mart's. Then the read-only role is shown unable to write through SQL Lab."""
+"""The BI workspace for real, on both of its sources: the demo city's marts published to the real
+PostgreSQL server, and the serving DuckDB file the job published. Apache Superset (its own
+environment, .tools/superset) is set up by `orchestration.bi.workspace` and served on loopback, and
+the real Chromium logs in, opens the starter dashboard, and reads a number that must equal the
+mart's. Then the connection is shown unable to write through SQL Lab."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 from playwright.sync_api import sync_playwright
@@ -46,45 +49,67 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 120) ->
     raise AssertionError(f"Superset did not answer {url} within {seconds:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def superset(demo_city, tmp_path_factory):
-    """The demo city's marts in a scratch PostgreSQL database, and Superset serving the workspace on them."""
+@contextmanager
+def _serving(env: dict[str, str], home: Path):
+    """Superset set up by the workspace with ``env`` and serving on loopback; its base URL and settings."""
+    e = read_environment(env)
+    started = time.monotonic()
+    workspace.prepare(e, say=lambda _m: None)
+    config = home / "superset_config.py"
+    assert env["PSW_SUPERSET_SECRET_KEY"] in config.read_text() and config.stat().st_mode & 0o077 == 0
+    log = (home / "superset.log").open("w")
+    server = subprocess.Popen(
+        workspace.serve_command(e), env=workspace.process_env(e, home), stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{e.superset_port}/health", server)
+        print(f"\nSuperset set up and serving in {time.monotonic() - started:.0f} s ({e.superset_source})")
+        yield f"http://127.0.0.1:{e.superset_port}", e
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module", params=["postgres", "duckdb"])
+def superset(request, demo_city, tmp_path_factory):
+    """Superset serving the workspace on the demo city's marts: published to a scratch PostgreSQL
+    database and read as the read-only role, or in the serving DuckDB file the job published, opened
+    read-only. Yields the base URL, the settings, and a function counting a mart's rows as published."""
     settings, _, _ = demo_city
-    home = tmp_path_factory.mktemp("superset")
+    home = tmp_path_factory.mktemp(f"superset_{request.param}")
+    env = {
+        "PSW_SUPERSET_SOURCE": request.param,
+        "PSW_SUPERSET_HOME": str(home),
+        "PSW_WAREHOUSE": str(settings.warehouse_path),
+        # not the local defaults: the test logs in with these
+        "PSW_SUPERSET_PORT": str(_free_port()),
+        "PSW_SUPERSET_ADMIN_USER": "analyst",
+        "PSW_SUPERSET_ADMIN_PASSWORD": "a-password-of-the-test",
+        "PSW_SUPERSET_SECRET_KEY": "a-secret-key-of-the-test-0123456789",
+    }
+    if request.param == "duckdb":
+        serving_file = load_serving_config(settings.warehouse_path, env).serving_file
+        assert serving_file.exists(), "the job publishes the serving DuckDB file"
+
+        def published_rows(table: str) -> int:
+            with duckdb.connect(str(serving_file), read_only=True) as con:
+                return con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+
+        with _serving(env, home) as (base, e):
+            yield base, e, published_rows
+        return
     with scratch_postgres() as pg:
-        port = _free_port()
-        env = {
-            "PSW_PG_DSN": pg.dsn,
-            "PSW_PG_READONLY_ROLE": pg.role,
-            "PSW_PG_READONLY_PASSWORD": READER_PASSWORD,
-            "PSW_SUPERSET_HOME": str(home),
-            "PSW_WAREHOUSE": str(settings.warehouse_path),
-            # not the local defaults: the test logs in with these
-            "PSW_SUPERSET_PORT": str(port),
-            "PSW_SUPERSET_ADMIN_USER": "analyst",
-            "PSW_SUPERSET_ADMIN_PASSWORD": "a-password-of-the-test",
-            "PSW_SUPERSET_SECRET_KEY": "a-secret-key-of-the-test-0123456789",
-        }
+        env |= {"PSW_PG_DSN": pg.dsn, "PSW_PG_READONLY_ROLE": pg.role, "PSW_PG_READONLY_PASSWORD": READER_PASSWORD}
         publish_postgres(load_serving_config(settings.warehouse_path, env))
-        with pg.connect(pg.role, autocommit=True) as con:  # the role reads what was published
-            assert con.execute("SELECT count(*) FROM marts.mart_kpi_latest").fetchone()[0] > 0
-        e = read_environment(env)
-        started = time.monotonic()
-        workspace.prepare(e, say=lambda _m: None)
-        config = home / "superset_config.py"
-        assert env["PSW_SUPERSET_SECRET_KEY"] in config.read_text() and config.stat().st_mode & 0o077 == 0
-        log = (home / "superset.log").open("w")
-        server = subprocess.Popen(
-            workspace.serve_command(e), env=workspace.process_env(e, home), stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            _wait_until_up(f"http://127.0.0.1:{port}/health", server)
-            print(f"\nSuperset set up and serving in {time.monotonic() - started:.0f} s")
-            yield f"http://127.0.0.1:{port}", e, pg
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
+
+        def published_rows(table: str) -> int:  # as the role reads them
+            with pg.connect(pg.role, autocommit=True) as con:
+                return con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+
+        assert published_rows("mart_kpi_latest") > 0
+        with _serving(env, home) as (base, e):
+            yield base, e, published_rows
 
 
 def _log_in(page, base: str, e) -> None:
@@ -96,7 +121,7 @@ def _log_in(page, base: str, e) -> None:
 
 
 def test_the_starter_dashboard_shows_the_marts_numbers(superset, demo_warehouse):
-    base, e, _pg = superset
+    base, e, _rows = superset
     (median,) = demo_warehouse.execute(
         "SELECT value FROM marts.mart_kpi_latest WHERE city = 'demo_city' AND kpi = 'median_response_minutes' "
         "AND period_grain = 'month'"
@@ -126,8 +151,9 @@ def test_the_starter_dashboard_shows_the_marts_numbers(superset, demo_warehouse)
         assert table.count() == kpis
         page.wait_for_timeout(2000)  # the bar and line charts finish drawing
         assert page.get_by_text("Data error").count() == 0
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        if e.superset_source == "postgres":
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
         browser.close()
 
 
@@ -151,8 +177,9 @@ class SqlLab:
         return self.session.post(f"{self.base}/api/v1/sqllab/execute/", json=body, timeout=60)
 
 
-def test_the_read_only_role_cannot_write_through_sql_lab(superset):
-    base, e, pg = superset
+def test_the_marts_cannot_be_written_through_sql_lab(superset):
+    base, e, published_rows = superset
+    before = published_rows("mart_kpi_latest")
     lab = SqlLab(base, e)
     databases = lab.database_ids()
     assert list(databases) == ["Public Safety Warehouse (read-only)"]
@@ -162,14 +189,15 @@ def test_the_read_only_role_cannot_write_through_sql_lab(superset):
     # Superset itself refuses a write on this connection (allow_dml is off in the bundle) ...
     refused = lab.run(database_id, "DELETE FROM marts.mart_kpi_latest")
     assert refused.status_code >= 400 and "DML" in refused.text, refused.text[:500]
-    # ... and with Superset's guard lifted, the role itself cannot write: the server refuses it.
+    # ... and with Superset's guard lifted, the connection itself cannot write: PostgreSQL refuses the
+    # role, DuckDB the file it opened read-only.
     lifted = lab.session.put(f"{base}/api/v1/database/{database_id}", json={"allow_dml": True}, timeout=30)
     assert lifted.status_code == 200, lifted.text[:500]
     denied = lab.run(database_id, "DELETE FROM marts.mart_kpi_latest")
     assert denied.status_code >= 400, denied.text[:500]
-    assert "read-only transaction" in denied.text or "permission denied" in denied.text, denied.text[:500]
-    with pg.connect(pg.role, autocommit=True) as con:
-        assert con.execute("SELECT count(*) FROM marts.mart_kpi_latest").fetchone()[0] > 0, "nothing was deleted"
+    refusal = {"postgres": ("read-only transaction", "permission denied"), "duckdb": ("read-only mode",)}
+    assert any(words in denied.text for words in refusal[e.superset_source]), denied.text[:500]
+    assert published_rows("mart_kpi_latest") == before > 0, "nothing was deleted"
 
 
 def test_the_bundle_carries_no_password():
@@ -178,3 +206,26 @@ def test_the_bundle_carries_no_password():
         assert READER_PASSWORD not in text
         if path.parent.name == "databases":
             assert ":XXXXXXXXXX@" in text, "the export masks the password; the workspace writes it at start"
+
+
+@pytest.mark.parametrize(
+    ("env", "postgres"),
+    [
+        ({}, False),
+        ({"PSW_PG_DSN": "host=127.0.0.1 dbname=psw"}, True),
+        ({"PGHOST": "127.0.0.1"}, True),
+        ({"PSW_PG_DSN": "host=127.0.0.1 dbname=psw", "PSW_SUPERSET_SOURCE": "duckdb"}, False),
+        ({"PSW_SUPERSET_SOURCE": "postgres"}, True),
+    ],
+)
+def test_the_workspace_reads_postgresql_when_publishing_there_is_on(env, postgres):
+    assert workspace.reads_postgres(read_environment(env)) is postgres
+
+
+def test_without_a_published_duckdb_file_the_workspace_says_to_run_first(tmp_path):
+    e = read_environment({"PSW_SUPERSET_SOURCE": "duckdb", "PSW_WAREHOUSE": str(tmp_path / "warehouse.duckdb")})
+    with pytest.raises(workspace.WorkspaceError, match=r"no serving DuckDB file at .*serving.*run `make run` first"):
+        workspace.connection(e)
+    e = read_environment({"PSW_SUPERSET_SOURCE": "postgres"})
+    with pytest.raises(workspace.WorkspaceError, match="set PSW_PG_DSN"):
+        workspace.connection(e)

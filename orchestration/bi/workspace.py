@@ -1,5 +1,6 @@
 """Start the BI workspace (`make bi`): Apache Superset on loopback, opened on the marts published to
-PostgreSQL, as the read-only role, with the starter dashboard imported from its export bundle.
+PostgreSQL as the read-only role (or, without PostgreSQL, on the serving DuckDB file opened
+read-only), with the starter dashboard imported from its export bundle.
 
     python -m orchestration.bi.workspace            # set up (idempotent), then serve
     python -m orchestration.bi.workspace --no-serve # set up only (the browser test serves it itself)
@@ -25,6 +26,7 @@ from urllib.parse import quote
 import psycopg
 import yaml
 
+from orchestration.serving.config import SERVING_FILE_NAME, serving_dir
 from orchestration.settings import PROJECT_ROOT, Environment, read_environment
 
 BI_DIR = Path(__file__).parent
@@ -54,18 +56,28 @@ def superset_executable() -> Path:
     return found
 
 
+def warehouse_path(e: Environment) -> Path:
+    return e.resolve(e.warehouse, PROJECT_ROOT / "data" / "warehouse.duckdb")
+
+
 def superset_home(e: Environment) -> Path:
-    warehouse = e.resolve(e.warehouse, PROJECT_ROOT / "data" / "warehouse.duckdb")
-    return e.resolve(e.superset_home, warehouse.parent / "superset")
+    return e.resolve(e.superset_home, warehouse_path(e).parent / "superset")
 
 
-def database_uri(e: Environment) -> str:
+def reads_postgres(e: Environment) -> bool:
+    """Whether the workspace reads the marts published to PostgreSQL (else the serving DuckDB file)."""
+    if e.superset_source == "auto":
+        return e.pg_dsn is not None or bool(e.libpq_host)
+    return e.superset_source == "postgres"
+
+
+def postgres_uri(e: Environment) -> str:
     """The read-only role's SQLAlchemy URI for the published marts: the server and database of
     PSW_PG_DSN (or libpq's PGHOST and friends), as a connection to them reports them."""
     if e.pg_dsn is None and not e.libpq_host:
         raise WorkspaceError(
-            "the workspace reads the marts published to PostgreSQL: set PSW_PG_DSN (and PSW_PG_READONLY_PASSWORD), "
-            "then `make run` to publish them"
+            "PSW_SUPERSET_SOURCE=postgres reads the marts published to PostgreSQL: set PSW_PG_DSN (and "
+            "PSW_PG_READONLY_PASSWORD), then `make run` to publish them"
         )
     try:
         with psycopg.connect(e.pg_dsn or "", connect_timeout=10) as con:
@@ -74,6 +86,28 @@ def database_uri(e: Environment) -> str:
         raise WorkspaceError(f"cannot reach the PostgreSQL server the marts are published to: {problem}") from None
     password = f":{quote(e.pg_readonly_password, safe='')}" if e.pg_readonly_password else ""
     return f"postgresql+psycopg2://{quote(e.pg_readonly_role, safe='')}{password}@{host}:{port}/{database}"
+
+
+def duckdb_file(e: Environment) -> Path:
+    """The serving DuckDB file the publish writes (never the working warehouse file)."""
+    found = serving_dir(e, warehouse_path(e)) / SERVING_FILE_NAME
+    if not found.exists():
+        raise WorkspaceError(f"no serving DuckDB file at {found}: run `make run` first, it publishes one")
+    return found
+
+
+def connection(e: Environment) -> tuple[str, dict]:
+    """The bundle's database connection on this machine: its SQLAlchemy URI and engine parameters.
+    The DuckDB file is opened read-only (a read-write open would take its lock from the publish)
+    and never installs a DuckDB extension (nothing is downloaded at run time)."""
+    if reads_postgres(e):
+        return postgres_uri(e), {}
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    return f"duckdb:///{duckdb_file(e)}", {"connect_args": {"read_only": True, "config": config}}
+
+
+def describe(uri: str, e: Environment) -> str:
+    return f"the marts as {e.pg_readonly_role}" if uri.startswith("postgresql") else "the serving DuckDB file, read-only"
 
 
 def write_config(e: Environment, home: Path) -> Path:
@@ -94,7 +128,7 @@ def process_env(e: Environment, home: Path) -> dict[str, str]:
     }
 
 
-def bundle_zip(uri: str, into: Path) -> Path:
+def bundle_zip(uri: str, engine_params: dict, into: Path) -> Path:
     """The export bundle as Superset imports it (one folder in a zip), with this machine's connection."""
     target = into / "psw_dashboard.zip"
     with zipfile.ZipFile(target, "w") as archive:
@@ -103,6 +137,7 @@ def bundle_zip(uri: str, into: Path) -> Path:
             if path.parent.name == "databases":
                 database = yaml.safe_load(text)
                 database["sqlalchemy_uri"] = uri
+                database["extra"]["engine_params"] = engine_params
                 text = yaml.safe_dump(database, sort_keys=False)
             elif path.parent.parent.name == "datasets":
                 # a dataset exported with its catalog (PostgreSQL's database) would query the
@@ -124,7 +159,7 @@ def _superset(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def prepare(e: Environment, say=print) -> Path:
     """Superset's metadata upgraded, the admin user, roles and permissions, and the starter
     dashboard imported with this machine's connection. Safe to run again."""
-    uri = database_uri(e)
+    uri, engine_params = connection(e)
     home = superset_home(e)
     home.mkdir(parents=True, exist_ok=True)
     write_config(e, home)
@@ -152,8 +187,8 @@ def prepare(e: Environment, say=print) -> Path:
     say("superset: roles and permissions")
     _superset(env, "init")
     with tempfile.TemporaryDirectory() as tmp:
-        _superset(env, "import-dashboards", "--path", str(bundle_zip(uri, Path(tmp))), "--username", admin)
-    say(f"superset: starter dashboard imported (the marts as {e.pg_readonly_role})")
+        _superset(env, "import-dashboards", "--path", str(bundle_zip(uri, engine_params, Path(tmp))), "--username", admin)
+    say(f"superset: starter dashboard imported ({describe(uri, e)})")
     return home
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.settings import PROJECT_ROOT, read_environment
+from orchestration.settings import PROJECT_ROOT, Environment, read_environment
 
 SERVING_FILE_NAME = "warehouse_serving.duckdb"
 DEFAULT_READONLY_ROLE = "psw_reader"
@@ -46,6 +46,11 @@ class ServingConfig:
         return self.pg_dsn is not None
 
 
+def serving_dir(e: Environment, warehouse_path: str | Path) -> Path:
+    """The serving folder: PSW_SERVING_DIR, else ``serving/`` beside the warehouse."""
+    return e.resolve(e.serving_dir, Path(warehouse_path).parent / "serving")
+
+
 def load_serving_config(warehouse_path: str | Path, env: Mapping[str, str] | None = None) -> ServingConfig:
     """Settings for one publish. The serving folder defaults to ``serving/`` beside the warehouse,
     so a warehouse in a temporary folder (tests) publishes into that folder too."""
@@ -54,7 +59,7 @@ def load_serving_config(warehouse_path: str | Path, env: Mapping[str, str] | Non
     if dsn is None and e.libpq_host:
         dsn = ""  # libpq reads PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD itself
     return ServingConfig(
-        serving_dir=e.resolve(e.serving_dir, Path(warehouse_path).parent / "serving"),
+        serving_dir=serving_dir(e, warehouse_path),
         pg_dsn=dsn,
         pg_readonly_role=e.pg_readonly_role,
         pg_readonly_password=e.pg_readonly_password,
