@@ -107,7 +107,9 @@ def connection(e: Environment) -> tuple[str, dict]:
 
 
 def describe(uri: str, e: Environment) -> str:
-    return f"the marts as {e.pg_readonly_role}" if uri.startswith("postgresql") else "the serving DuckDB file, read-only"
+    if uri.startswith("postgresql"):
+        return f"the marts as {e.pg_readonly_role}"
+    return "the serving DuckDB file, read-only"
 
 
 def write_config(e: Environment, home: Path) -> Path:
@@ -187,7 +189,8 @@ def prepare(e: Environment, say=print) -> Path:
     say("superset: roles and permissions")
     _superset(env, "init")
     with tempfile.TemporaryDirectory() as tmp:
-        _superset(env, "import-dashboards", "--path", str(bundle_zip(uri, engine_params, Path(tmp))), "--username", admin)
+        bundle = bundle_zip(uri, engine_params, Path(tmp))
+        _superset(env, "import-dashboards", "--path", str(bundle), "--username", admin)
     say(f"superset: starter dashboard imported ({describe(uri, e)})")
     return home
 
