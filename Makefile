@@ -98,4 +98,4 @@ mutation-sql: install
 	$(BIN)/python -m tests.mutation.sql_mutants
 
 clean:
-	rm -rf mutants data .dagster_home dbt_project/target dbt_project/logs logs
+	rm -rf mutants data .dagster_home dbt_project/target dbt_project/target-* dbt_project/logs logs

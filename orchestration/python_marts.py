@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey
 
+from orchestration.engines import current_target, hand_table_to_target
 from orchestration.resources import WarehouseResource
 from orchestration.sql import quote_literal
 
@@ -59,8 +60,14 @@ class PythonMart:
     ) -> pd.DataFrame:
         """Compute the mart from a read-only connection (so the computing holds no write lock),
         then write it; returns the frame written."""
+        if current_target() == "spark":
+            raise RuntimeError(
+                f"marts.{self.name} is built in Python from the DuckDB warehouse, which a Spark build does "
+                "not fill (PSW_DBT_TARGET=spark): the dbt marts are in Spark's warehouse folder (docs/engines.md)"
+            )
         with warehouse.connect(read_only=True) as con:
             frame = compute(con)
         with warehouse.connect() as con:
             self.write(con, frame)
+            hand_table_to_target(con, "marts", self.name)  # the dbt target's engine holds every mart
         return frame

@@ -31,7 +31,9 @@
 
 {#- Integers 1..upper_bound as column generated_number (a CTE body). -#}
 {% macro integer_series(upper_bound) -%}
-    {{ dbt.generate_series(upper_bound) }}
+    {#- bigint on every engine: dbt's series is a float where the bound is one (PostgreSQL) -#}
+    select cast(generated_number as bigint) as generated_number
+    from ({{ dbt.generate_series(upper_bound) }}) as series_numbers
 {%- endmacro %}
 
 {#- A date moved on by a number of months. -#}

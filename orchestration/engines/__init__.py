@@ -9,6 +9,10 @@ to it, and dbt builds the same models there:
 - ``spark``: each raw table is written as Parquet under ``PSW_SPARK_RAW_DIR``; dbt's
   ``on-run-start`` hook registers them as tables of schema ``raw`` in the Spark session
   (macro ``register_raw_parquet``).
+
+After a PostgreSQL build, what dbt built there is taken back into the DuckDB warehouse
+(``orchestration/engines/take_back.py``), so the gates, the Python marts, the report and the
+serving outputs read PostgreSQL's results; the Python marts are copied into PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -62,40 +66,54 @@ def pg_conninfo() -> str:
     )
 
 
+def copy_table_to_postgres(con: duckdb.DuckDBPyConnection, pg, schema: str, table: str, tmp: Path) -> int:
+    """Replace PostgreSQL's ``schema.table`` with DuckDB's (one transaction); returns its rows."""
+    columns = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    csv_path = tmp / f"{schema}.{table}.csv"
+    con.execute(f"COPY (SELECT * FROM {schema}.{table}) TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
+    wanted = [(name, pg_type(dtype)) for name, dtype in columns]
+    body = ", ".join(f'"{name}" {dtype}' for name, dtype in wanted)
+    existing = pg.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    pg.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    with pg.transaction():
+        if [tuple(c) for c in existing] == wanted:
+            # Same shape: empty it in place, so the views that read it stay valid.
+            pg.execute(f'TRUNCATE "{schema}"."{table}"')
+        else:
+            pg.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE')
+            pg.execute(f'CREATE TABLE "{schema}"."{table}" ({body})')
+        with pg.cursor().copy(f'COPY "{schema}"."{table}" FROM STDIN (FORMAT csv)') as copy, csv_path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                copy.write(chunk)
+    csv_path.unlink()
+    return pg.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+
+
 def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Copy every raw table into PostgreSQL schema ``raw``; returns rows per table."""
     import psycopg
 
-    copied: dict[str, int] = {}
     with psycopg.connect(pg_conninfo()) as pg, tempfile.TemporaryDirectory() as tmp:
-        pg.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        for table in raw_tables(con):
-            columns = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-            csv_path = Path(tmp) / f"{table}.csv"
-            con.execute(f"COPY (SELECT * FROM raw.{table}) TO '{csv_path}' (HEADER false, DELIMITER ',', QUOTE '\"')")
-            wanted = [(name, pg_type(dtype)) for name, dtype in columns]
-            body = ", ".join(f'"{name}" {dtype}' for name, dtype in wanted)
-            existing = pg.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'raw' AND table_name = %s ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-            with pg.transaction():
-                if [tuple(c) for c in existing] == wanted:
-                    # Same shape: empty it in place, so the staging views that read it stay valid.
-                    pg.execute(f'TRUNCATE raw."{table}"')
-                else:
-                    pg.execute(f'DROP TABLE IF EXISTS raw."{table}" CASCADE')
-                    pg.execute(f'CREATE TABLE raw."{table}" ({body})')
-                with pg.cursor().copy(f'COPY raw."{table}" FROM STDIN (FORMAT csv)') as copy, csv_path.open("rb") as fh:
-                    while chunk := fh.read(1 << 20):
-                        copy.write(chunk)
-            copied[table] = pg.execute(f'SELECT count(*) FROM raw."{table}"').fetchone()[0]
-    return copied
+        return {table: copy_table_to_postgres(con, pg, "raw", table, Path(tmp)) for table in raw_tables(con)}
+
+
+def hand_table_to_target(con: duckdb.DuckDBPyConnection, schema: str, table: str, target: str | None = None) -> int:
+    """A table built outside dbt (a Python mart), copied into the dbt target's engine too, so that
+    engine holds every mart (PostgreSQL; Spark reads back nothing written here). Rows copied, or 0."""
+    if (target or current_target()) != "postgres":
+        return 0
+    import psycopg
+
+    with psycopg.connect(pg_conninfo()) as pg, tempfile.TemporaryDirectory() as tmp:
+        return copy_table_to_postgres(con, pg, schema, table, Path(tmp))
 
 
 def spark_raw_dir() -> Path:

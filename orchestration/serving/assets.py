@@ -46,10 +46,10 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
     ),
 )
 def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResource):
-    if dbt_target() != "duckdb":
-        # The marts were built in another engine; the DuckDB file holds none (or stale ones).
+    if dbt_target() == "spark":
+        # Spark's marts stay in its warehouse folder (PostgreSQL's are taken back into the warehouse).
         context.log.warning(
-            f"dbt target is {dbt_target()!r}: the marts are in that engine, not in the DuckDB warehouse; "
+            "dbt target is 'spark': the marts are in Spark's warehouse folder, not in the DuckDB warehouse; "
             "skipping the serving copy, the Parquet exports and the PostgreSQL publish"
         )
         return

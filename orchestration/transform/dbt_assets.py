@@ -7,6 +7,7 @@ from dagster_dbt import (
 )
 
 from orchestration.engines import current_target, hand_raw_to_target
+from orchestration.engines.take_back import take_back_from_target
 from orchestration.ledger.store import ensure_ledger, mark_rebuilt, now, pending_rebuilds
 from orchestration.resources import WarehouseResource
 from orchestration.settings import dbt_environment
@@ -55,6 +56,10 @@ def warehouse_dbt_assets(
     with dbt_environment(warehouse.path):
         invocation = dbt.cli(build_args(full_refresh=full, unit_tests=full), context=context)
     yield from with_table_metadata(invocation.stream(), warehouse.connect, invocation.manifest)
+    with warehouse.connect() as con:
+        taken = take_back_from_target(con)  # what PostgreSQL built, for every step after this one
+    if taken:
+        context.log.info(f"{len(taken)} tables built by the {current_target()} target taken back into the warehouse")
     if not context.is_subset:  # a partial build leaves other models on the old inputs
         with warehouse.connect() as con:
             record_build(con, dbt_project.manifest_path)

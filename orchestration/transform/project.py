@@ -22,7 +22,14 @@ def dbt_target() -> str:
     return read_environment().dbt_target
 
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target=dbt_target())
+# Each engine parses into its own folder (target/, target-postgres/, target-spark/): a manifest is
+# parsed for one adapter, and a job on another engine must not replace the one a DuckDB job reads.
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target=dbt_target(),
+    target_path=Path("target" if dbt_target() == "duckdb" else f"target-{dbt_target()}"),
+)
 
 
 def build_args(selection: list[str] | None = None, full_refresh: bool = False, unit_tests: bool = True) -> list[str]:

@@ -25,7 +25,7 @@ costs as (
 coverage as (
     select
         source_profile,
-        count(distinct cast(received_at_local as date)) / 7.0 as weeks_observed
+        cast(count(distinct cast(received_at_local as date)) as {{ type_double() }}) / 7 as weeks_observed
     from {{ ref('fct_calls_for_service') }}
     group by source_profile
 ),
@@ -36,7 +36,7 @@ service as (
         scenario,
         count(*) as calls_moved,
         avg(responder_minutes) as mean_service_minutes,
-        sum(case when time_on_call_method = 'measured' then 1 else 0 end) * 1.0 / count(*) as share_measured
+        sum(case when time_on_call_method = 'measured' then 1 else 0 end) * cast(1 as {{ type_double() }}) / count(*) as share_measured
     from scenario_calls
     group by source_profile, scenario
 ),

@@ -1,0 +1,119 @@
+"""What dbt built in PostgreSQL, taken back into the DuckDB warehouse after the build.
+
+With ``PSW_DBT_TARGET=postgres`` dbt builds staging, intermediate, reference and
+marts in that engine. Everything after the build (the staging and marts gates, the Python marts,
+the report, the serving copy, the Parquet files and the PostgreSQL publish) reads the DuckDB
+warehouse, so each table and view dbt built there is copied back into the same schema of the
+warehouse as a table: the figures published are the other engine's.
+
+Each relation goes through PostgreSQL's own ``COPY ... TO STDOUT`` as CSV, typed from
+PostgreSQL's catalogue (an unconstrained ``numeric`` whose values are all whole numbers comes back
+as ``HUGEINT``, the type DuckDB gives the same sums; else ``DOUBLE``).
+
+Spark is not taken back: with ``PSW_DBT_TARGET=spark`` the job stops after the dbt build and its
+tests (docs/engines.md), and the marts are read from Spark's warehouse folder.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from orchestration.engines import current_target, pg_conninfo
+
+BUILT_SCHEMAS = ("staging", "intermediate", "reference", "marts")
+
+# PostgreSQL's type, as information_schema spells it -> DuckDB's
+DUCKDB_TYPES = {
+    "text": "VARCHAR",
+    "character varying": "VARCHAR",
+    "character": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "interval": "INTERVAL",
+    "jsonb": "JSON",
+    "json": "JSON",
+}
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_type(pg, schema: str, table: str, column: str, data_type: str) -> str:
+    if data_type != "numeric":
+        return DUCKDB_TYPES.get(data_type, "VARCHAR")
+    whole = pg.execute(
+        f"SELECT coalesce(bool_and({_quoted(column)} = trunc({_quoted(column)})), true) "
+        f"FROM {_quoted(schema)}.{_quoted(table)}"
+    ).fetchone()[0]
+    return "HUGEINT" if whole else "DOUBLE"
+
+
+def _replace(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str) -> None:
+    """Replace ``schema.table`` in the warehouse (a table or a view there) with ``select``."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()
+    if kind and kind[0] == "VIEW":
+        con.execute(f"DROP VIEW {schema}.{_quoted(table)}")
+    con.execute(f"CREATE OR REPLACE TABLE {schema}.{_quoted(table)} AS {select}")
+
+
+def take_back_from_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Copy every relation of the built schemas from PostgreSQL into the warehouse; rows per table."""
+    import psycopg
+
+    taken: dict[str, int] = {}
+    with psycopg.connect(pg_conninfo(), autocommit=True) as pg, tempfile.TemporaryDirectory() as tmp:
+        relations = pg.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY(%s) ORDER BY 1, 2",
+            [list(BUILT_SCHEMAS)],
+        ).fetchall()
+        for schema, table in relations:
+            columns = pg.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                [schema, table],
+            ).fetchall()
+            path = Path(tmp) / f"{schema}.{table}.csv"
+            with (
+                path.open("wb") as fh,
+                pg.cursor().copy(
+                    f"COPY (SELECT * FROM {_quoted(schema)}.{_quoted(table)}) TO STDOUT (FORMAT csv)"
+                ) as copy,
+            ):
+                for chunk in copy:
+                    fh.write(chunk)
+            types = {name: _duckdb_type(pg, schema, table, name, data_type) for name, data_type in columns}
+            spec = "{" + ", ".join(f"'{name}': '{dtype}'" for name, dtype in types.items()) + "}"
+            # PostgreSQL writes NULL as an empty field and an empty string as "": only the first is NULL
+            _replace(
+                con,
+                schema,
+                table,
+                f"SELECT * FROM read_csv('{path}', columns = {spec}, header = false, quote = '\"', "
+                "escape = '\"', nullstr = '', allow_quoted_nulls = false, auto_detect = false)",
+            )
+            taken[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM {schema}.{_quoted(table)}").fetchone()[0]
+            path.unlink()
+    return taken
+
+
+def take_back_from_target(con: duckdb.DuckDBPyConnection, target: str | None = None) -> dict[str, int]:
+    """After the dbt build: the target's built tables in the warehouse (no-op on DuckDB)."""
+    target = target or current_target()
+    if target == "postgres":
+        return take_back_from_postgres(con)
+    return {}
