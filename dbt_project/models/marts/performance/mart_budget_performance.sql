@@ -165,7 +165,7 @@ final as (
             as days_with_calls,
         case
             when unioned.service_area = 'police' and unioned.program = 'all'
-                then calls.days_with_calls * cast(1 as {{ type_double() }}) / {{ days_in_fiscal_year('unioned.fiscal_year') }}
+                then {{ fraction('calls.days_with_calls', days_in_fiscal_year('unioned.fiscal_year')) }}
         end as call_coverage,
         case
             when

@@ -80,10 +80,10 @@ joined as (
 
 select
     *,
-    calls_moved * cast(1 as {{ type_double() }}) / nullif(calls_from_public, 0) as share_of_public_calls_moved,
+    {{ fraction('calls_moved', 'calls_from_public') }} as share_of_public_calls_moved,
     {{ wilson_low('calls_moved', 'calls_from_public') }} as share_of_public_calls_moved_low,
     {{ wilson_high('calls_moved', 'calls_from_public') }} as share_of_public_calls_moved_high,
     officer_hours_moved / nullif(officer_hours, 0) as share_of_officer_hours_freed,
     responder_cost_moved - police_cost_moved as cost_change_per_call_handled,
-    calls_moved_with_measured_time * cast(1 as {{ type_double() }}) / nullif(calls_moved, 0) as share_moved_with_measured_time
+    {{ fraction('calls_moved_with_measured_time', 'calls_moved') }} as share_moved_with_measured_time
 from joined

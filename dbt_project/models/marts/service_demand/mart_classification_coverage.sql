@@ -51,14 +51,14 @@ with_days as (
 
 select
     *,
-    unclassified_calls * cast(1 as {{ type_double() }}) / nullif(calls, 0) as unclassified_share,
+    {{ fraction('unclassified_calls', 'calls') }} as unclassified_share,
     unclassified_officer_hours / nullif(officer_hours, 0) as unclassified_hours_share,
     -- 95 % Wilson score interval of the unclassified share of calls
     {{ wilson_low('unclassified_calls', 'calls') }} as unclassified_share_low,
     {{ wilson_high('unclassified_calls', 'calls') }} as unclassified_share_high,
     -- months compare per day, and a month the extract covers only in part says so (Milwaukee's
     -- May 2018 file holds 21 of its 31 days): coverage = days with records / days in the month
-    days_with_records * cast(1 as {{ type_double() }}) / days_in_month as month_coverage,
+    {{ fraction('days_with_records', 'days_in_month') }} as month_coverage,
     days_with_records < days_in_month as is_partial_month,
-    calls * cast(1 as {{ type_double() }}) / nullif(days_with_records, 0) as calls_per_day
+    {{ fraction('calls', 'days_with_records') }} as calls_per_day
 from with_days

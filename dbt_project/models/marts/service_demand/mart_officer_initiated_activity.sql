@@ -229,8 +229,8 @@ published as (
         case when withheld.warnings_withheld then null else unioned.warnings end as warnings,
         unioned.loaded_through,
         unioned.admitted_through,
-        unioned.searches_with_contraband * cast(1 as {{ type_double() }}) / nullif(unioned.searches, 0) as search_hit_rate,
-        (unioned.arrests + unioned.citations) * cast(1 as {{ type_double() }}) / nullif(unioned.stops, 0) as enforcement_rate,
+        {{ fraction('unioned.searches_with_contraband', 'unioned.searches') }} as search_hit_rate,
+        {{ fraction('(unioned.arrests + unioned.citations)', 'unioned.stops') }} as enforcement_rate,
         case
             when withheld.no_enforcement_stops_withheld then null else unioned.no_enforcement_stops
         end as no_enforcement_stops,

@@ -56,7 +56,7 @@ with_month as (
 
 select
     *,
-    calls * cast(1 as {{ type_double() }}) / calls_in_month as share_of_calls,
+    {{ fraction('calls', 'calls_in_month') }} as share_of_calls,
     officer_hours / nullif(sum(officer_hours) over (partition by source_profile, call_month), 0)
         as share_of_officer_hours,
     alternative_eligible_cost - coalesce(alternative_responder_cost, 0) as cost_shift_if_moved,
