@@ -568,3 +568,44 @@ def test_a_citys_beats_are_judged_against_its_own_areas_file_not_anothers(con):
     assert beats_failing(good) == []
     assert beats_failing([*good, ("city_a", "2B")]) == [("city_a", "2B")]
     assert beats_failing([*good, ("city_a", "7Q")]) == [("city_a", "7Q")]
+
+
+def _calls_profile(name: str, **extra) -> object:
+    from orchestration.landing.profiles import parse_profile
+
+    columns = {"call_id": "id", "received_at": "time", "call_type": "type", "priority": "pri"}
+    return parse_profile(
+        {"name": name, "source": "calls_for_service", "files": [f"{name}/*.csv"], "columns": columns, **extra}, None
+    )
+
+
+def test_a_profiles_accepted_values_are_the_gates_value_set_and_a_profile_without_is_skipped_saying_so(con):
+    """The codes a source profile lists (accepted_values) reach GX through raw.source_profiles, as
+    written at landing; a profile that lists none is not judged on them, and the gate says why."""
+    from orchestration.landing.coverage import write_coverage
+
+    profiles = {"city_a": _calls_profile("city_a", accepted_values={"priority": ["1", "2"]}), "city_b": None}
+    profiles["city_b"] = _calls_profile("city_b")
+    with duckdb.connect(str(con.path)) as landing:
+        write_coverage(landing, profiles)
+    add(con, [call(0, priority="1"), call(1, priority="E")])
+    add(con, [call(2, batch="b2", profile="city_b", priority="anything")])
+    exp = {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "priority", "value_set": {"$PARAMETER": "priority_values"}},
+    }
+    out = only(evaluate_suite(con, suite([exp])))
+    assert out.unexpected_count == 1 and [b["file"] for b in out.failing_batches] == ["b1.csv"]
+    assert out.sample[0]["priority"] == "E"
+    assert out.skipped == [
+        "city_b: no value for priority_values (its source profile lists no accepted_values for priority)"
+    ]
+
+
+def test_accepted_values_name_a_field_the_profile_fills():
+    from orchestration.landing.profiles import ProfileError
+
+    with pytest.raises(ProfileError, match="accepted_values.district: not a field this profile fills"):
+        _calls_profile("city_a", accepted_values={"district": ["1"]})
+    with pytest.raises(ProfileError, match="accepted_values"):
+        _calls_profile("city_a", accepted_values={"priority": []})

@@ -394,3 +394,33 @@ def test_a_draft_of_the_real_rhode_island_stops_reads_the_joined_time_as_its_pro
     assert draft["columns"]["stopped_at"] == {"join": ["stop_date", "stop_time"], "separator": " "}
     assert draft["timestamp_formats"]["stopped_at"] == ["%Y-%m-%d %H:%M"]
     same_rows_as_the_shipped_profile(sample, tmp_path / "ri_stops_again.yaml", "rhode_island_stops", tmp_path)
+
+
+def test_the_draft_proposes_the_samples_priority_codes_as_accepted_values(tmp_path):
+    run_onboard(DETROIT, "--profile-name", "detroit_cfs", "--out", tmp_path)
+    text = (tmp_path / "detroit_cfs.yaml").read_text()
+    draft = yaml.safe_load(text)
+    with DETROIT.open(newline="") as fh:
+        counted: dict[str, int] = {}
+        for row in csv.DictReader(fh):
+            if row["priority"].strip():
+                counted[row["priority"].strip()] = counted.get(row["priority"].strip(), 0) + 1
+    assert 1 < len(counted) <= 12
+    assert draft["accepted_values"] == {"priority": sorted(counted, key=float)}
+    # the rows of each code are said beside the list, for the person who checks it
+    line = next(x for x in text.splitlines() if x.startswith("  priority: ["))
+    assert all(f"{code} {n:,}" in line.split("#", 1)[1] for code, n in counted.items())
+    # and the draft, as written, is a profile landing accepts (the key included)
+    assert parse_profile(draft, None).accepted_values == {"priority": tuple(sorted(counted, key=float))}
+
+
+def test_a_priority_column_of_many_values_is_not_proposed_as_a_code_list(tmp_path):
+    sample = tmp_path / "many_priorities.csv"
+    with sample.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["incident_id", "call_timestamp", "callcode", "priority"])
+        out.writerows([f"C{i}", f"2024/05/01 00:{i:02d}:00", "TRAFST", f"P{i}"] for i in range(20))
+    run_onboard(sample, "--profile-name", "many_cfs", "--out", tmp_path / "out")
+    text = (tmp_path / "out" / "many_cfs.yaml").read_text()
+    assert "accepted_values" not in yaml.safe_load(text)
+    assert "# priority: more than 12 distinct values in the sample" in text

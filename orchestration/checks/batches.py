@@ -16,6 +16,8 @@ out, and the column's format expectation (or landing's quarantine) is what catch
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +30,8 @@ CITY_BOX = ("city_min_latitude", "city_max_latitude", "city_min_longitude", "cit
 # (landing names each row's unit), whose ids repeat by design: the expectation that uses it is
 # skipped there, and (call_id, unit_id) is checked instead.
 ONE_ROW_PER_CALL = "one_row_per_call"
+# a parameter <field>_values: the codes a source profile accepts for that field (accepted_values)
+VALUES_SUFFIX = "_values"
 TYPED_SUFFIX = "__typed"
 
 
@@ -168,6 +172,8 @@ def resolve_parameters(
     city's box from raw.areas), then the suite's own values for that profile."""
     wanted = set().union(*(e.parameters for e in suite.expectations))
     derived = city_boxes(con, suite, columns) if wanted & set(CITY_BOX) else {}
+    for profile, declared in declared_values(con, wanted).items():
+        derived.setdefault(profile, {}).update(declared)
     by_unit = unit_row_profiles(con, suite, columns, profiles) if ONE_ROW_PER_CALL in wanted else set()
     out: dict[str | None, dict[str, Any]] = {}
     for profile in profiles:
@@ -177,6 +183,28 @@ def resolve_parameters(
             params[ONE_ROW_PER_CALL] = 1.0
         params.update(suite.by_profile.get(profile or "", {}))
         out[profile] = {k: v for k, v in params.items() if v is not None}
+    return out
+
+
+def declared_values(con, wanted: set[str]) -> dict[str, dict[str, list[str]]]:
+    """Parameters ``<field>_values`` from the codes each source profile accepts for that field
+    (its ``accepted_values``, kept in raw.source_profiles at landing): profile -> {parameter: codes}."""
+    fields = {name.removesuffix(VALUES_SUFFIX): name for name in wanted if name.endswith(VALUES_SUFFIX)}
+    has_column = con.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = 'source_profiles' "
+        "AND column_name = 'accepted_values'"
+    ).fetchone()
+    if not fields or not has_column:
+        return {}
+    marks = ", ".join("?" for _ in fields)
+    rows = con.execute(
+        "SELECT source_profile, canonical_field, accepted_values FROM raw.source_profiles "
+        f"WHERE accepted_values IS NOT NULL AND canonical_field IN ({marks})",
+        list(fields),
+    ).fetchall()
+    out: dict[str, dict[str, list[str]]] = {}
+    for profile, fld, codes in rows:
+        out.setdefault(profile, {})[fields[fld]] = json.loads(codes)
     return out
 
 
@@ -201,6 +229,9 @@ def skip_reason(profile: str | None, missing: set[str]) -> str:
     why = f"{profile or 'table'}: no value for {', '.join(sorted(missing))}"
     if missing & set(CITY_BOX):
         why += " (no raw.areas rows share this profile's beats, and the suite gives no box for it)"
+    listed = sorted(m.removesuffix(VALUES_SUFFIX) for m in missing if m.endswith(VALUES_SUFFIX))
+    if listed:
+        why += f" (its source profile lists no accepted_values for {', '.join(listed)})"
     return why
 
 

@@ -8,6 +8,7 @@ text, like every raw table (staging types them).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import duckdb
@@ -31,6 +32,8 @@ COVERAGE_COLUMNS = {
     # the city the profile declares (empty: the seed city_names.csv says)
     "city": "VARCHAR",
     "city_name": "VARCHAR",
+    # the codes the profile accepts for the field (a JSON list; empty: not declared), for the raw gate
+    "accepted_values": "VARCHAR",
 }
 
 
@@ -92,6 +95,7 @@ def coverage_rows(profiles: dict[str, SourceProfile], described_at: datetime | N
                     described_at,
                     profile.city,
                     profile.city_name or (profile.city.replace("_", " ").title() if profile.city else None),
+                    json.dumps(list(profile.accepted_values[fld])) if fld in profile.accepted_values else None,
                 )
             )
     return rows
@@ -102,7 +106,7 @@ def write_coverage(con: duckdb.DuckDBPyConnection, profiles: dict[str, SourcePro
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     body = ", ".join(f"{c} {t}" for c, t in COVERAGE_COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {COVERAGE_TABLE} ({body})")
-    for column in ("city", "city_name"):  # added since warehouses were made
+    for column in ("city", "city_name", "accepted_values"):  # added since warehouses were made
         con.execute(f"ALTER TABLE {COVERAGE_TABLE} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     rows = coverage_rows(profiles)
     con.execute("BEGIN TRANSACTION")

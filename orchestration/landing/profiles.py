@@ -57,6 +57,7 @@ TOP_LEVEL_KEYS = {
     "booleans",
     "coordinates",
     "bounds",
+    "accepted_values",
     "notes",
     "api",
     "lookups",
@@ -235,6 +236,8 @@ class SourceProfile:
     grain: str = "call"
     coordinates: Coordinates | None = None
     bounds: Bounds | None = None
+    # per canonical field: the codes the city uses (as landed); the raw gate holds a file with others
+    accepted_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     api: ApiSource | None = None
     lookups: dict[str, Lookup] = field(default_factory=dict)
@@ -474,6 +477,7 @@ class ProfileSchema(_Schema):
     booleans: BooleansSchema | None = None
     coordinates: CoordinatesSchema | None = None
     bounds: BoundsSchema | None = None
+    accepted_values: dict[str, Annotated[TextList, Field(min_length=1)]] | None = None
     notes: dict[str, Text] | None = None
     api: ApiSchema | None = None
     lookups: dict[Annotated[str, Field(pattern=_NAME.pattern)], LookupSchema] | None = None
@@ -541,6 +545,9 @@ class ProfileSchema(_Schema):
         for fld in self.notes or {}:
             if fld not in canonical.fields:
                 raise ValueError(f"notes.{fld}: not a canonical field of {source}")
+        for fld in self.accepted_values or {}:
+            if fld not in columns and fld not in constants:
+                raise ValueError(f"accepted_values.{fld}: not a field this profile fills")
         for fld in self.missing_values or {}:
             if fld not in columns:
                 raise ValueError(f"missing_values.{fld}: not a field this profile reads from a column")
@@ -663,6 +670,7 @@ def parse_profile(data: dict, path: Path | None = None) -> SourceProfile:
             missing=coords.missing,
         ),
         bounds=None if bounds is None else Bounds(**bounds.model_dump()),
+        accepted_values={k: tuple(v) for k, v in (schema.accepted_values or {}).items()},
         notes={k: v.strip() for k, v in (schema.notes or {}).items()},
         api=None if api is None else ApiSource(**{**api.model_dump(), "folder": api.folder.strip("/")}),
         lookups={

@@ -48,6 +48,7 @@ from orchestration.landing.profiles import (
 )
 from orchestration.onboarding.agency import agency_prefixes, agency_values
 from orchestration.onboarding.bounds import box_of_columns, robust_box
+from orchestration.onboarding.codes import sample_codes
 from orchestration.onboarding.carried import carried_fields
 from orchestration.onboarding.draft import draft_profile
 from orchestration.onboarding.lookups import read_lookup
@@ -214,6 +215,7 @@ def onboard(
         id_repeats=id_repeats,
         agency_prefixes=prefixes,
         agency_values=agency_values(con, matched) if source == "calls_for_service" else [],
+        codes=sample_codes(con, matched),
     )
     report.lookups = [
         read_lookup(con, lookup, source, i, report.unused_columns, matched) for i, lookup in enumerate(lookups or [])

@@ -7,6 +7,7 @@ import json
 
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.onboarding.agency import guess_agency
+from orchestration.onboarding.codes import MAX_CODES
 from orchestration.onboarding.report import Report
 
 
@@ -82,6 +83,7 @@ def draft_profile(r: Report, timezone: str | None) -> str:
             " rows outside are flagged"
         )
         lines.append("bounds: {" + ", ".join(f"{k}: {v}" for k, v in r.bounds.items()) + "}")
+    lines += accepted_values_lines(r)
     if r.point_column:
         lines.append("coordinates:  # its values are points (latitude and longitude in one column)")
         lines.append(f"  point: {_scalar(r.point_column)}")
@@ -130,6 +132,25 @@ def draft_profile(r: Report, timezone: str | None) -> str:
 
 
 # A discipline written before the call type: "EMS: BACK PAINS/INJURY", "Fire: GAS-ODOR/LEAK".
+
+
+def accepted_values_lines(r: Report) -> list[str]:
+    """The coded fields' codes found in the sample, proposed as the profile's accepted_values (the
+    raw gate then holds a file with any other); a field with too many codes is left to the person."""
+    proposed = {fld: codes for fld, codes in r.codes.items() if codes}
+    lines = [
+        f"# {fld}: more than {MAX_CODES} distinct values in the sample; list the city's codes under"
+        f" accepted_values: {{{fld}: [...]}} to have the raw gate check them"
+        for fld, codes in r.codes.items()
+        if codes is None
+    ]
+    if proposed:
+        lines.append("# TODO check: the codes found in the sample (rows); the raw gate holds a file with any other")
+        lines.append("accepted_values:")
+        for fld, codes in proposed.items():
+            seen = ", ".join(f"{code} {n:,}" for code, n in codes)
+            lines.append(f"  {fld}: [{', '.join(_scalar(code) for code, _n in codes)}]  # {seen}")
+    return lines
 
 
 def lookup_lines(r: Report) -> list[str]:

@@ -68,6 +68,9 @@ class Report:
     agency_prefixes: list[tuple[str, int]] = field(default_factory=list)
     # the values of a column matched as the agency (DPD, DFD, EMS): (value, rows)
     agency_values: list[tuple[str, int]] = field(default_factory=list)
+    # per coded field (priority): the sample's codes with their rows, proposed as accepted_values,
+    # or None where the sample holds more codes than a code list has (not proposed)
+    codes: dict[str, list[tuple[str, int]] | None] = field(default_factory=dict)
     # a shipped profile that already reads this file, and its dry run
     shipped: ShippedMatch | None = None
     shipped_dry_run: str = ""
