@@ -17,7 +17,6 @@ out, and the column's format expectation (or landing's quarantine) is what catch
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal

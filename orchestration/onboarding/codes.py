@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from orchestration.onboarding.report import Match
 from orchestration.sql import quote_ident
-from orchestration.onboarding.matching import Match
 
 # Fields whose values are a city's own short code list, judged by the raw gate against the codes
 # its profile accepts (expectations/raw_to_staging: the parameter <field>_values).

@@ -48,8 +48,8 @@ from orchestration.landing.profiles import (
 )
 from orchestration.onboarding.agency import agency_prefixes, agency_values
 from orchestration.onboarding.bounds import box_of_columns, robust_box
-from orchestration.onboarding.codes import sample_codes
 from orchestration.onboarding.carried import carried_fields
+from orchestration.onboarding.codes import sample_codes
 from orchestration.onboarding.draft import draft_profile
 from orchestration.onboarding.lookups import read_lookup
 from orchestration.onboarding.matching import match_columns
