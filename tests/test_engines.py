@@ -51,6 +51,18 @@ def build(target: str, env: dict[str, str], target_path: Path) -> float:
     return seconds
 
 
+def data_tests(target: str, env: dict[str, str], target_path: Path) -> subprocess.CompletedProcess:
+    """dbt's data tests (not its unit tests, whose fixtures are typed for DuckDB) on a target's build."""
+    return subprocess.run(
+        [dbt_executable(), "--no-use-colors", "test", "--exclude", "test_type:unit", "--target", target]
+        + ["--target-path", str(target_path)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
 @pytest.fixture(scope="module")
 def postgres_marts(demo_warehouse, tmp_path_factory):
     """The demo city's models built on the PostgreSQL server at 127.0.0.1:5432 (fails if it is down)."""
@@ -65,24 +77,7 @@ def postgres_marts(demo_warehouse, tmp_path_factory):
     seconds = build("postgres", env, target_path)
     print(f"\nPostgreSQL build (seed + run): {seconds:.1f} s")
     # dbt's data tests on the PostgreSQL build (unit tests are DuckDB's: their fixtures are typed there)
-    tested = subprocess.run(
-        [
-            dbt_executable(),
-            "--no-use-colors",
-            "test",
-            "--exclude",
-            "test_type:unit",
-            "--target",
-            "postgres",
-            "--target-path",
-            str(target_path),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    DATA_TESTS["postgres"] = tested
+    DATA_TESTS["postgres"] = data_tests("postgres", env, target_path)
     # autocommit: a comparison's SELECT holds no lock past itself (a connection idle in a
     # transaction would block the next build's ALTER TABLE on the same marts)
     con = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={ENGINE_DATABASE}", autocommit=True)
@@ -105,6 +100,7 @@ def spark_marts(demo_warehouse, tmp_path_factory):
         export_for_spark(demo_warehouse)
     seconds = build("spark", env, root / "target")
     print(f"\nSpark build (seed + run): {seconds:.1f} s")
+    DATA_TESTS["spark"] = data_tests("spark", env, root / "target")
     # Spark writes managed tables as Parquet under <warehouse>/<schema>.db/<table>/: read them back with DuckDB.
     con = duckdb.connect()
     for schema_dir in (root / "warehouse").glob("*.db"):
@@ -240,8 +236,10 @@ def test_spark_marts_equal_duckdb_marts(query, demo_warehouse, spark_marts):
     assert _close(normalise(spark_marts(query)), expected)
 
 
-def test_dbt_data_tests_pass_on_the_postgres_build(postgres_marts):
-    tested = DATA_TESTS["postgres"]
+@pytest.mark.parametrize("engine", ["postgres", "spark"])
+def test_dbt_data_tests_pass_on_each_engines_build(engine, request):
+    request.getfixturevalue(f"{engine}_marts")
+    tested = DATA_TESTS[engine]
     summary = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+)", tested.stdout)
     assert tested.returncode == 0 and summary, tested.stdout[-4000:]
     assert int(summary.group(1)) > 150 and summary.group(3) == "0"
