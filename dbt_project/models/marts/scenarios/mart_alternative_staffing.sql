@@ -36,7 +36,7 @@ service as (
         scenario,
         count(*) as calls_moved,
         avg(responder_minutes) as mean_service_minutes,
-        {{ fraction("sum(case when time_on_call_method = 'measured' then 1 else 0 end)", 'count(*)') }} as share_measured
+        {{ fraction("count(case when time_on_call_method = 'measured' then 1 end)", 'count(*)') }} as share_measured
     from scenario_calls
     group by source_profile, scenario
 ),
