@@ -67,7 +67,11 @@ def _serving(env: dict[str, str], home: Path):
         yield f"http://127.0.0.1:{e.superset_port}", e
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a request still in flight on a busy machine
+            server.kill()
+            server.wait(timeout=30)
         log.close()
 
 
