@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.engines import current_target, pg_conninfo
+from orchestration.sql import quote_ident
 
 BUILT_SCHEMAS = ("staging", "intermediate", "reference", "marts")
 
@@ -45,18 +46,20 @@ DUCKDB_TYPES = {
 }
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _duckdb_type(pg, schema: str, table: str, column: str, data_type: str) -> str:
-    if data_type != "numeric":
-        return DUCKDB_TYPES.get(data_type, "VARCHAR")
-    whole = pg.execute(
-        f"SELECT coalesce(bool_and({_quoted(column)} = trunc({_quoted(column)})), true) "
-        f"FROM {_quoted(schema)}.{_quoted(table)}"
-    ).fetchone()[0]
-    return "HUGEINT" if whole else "DOUBLE"
+def _duckdb_types(pg, schema: str, table: str, columns: list[tuple[str, str]]) -> dict[str, str]:
+    """DuckDB's type of each column; the numeric ones judged by their values, in one query."""
+    numeric = [name for name, data_type in columns if data_type == "numeric"]
+    whole: tuple = ()
+    if numeric:
+        checks = ", ".join(f"coalesce(bool_and({quote_ident(c)} = trunc({quote_ident(c)})), true)" for c in numeric)
+        whole = pg.execute(f"SELECT {checks} FROM {quote_ident(schema)}.{quote_ident(table)}").fetchone()
+    is_whole = dict(zip(numeric, whole, strict=True))
+    return {
+        name: ("HUGEINT" if is_whole[name] else "DOUBLE")
+        if name in is_whole
+        else DUCKDB_TYPES.get(data_type, "VARCHAR")
+        for name, data_type in columns
+    }
 
 
 def _replace(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: str) -> None:
@@ -67,8 +70,8 @@ def _replace(con: duckdb.DuckDBPyConnection, schema: str, table: str, select: st
         [schema, table],
     ).fetchone()
     if kind and kind[0] == "VIEW":
-        con.execute(f"DROP VIEW {schema}.{_quoted(table)}")
-    con.execute(f"CREATE OR REPLACE TABLE {schema}.{_quoted(table)} AS {select}")
+        con.execute(f"DROP VIEW {schema}.{quote_ident(table)}")
+    con.execute(f"CREATE OR REPLACE TABLE {schema}.{quote_ident(table)} AS {select}")
 
 
 def take_back_from_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -91,12 +94,12 @@ def take_back_from_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             with (
                 path.open("wb") as fh,
                 pg.cursor().copy(
-                    f"COPY (SELECT * FROM {_quoted(schema)}.{_quoted(table)}) TO STDOUT (FORMAT csv)"
+                    f"COPY (SELECT * FROM {quote_ident(schema)}.{quote_ident(table)}) TO STDOUT (FORMAT csv)"
                 ) as copy,
             ):
                 for chunk in copy:
                     fh.write(chunk)
-            types = {name: _duckdb_type(pg, schema, table, name, data_type) for name, data_type in columns}
+            types = _duckdb_types(pg, schema, table, columns)
             spec = "{" + ", ".join(f"'{name}': '{dtype}'" for name, dtype in types.items()) + "}"
             # PostgreSQL writes NULL as an empty field and an empty string as "": only the first is NULL
             _replace(
@@ -106,7 +109,8 @@ def take_back_from_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 f"SELECT * FROM read_csv('{path}', columns = {spec}, header = false, quote = '\"', "
                 "escape = '\"', nullstr = '', allow_quoted_nulls = false, auto_detect = false)",
             )
-            taken[f"{schema}.{table}"] = con.execute(f"SELECT count(*) FROM {schema}.{_quoted(table)}").fetchone()[0]
+            rows = con.execute(f"SELECT count(*) FROM {schema}.{quote_ident(table)}").fetchone()[0]
+            taken[f"{schema}.{table}"] = rows
             path.unlink()
     return taken
 
