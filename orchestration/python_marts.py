@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 from dagster import AssetKey
 
-from orchestration.engines import current_target, hand_table_to_target
+from orchestration.engines import hand_table_to_target
 from orchestration.resources import WarehouseResource
 from orchestration.sql import quote_literal
 
@@ -60,11 +60,6 @@ class PythonMart:
     ) -> pd.DataFrame:
         """Compute the mart from a read-only connection (so the computing holds no write lock),
         then write it; returns the frame written."""
-        if current_target() == "spark":
-            raise RuntimeError(
-                f"marts.{self.name} is built in Python from the DuckDB warehouse, which a Spark build does "
-                "not fill (PSW_DBT_TARGET=spark): the dbt marts are in Spark's warehouse folder (docs/engines.md)"
-            )
         with warehouse.connect(read_only=True) as con:
             frame = compute(con)
         with warehouse.connect() as con:

@@ -77,6 +77,7 @@ class Environment(BaseModel):
     report_dir: str | None = _var("PSW_REPORT_DIR")
     data_docs_dir: str | None = _var("PSW_DATA_DOCS_DIR")
     spark_raw_dir: str | None = _var("PSW_SPARK_RAW_DIR")
+    spark_warehouse_dir: str | None = _var("PSW_SPARK_WAREHOUSE_DIR")
     # the demo city
     demo_scale: Positive = _var("PSW_DEMO_SCALE", 1.0)
     demo_seed: int = _var("PSW_DEMO_SEED", 20250101)
@@ -155,6 +156,14 @@ class Environment(BaseModel):
         path = Path(value) if value else default
         return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
 
+    def spark_raw_path(self) -> Path:
+        """Where ``PSW_DBT_TARGET=spark`` writes the raw tables as Parquet."""
+        return self.resolve(self.spark_raw_dir, PROJECT_ROOT / "data" / "spark_raw")
+
+    def spark_warehouse_path(self) -> Path:
+        """The Spark session's warehouse folder (its managed tables, and its Derby metastore)."""
+        return self.resolve(self.spark_warehouse_dir, PROJECT_ROOT / "data" / "spark-warehouse")
+
 
 def read_environment(env: Mapping[str, str] | None = None) -> Environment:
     """The settings from ``env`` (the process's environment when None): the one place that reads
@@ -224,12 +233,20 @@ def dbt_environment(warehouse_path: str | Path) -> Iterator[None]:
     """While a dbt subprocess is started: ``PSW_WAREHOUSE`` names this run's warehouse (dbt's
     profile reads it; dagster-dbt hands the subprocess a copy of the environment when it starts
     it). The earlier value is put back after, so the process's environment is left as it was."""
-    before = os.environ.get("PSW_WAREHOUSE")
-    os.environ["PSW_WAREHOUSE"] = str(Path(warehouse_path).resolve())
+    e = read_environment()
+    values = {
+        "PSW_WAREHOUSE": str(Path(warehouse_path).resolve()),
+        # Spark's folders as absolute paths: dbt runs in dbt_project/, the settings resolve from the root.
+        "PSW_SPARK_RAW_DIR": str(e.spark_raw_path()),
+        "PSW_SPARK_WAREHOUSE_DIR": str(e.spark_warehouse_path()),
+    }
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("PSW_WAREHOUSE", None)
-        else:
-            os.environ["PSW_WAREHOUSE"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

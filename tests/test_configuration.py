@@ -337,7 +337,7 @@ def test_every_variable_of_the_readme_is_a_field_of_the_one_settings_object():
 
     fields = {f.alias for f in Environment.model_fields.values() if f.alias}
     # read by dbt's profile itself (dbt_project/profiles.yml), not by Python
-    by_dbt = {"PSW_DUCKDB_MEMORY_LIMIT", "PSW_SPARK_WAREHOUSE_DIR"}
+    by_dbt = {"PSW_DUCKDB_MEMORY_LIMIT"}
     assert sorted(readme_variables() - fields - by_dbt) == []
     assert sorted(fields - readme_variables() - {"PGHOST", "DAGSTER_IS_DEV_CLI"}) == []
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import duckdb
 import psycopg
 import pytest
+import yaml
 
-from orchestration.engines import export_for_spark, replicate_to_postgres
+from orchestration.engines import replicate_to_postgres
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.transform.project import dbt_executable
 
@@ -52,7 +55,7 @@ def build(target: str, env: dict[str, str], target_path: Path) -> float:
 
 
 def data_tests(target: str, env: dict[str, str], target_path: Path) -> subprocess.CompletedProcess:
-    """dbt's data tests (not its unit tests, whose fixtures are typed for DuckDB) on a target's build."""
+    """dbt's data tests on a target's build (the unit tests run in the whole jobs' builds on each engine)."""
     return subprocess.run(
         [dbt_executable(), "--no-use-colors", "test", "--exclude", "test_type:unit", "--target", target]
         + ["--target-path", str(target_path)],
@@ -76,7 +79,7 @@ def postgres_marts(demo_warehouse, tmp_path_factory):
     target_path = tmp_path_factory.mktemp("target_pg")
     seconds = build("postgres", env, target_path)
     print(f"\nPostgreSQL build (seed + run): {seconds:.1f} s")
-    # dbt's data tests on the PostgreSQL build (unit tests are DuckDB's: their fixtures are typed there)
+    # dbt's data tests on the PostgreSQL build
     DATA_TESTS["postgres"] = data_tests("postgres", env, target_path)
     # autocommit: a comparison's SELECT holds no lock past itself (a connection idle in a
     # transaction would block the next build's ALTER TABLE on the same marts)
@@ -86,33 +89,40 @@ def postgres_marts(demo_warehouse, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark_marts(demo_warehouse, tmp_path_factory):
-    """The demo city's models built in a local Spark session (dbt-spark, method: session)."""
+def spark_job(demo_city, tmp_path_factory):
+    """The whole job (`python -m orchestration.cli run`, in its own process) on the demo city's own
+    files, with dbt building in a local Spark session: the job takes Spark's build back into its
+    warehouse, so every mart (views too) is compared with the DuckDB build of the same files."""
+    settings, _truth, _result = demo_city
     root = tmp_path_factory.mktemp("spark")
+    shutil.copytree(settings.landing_dir, root / "landing")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PSW_", "DAGSTER_"))},
         "PSW_DBT_TARGET": "spark",
-        "PSW_SPARK_RAW_DIR": str(root / "raw"),
-        "PSW_SPARK_WAREHOUSE_DIR": str(root / "warehouse"),
+        # relative to the project root, as a person would write them (dbt runs in dbt_project/)
+        "PSW_SPARK_RAW_DIR": os.path.relpath(root / "spark_raw", PROJECT_ROOT),
+        "PSW_SPARK_WAREHOUSE_DIR": os.path.relpath(root / "spark_warehouse", PROJECT_ROOT),
+        "PSW_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "PSW_LANDING_DIR": str(root / "landing"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "PSW_DEMO_SCALE": str(settings.demo_scale),
+        "PSW_DEMO_SEED": str(settings.demo_seed),
     }
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PSW_SPARK_RAW_DIR", env["PSW_SPARK_RAW_DIR"])
-        export_for_spark(demo_warehouse)
-    seconds = build("spark", env, root / "target")
-    print(f"\nSpark build (seed + run): {seconds:.1f} s")
-    DATA_TESTS["spark"] = data_tests("spark", env, root / "target")
-    # Spark writes managed tables as Parquet under <warehouse>/<schema>.db/<table>/: read them back with DuckDB.
-    con = duckdb.connect()
-    for schema_dir in (root / "warehouse").glob("*.db"):
-        schema = schema_dir.name.removesuffix(".db")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for table_dir in schema_dir.iterdir():
-            if any(table_dir.glob("*.parquet")):
-                con.execute(
-                    f"CREATE VIEW {schema}.{table_dir.name} AS SELECT * FROM read_parquet('{table_dir}/*.parquet')"
-                )
-    yield lambda sql: con.execute(sql).fetchall()
-    con.close()
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    print(f"\nthe whole job with dbt on Spark: {time.perf_counter() - started:.1f} s")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    warehouse = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    yield done, warehouse, root
+    warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def spark_marts(spark_job):
+    _done, warehouse, _root = spark_job
+    return lambda sql: warehouse.execute(sql).fetchall()
 
 
 SERVICE_DEMAND = """
@@ -183,13 +193,23 @@ IDS = [
 ]
 # Every mart dbt builds (models/marts), compared whole on each engine by a fingerprint of every column.
 MARTS = sorted(p.stem for p in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql"))
-# Spark keeps a view as its SQL, not as Parquet that DuckDB can read back: views are compared on
-# PostgreSQL only (fct_calls_for_service, whose inputs Spark builds as tables).
-SPARK_TABLES = [
-    m
-    for m in MARTS
-    if "materialized='view'" not in next((DBT_PROJECT_DIR / "models" / "marts").rglob(f"{m}.sql")).read_text()
-]
+WHOLE = {"BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "TINYINT", "UBIGINT", "UINTEGER"}
+FRACTIONAL = {"DOUBLE", "FLOAT", "DECIMAL", "REAL"}
+
+
+def kind(duckdb_type: str) -> str:
+    base = duckdb_type.split("(")[0]
+    return "whole number" if base in WHOLE else "number" if base in FRACTIONAL else base
+
+
+def column_kinds(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], str]:
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema IN ('marts', 'reference')"
+    ).fetchall()
+    return {(s, t, c): kind(d) for s, t, c, d in rows}
+
+
 NUMERIC = {"DOUBLE", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DECIMAL", "SMALLINT"}
 
 
@@ -236,10 +256,8 @@ def test_spark_marts_equal_duckdb_marts(query, demo_warehouse, spark_marts):
     assert _close(normalise(spark_marts(query)), expected)
 
 
-@pytest.mark.parametrize("engine", ["postgres", "spark"])
-def test_dbt_data_tests_pass_on_each_engines_build(engine, request):
-    request.getfixturevalue(f"{engine}_marts")
-    tested = DATA_TESTS[engine]
+def test_dbt_data_tests_pass_on_the_postgres_build(postgres_marts):
+    tested = DATA_TESTS["postgres"]
     summary = re.search(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+)", tested.stdout)
     assert tested.returncode == 0 and summary, tested.stdout[-4000:]
     assert int(summary.group(1)) > 150 and summary.group(3) == "0"
@@ -251,7 +269,7 @@ def test_postgres_builds_every_mart_alike(mart, demo_warehouse, postgres_marts):
     assert _close(normalise(postgres_marts(query)), normalise(demo_warehouse.execute(query).fetchall()))
 
 
-@pytest.mark.parametrize("mart", SPARK_TABLES)
+@pytest.mark.parametrize("mart", MARTS)
 def test_spark_builds_every_mart_alike(mart, demo_warehouse, spark_marts):
     query = fingerprint(demo_warehouse, mart)
     assert _close(normalise(spark_marts(query)), normalise(demo_warehouse.execute(query).fetchall()))
@@ -266,3 +284,42 @@ def _close(actual, expected, tolerance=1e-6) -> bool:
             else:
                 assert str(a) == str(e), (a_row, e_row)
     return True
+
+
+def unit_tests_declared() -> set[str]:
+    """dbt's unit tests, as the model YAML files declare them (``model::name``, as dbt logs them)."""
+    declared = set()
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        for test in yaml.safe_load(path.read_text()).get("unit_tests") or []:
+            declared.add(f"{test['model']}::{test['name']}")
+    return declared
+
+
+def test_the_whole_job_runs_with_dbt_on_spark(spark_job):
+    done, warehouse, root = spark_job
+    assert re.search(r"^run\s+: \S+ \(succeeded\)", done.stdout, re.M), done.stdout[-2000:]
+    build = re.search(r"^  build    .+; dbt tests (\d+) passed, (\d+) failed", done.stdout, re.M)
+    assert build and int(build.group(1)) > 150 and build.group(2) == "0", done.stdout[-2000:]
+    # dbt's unit tests ran on Spark (the first build of a warehouse includes them), every one passed
+    log = Path(re.search(r"^full log\s+: (\S+)", done.stdout, re.M).group(1)).read_text()
+    passed = set(re.findall(r" PASS (\S+::\S+) ", log))
+    assert passed == unit_tests_declared() and len(passed) > 10
+    # Spark's catalogue and tables are where the settings say, not in dbt's working directory
+    assert (root / "spark_warehouse" / "marts.db").is_dir()
+    assert not (DBT_PROJECT_DIR / "metastore_db").exists()
+    # the Python marts were computed from what Spark built, and the outputs after the build were made
+    for mart in ("mart_demand_forecast", "mart_dispatch_replay", "mart_stop_disparity_tests"):
+        assert warehouse.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0] > 0, mart
+    marts = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts'"
+    published = warehouse.execute(marts).fetchone()[0]
+    with duckdb.connect(str(root / "serving" / "warehouse_serving.duckdb"), read_only=True) as serving:
+        assert serving.execute(marts).fetchone()[0] == published > 20
+    assert (root / "report" / "index.html").exists()
+
+
+def test_every_column_taken_back_from_spark_has_the_duckdb_builds_kind_of_type(spark_job, demo_warehouse):
+    _done, warehouse, _root = spark_job
+    expected, got = column_kinds(demo_warehouse), column_kinds(warehouse)
+    assert set(got) == set(expected)
+    differ = {column: (expected[column], got[column]) for column in expected if got[column] != expected[column]}
+    assert differ == {}

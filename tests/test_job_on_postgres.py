@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import psycopg
@@ -24,25 +25,9 @@ import pytest
 from orchestration.settings import PROJECT_ROOT
 
 from .conftest import MILWAUKEE_FILE, TEST_SEED
-from .test_engines import _close, fingerprint, normalise
+from .test_engines import _close, column_kinds, fingerprint, normalise, unit_tests_declared
 from .test_gates import SMALL
 from .test_serving_support import scratch_postgres
-
-WHOLE = {"BIGINT", "INTEGER", "SMALLINT", "HUGEINT", "TINYINT", "UBIGINT", "UINTEGER"}
-FRACTIONAL = {"DOUBLE", "FLOAT", "DECIMAL", "REAL"}
-
-
-def kind(duckdb_type: str) -> str:
-    base = duckdb_type.split("(")[0]
-    return "whole number" if base in WHOLE else "number" if base in FRACTIONAL else base
-
-
-def column_kinds(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], str]:
-    rows = con.execute(
-        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema IN ('marts', 'reference')"
-    ).fetchall()
-    return {(s, t, c): kind(d) for s, t, c, d in rows}
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +70,10 @@ def test_the_job_succeeds_with_dbt_on_postgresql(job_on_postgres):
     assert re.search(r"^run\s+: \S+ \(succeeded\)", done.stdout, re.M), done.stdout[-2000:]
     build = re.search(r"^  build    .+; dbt tests (\d+) passed, (\d+) failed", done.stdout, re.M)
     assert build and int(build.group(1)) > 150 and build.group(2) == "0", done.stdout[-2000:]
+    # dbt's unit tests ran on PostgreSQL (the first build of a warehouse includes them), every one passed
+    log = Path(re.search(r"^full log\s+: (\S+)", done.stdout, re.M).group(1)).read_text()
+    passed = set(re.findall(r" PASS (\S+::\S+) ", log))
+    assert passed == unit_tests_declared() and len(passed) > 10
     # the serving outputs and the report were made from what PostgreSQL built
     marts = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts'"
     published = warehouse.execute(marts).fetchone()[0]

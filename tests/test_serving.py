@@ -200,25 +200,6 @@ def test_without_postgres_settings_the_postgres_asset_is_skipped_and_says_why(wa
     assert any("PostgreSQL publishing is off: set PSW_PG_DSN (or PGHOST)" in m for m in logs)
 
 
-def test_with_dbt_on_spark_nothing_is_published_from_the_duckdb_file(warehouse, monkeypatch):
-    # Spark's marts stay in its warehouse folder: the DuckDB file's would be stale. (PostgreSQL's
-    # are taken back into the warehouse and published: tests/test_job_on_postgres.py.)
-    monkeypatch.setenv("PSW_DBT_TARGET", "spark")
-    monkeypatch.setenv("PSW_PG_DSN", "host=127.0.0.1 port=1")
-    with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            SERVING_ASSETS,
-            selection=list(MY_ASSETS),
-            instance=instance,
-            resources={"warehouse": WarehouseResource(database=str(warehouse))},
-        )
-        logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert result.success
-    assert result.get_asset_materialization_events() == []
-    assert any("dbt target is 'spark'" in m for m in logs)
-    assert not (warehouse.parent / "serving" / "warehouse_serving.duckdb").exists()
-
-
 def test_exports_before_any_serving_copy_say_what_to_run_first(tmp_path):
     config = load_serving_config(tmp_path / "warehouse.duckdb", {})
     with pytest.raises(FileNotFoundError, match="no serving copy has been published yet"):

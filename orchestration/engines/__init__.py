@@ -10,9 +10,9 @@ to it, and dbt builds the same models there:
   ``on-run-start`` hook registers them as tables of schema ``raw`` in the Spark session
   (macro ``register_raw_parquet``).
 
-After a PostgreSQL build, what dbt built there is taken back into the DuckDB warehouse
+After the build, what dbt built there is taken back into the DuckDB warehouse
 (``orchestration/engines/take_back.py``), so the gates, the Python marts, the report and the
-serving outputs read PostgreSQL's results; the Python marts are copied into PostgreSQL too.
+serving outputs read that engine's results; the Python marts are copied into PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import PROJECT_ROOT, read_environment
+from orchestration.settings import read_environment
 
 # DuckDB's type -> PostgreSQL's, spelt as PostgreSQL's information_schema spells it (so a table of
 # the same shape, names and types, is kept and emptied). Anything else goes across as text.
@@ -107,7 +107,8 @@ def replicate_to_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def hand_table_to_target(con: duckdb.DuckDBPyConnection, schema: str, table: str, target: str | None = None) -> int:
     """A table built outside dbt (a Python mart), copied into the dbt target's engine too, so that
-    engine holds every mart (PostgreSQL; Spark reads back nothing written here). Rows copied, or 0."""
+    engine holds every mart (PostgreSQL; a local Spark session's marts are read from the warehouse
+    and the serving outputs, not from Spark). Rows copied, or 0."""
     if (target or current_target()) != "postgres":
         return 0
     import psycopg
@@ -116,14 +117,9 @@ def hand_table_to_target(con: duckdb.DuckDBPyConnection, schema: str, table: str
         return copy_table_to_postgres(con, pg, schema, table, Path(tmp))
 
 
-def spark_raw_dir() -> Path:
-    e = read_environment()
-    return e.resolve(e.spark_raw_dir, PROJECT_ROOT / "data" / "spark_raw")
-
-
 def export_for_spark(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Write every raw table as Parquet (one folder per table) for the Spark session to register."""
-    out = spark_raw_dir()
+    out = read_environment().spark_raw_path()
     exported: dict[str, int] = {}
     for table in raw_tables(con):
         folder = out / table

@@ -1,6 +1,6 @@
-"""What dbt built in PostgreSQL, taken back into the DuckDB warehouse after the build.
+"""What dbt built in PostgreSQL or Spark, taken back into the DuckDB warehouse after the build.
 
-With ``PSW_DBT_TARGET=postgres`` dbt builds staging, intermediate, reference and
+With ``PSW_DBT_TARGET=postgres`` (or ``spark``) dbt builds staging, intermediate, reference and
 marts in that engine. Everything after the build (the staging and marts gates, the Python marts,
 the report, the serving copy, the Parquet files and the PostgreSQL publish) reads the DuckDB
 warehouse, so each table and view dbt built there is copied back into the same schema of the
@@ -10,21 +10,25 @@ Each relation goes through PostgreSQL's own ``COPY ... TO STDOUT`` as CSV, typed
 PostgreSQL's catalogue (an unconstrained ``numeric`` whose values are all whole numbers comes back
 as ``HUGEINT``, the type DuckDB gives the same sums; else ``DOUBLE``).
 
-Spark is not taken back: with ``PSW_DBT_TARGET=spark`` the job stops after the dbt build and its
-tests (docs/engines.md), and the marts are read from Spark's warehouse folder.
+From Spark, a process of its own (``orchestration/engines/spark_export.py``) opens dbt's catalogue
+after the build and writes each relation as Parquet (a Spark view is SQL, not files), which the
+warehouse then reads, typed as Spark typed it.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import duckdb
 
 from orchestration.engines import current_target, pg_conninfo
-from orchestration.sql import quote_ident
-
-BUILT_SCHEMAS = ("staging", "intermediate", "reference", "marts")
+from orchestration.engines.spark_export import BUILT_SCHEMAS
+from orchestration.settings import PROJECT_ROOT
+from orchestration.sql import quote_ident, quote_literal
 
 # PostgreSQL's type, as information_schema spells it -> DuckDB's
 DUCKDB_TYPES = {
@@ -115,9 +119,31 @@ def take_back_from_postgres(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return taken
 
 
+def take_back_from_spark(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Every relation of the built schemas from the Spark session's catalogue into the warehouse."""
+    taken: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [sys.executable, "-m", "orchestration.engines.spark_export", tmp],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"reading the Spark build back failed:\n{done.stderr[-3000:]}")
+        written = json.loads(done.stdout.strip().splitlines()[-1])
+        for name, folder in sorted(written.items()):
+            schema, table = name.split(".", 1)
+            _replace(con, schema, table, f"SELECT * FROM read_parquet({quote_literal(folder + '/*.parquet')})")
+            taken[name] = con.execute(f"SELECT count(*) FROM {schema}.{quote_ident(table)}").fetchone()[0]
+    return taken
+
+
 def take_back_from_target(con: duckdb.DuckDBPyConnection, target: str | None = None) -> dict[str, int]:
     """After the dbt build: the target's built tables in the warehouse (no-op on DuckDB)."""
     target = target or current_target()
     if target == "postgres":
         return take_back_from_postgres(con)
+    if target == "spark":
+        return take_back_from_spark(con)
     return {}

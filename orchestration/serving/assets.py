@@ -19,7 +19,7 @@ from orchestration.serving.postgres import publish_postgres
 from orchestration.serving.serving_copy import STORAGE_VERSION, publish_serving_copy
 from orchestration.stop_tests.assets import TESTS_KEY
 from orchestration.transform.dbt_assets import warehouse_dbt_assets
-from orchestration.transform.project import dbt_project, dbt_target
+from orchestration.transform.project import dbt_project
 
 SERVING_GROUP = "serving"
 WAREHOUSE_SERVING_KEY = AssetKey([SERVING_GROUP, "warehouse_serving"])
@@ -46,13 +46,6 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
     ),
 )
 def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResource):
-    if dbt_target() == "spark":
-        # Spark's marts stay in its warehouse folder (PostgreSQL's are taken back into the warehouse).
-        context.log.warning(
-            "dbt target is 'spark': the marts are in Spark's warehouse folder, not in the DuckDB warehouse; "
-            "skipping the serving copy, the Parquet exports and the PostgreSQL publish"
-        )
-        return
     config = load_serving_config(warehouse.path)
     stamp = RefreshStamp.new(context.run.run_id)
     with warehouse.connect() as con:
