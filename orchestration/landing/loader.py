@@ -21,7 +21,8 @@ What happens to a file, in order (rows are never handled one by one in Python):
    Rows read = rows landed + rows quarantined is checked before the transaction commits.
 
 Where the parts live: ``raw_tables.py`` (DDL), ``dialect.py`` (encoding, delimiter, quote),
-``field_sql.py`` (the mapping compiler), ``line_numbers.py`` (physical lines), this module (one
+``field_sql.py`` (the mapping compiler), ``line_numbers.py`` (physical lines), ``quarantine.py``
+(what is kept of a refused row or record, and why), this module (one
 file's landing transaction) and ``parallel.py`` (many files side by side, ``land_files``).
 """
 
@@ -53,8 +54,16 @@ from orchestration.landing.dialect import (  # noqa: F401  (re-exported for impo
 )
 from orchestration.landing.errors import LandingError
 from orchestration.landing.field_sql import _Plan
-from orchestration.landing.line_numbers import _breaks_lookup, _check_layout, _row_number_sql
+from orchestration.landing.line_numbers import _check_layout, _row_number_sql
 from orchestration.landing.profiles import SourceProfile
+from orchestration.landing.quarantine import (  # noqa: F401  (re-exported for importers)
+    CONTROL_BYTES,
+    REJECT_TEXT_LIMIT,
+    control_byte_sql,
+    quarantine_bad_values,
+    quarantine_unreadable,
+    tally,
+)
 from orchestration.landing.raw_tables import (  # noqa: F401  (re-exported for importers)
     BATCH_COLUMNS,
     BATCH_EXTRA_COLUMNS,
@@ -83,14 +92,9 @@ LANDING_MEMORY_LIMIT = _ENV.landing_memory_limit
 # Files landed at once, each through its own cursor and transaction. Numbering a file's rows in
 # order is a streaming window, one core per file, so files in parallel use the other cores.
 LANDING_WORKERS = _ENV.landing_workers or min(os.cpu_count() or 1, 4)
-REJECT_TEXT_LIMIT = 65_536
 # The longest physical line the CSV reader takes (DuckDB's max_line_size, passed to it). A file
 # with a longer line is refused whole, saying so, instead of being misread as broken quoting.
 MAX_LINE_BYTES = _ENV.landing_max_line_bytes
-# Control bytes no row may carry into a published copy (tab, LF and CR are CSV's own). A row with
-# one is quarantined whole rather than cleaned: the byte is a sign of a corrupt or binary extract,
-# and a silently altered value would be worse than a visible, counted quarantine.
-CONTROL_BYTES = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 # Header text shown in a refusal at most (a refusal never shows anything else of a file).
 HEADER_SHOWN_CHARS = 300
 # Landing's temporary files (transcoded copies) live in this folder beside the warehouse file;
@@ -419,7 +423,7 @@ def _land_rows(
     problems_sql = f"list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL)" if problems else "[]"
     # A row with a control byte is quarantined for that alone (its other problems would quote it).
     problems_sql = f"CASE WHEN _control IS NOT NULL THEN [_control] ELSE {problems_sql} END"
-    prepared["_control"] = _control_byte_sql(header, result.source_file)
+    prepared["_control"] = control_byte_sql(header, result.source_file)
     prepared_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in prepared.items())
     timed_sql = "".join(f", {expr} AS {quote_ident(name)}" for name, expr in timed.items())
     set_transition_variables(con, profile.timezone)
@@ -465,123 +469,16 @@ def _land_rows(
     # Every readable row is either landed or has a problem: the third pass only when some have one.
     bad_values = 0
     if result.rows_landed < good:
-        bad_values = con.execute(
-            f"""
-        INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
-        SELECT ?, ?, ?, ?, _row_number,
-               CASE WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%: control byte 0x%'))
-                    THEN 'CONTROL BYTE'
-                    WHEN list_bool_or(list_transform(_problems, lambda p: p LIKE '%missing required value%'))
-                    THEN 'MISSING REQUIRED'
-                    WHEN list_bool_or(list_transform(_problems, lambda p: p NOT LIKE '%later than the load time%'))
-                    THEN 'INVALID VALUE'
-                    ELSE 'FUTURE TIMESTAMP' END,
-               split_part(_problems[1], ':', 1), array_to_string(_problems, '; '),
-               _original::VARCHAR, ?
-        FROM ({checked("_landing_rejects_bad", "len(_problems) > 0")})
-        """,
-            [result.batch_id, source, profile.name, result.source_file, now],
-        ).fetchone()[0]
-    _quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header)
+        bad_values = quarantine_bad_values(
+            con, checked("_landing_rejects_bad", "len(_problems) > 0"), result, profile, now
+        )
+    quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header)
     result.rows_quarantined = bad_values + len(reject_lines)
-    for error_type, n in con.execute(
-        f"SELECT error_type, count(*) FROM {RAW_SCHEMA}.quarantine WHERE batch_id = ? GROUP BY 1",
-        [result.batch_id],
-    ).fetchall():
-        result.quarantine_reasons[error_type] = n
-    for flag, n in con.execute(
-        f"SELECT regexp_replace(f, ' \\(.*$', '') AS flag, count(*) FROM (SELECT unnest(string_split(_flags, '; ')) "
-        f"AS f FROM {RAW_SCHEMA}.{source} WHERE _batch_id = ? AND _flags IS NOT NULL) GROUP BY 1",
-        [result.batch_id],
-    ).fetchall():
-        result.flags[flag] = n
+    tally(con, result, source)
     if any("INVALID ENCODING" in e for e in result.quarantine_reasons):
         result.notes.append(
             f"lines with bytes that are not {encoding}: if the file is Windows-1252 or Latin-1, set csv.encoding"
         )
-
-
-def _control_byte_sql(header: list[str], source_file: str) -> str:
-    """SQL: why the row is refused for a control byte (the first column with one), or NULL."""
-    pattern = quote_literal(CONTROL_BYTES)
-    whens = " ".join(
-        f"WHEN regexp_matches(c{i}, {pattern}) THEN {quote_literal(name + ': control byte ')} || "
-        f"printf('0x%02X', ord(regexp_extract(c{i}, {pattern}))) || "
-        f"CASE WHEN ord(regexp_extract(c{i}, {pattern})) = 0 THEN ' (NUL)' ELSE '' END || "
-        f"{quote_literal(f' in column {name}, {source_file} line ')} || CAST(_row_number AS VARCHAR) || "
-        "'; the row is quarantined whole, never landed or published'"
-        for i, name in enumerate(header, 1)
-    )
-    every = " || ".join(f"coalesce(c{i}, '')" for i in range(1, len(header) + 1))
-    return f"(CASE WHEN regexp_matches({every}, {pattern}) THEN (CASE {whens} END) END)"
-
-
-def _quarantine_unreadable(
-    con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header
-) -> None:
-    """Records the CSV reader could not read: physical line, reader's error, and the text as received."""
-    if not reject_lines:
-        return
-    physical = _breaks_lookup(layout.physical_breaks)
-    ranges, by_line = [], {}
-    for line, index in zip(reject_lines, reject_index, strict=True):
-        first = index + physical(index)
-        last = (index + 1 + physical(index + 1) - 1) if index < layout.records else 1 << 62
-        ranges.append((first, last))
-        by_line[line] = first
-    texts = _record_texts(readable, encoding, ranges)
-    lines = list(by_line)
-    con.execute(
-        f"""
-        INSERT INTO {RAW_SCHEMA}.quarantine ({", ".join(QUARANTINE_COLUMNS)})
-        SELECT ?, ?, ?, ?, t.first_line, r.error_type,
-               CASE WHEN r.column_name SIMILAR TO 'c[0-9]+'
-                    THEN (?::VARCHAR[])[CAST(substr(r.column_name, 2) AS BIGINT)] ELSE r.column_name END,
-               r.message, t.record, ?
-        FROM _landing_rej r
-        JOIN (SELECT unnest(?::BIGINT[]) AS line, unnest(?::BIGINT[]) AS first_line, unnest(?::VARCHAR[]) AS record) t
-          USING (line)
-        """,
-        [
-            result.batch_id,
-            profile.source,
-            profile.name,
-            result.source_file,
-            header,
-            now,
-            lines,
-            [by_line[line] for line in lines],
-            [texts.get(by_line[line], "") for line in lines],
-        ],
-    )
-
-
-def _record_texts(path: Path, encoding: str, ranges: list[tuple[int, int]]) -> dict[int, str]:
-    """Text of physical lines [first, last] for each range (rejected records, as received)."""
-    wanted = sorted(ranges)
-    out: dict[int, list[bytes]] = {}
-    if not wanted:
-        return {}
-    k = 0
-    with Path(path).open("rb") as fh:
-        for line_no, line in enumerate(fh, 1):
-            while k < len(wanted) and wanted[k][1] < line_no:
-                k += 1
-            if k >= len(wanted):
-                break
-            first, last = wanted[k]
-            if first <= line_no <= last:
-                buf = out.setdefault(first, [])
-                if sum(map(len, buf)) < REJECT_TEXT_LIMIT:
-                    buf.append(line)
-    codec = "latin-1" if encoding == "latin-1" else "utf-8"
-    texts = {}
-    for first, parts in out.items():
-        raw = b"".join(parts).rstrip(b"\r\n")
-        text = raw[:REJECT_TEXT_LIMIT].decode(codec, errors="backslashreplace").lstrip("\ufeff")
-        # control bytes shown as \xNN: no copy of the warehouse ever receives one
-        texts[first] = re.sub(CONTROL_BYTES, lambda m: f"\\x{ord(m.group()):02x}", text)
-    return texts
 
 
 def __getattr__(name: str):
