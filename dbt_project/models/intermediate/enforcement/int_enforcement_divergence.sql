@@ -30,6 +30,7 @@ by_period as (
         area_months.area_id,
         area_months.area_level,
         area_months.population,
+        area_months.population_source,
         sum(area_months.reported_crimes) as reported_crimes,
         sum(area_months.violent_crimes) as violent_crimes,
         sum(area_months.property_crimes) as property_crimes,
@@ -53,7 +54,8 @@ by_period as (
         {{ period_start_of('period_types.period_type', 'area_months.event_month') }},
         area_months.area_id,
         area_months.area_level,
-        area_months.population
+        area_months.population,
+        area_months.population_source
 ),
 
 with_city as (
@@ -85,6 +87,7 @@ measured as (
         area_id,
         area_level,
         population,
+        population_source,
 
         -- reported crime
         reported_crimes,
@@ -211,6 +214,7 @@ select
     area_id,
     area_level,
     population,
+    population_source,
     reported_crimes,
     violent_crimes,
     property_crimes,

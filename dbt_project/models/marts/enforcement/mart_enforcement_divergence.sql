@@ -32,6 +32,7 @@ select
     divergence.area_id,
     divergence.area_level,
     divergence.population,
+    divergence.population_source,
     divergence.reported_crimes,
     divergence.violent_crimes,
     divergence.property_crimes,
