@@ -149,7 +149,9 @@ def test_the_report_speaks_plain_words(report_index, demo_city, demo_warehouse, 
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(report_index, demo_truth, tmp_path, width):
+def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(
+    report_index, demo_truth, demo_warehouse, tmp_path, width
+):
     from playwright.sync_api import sync_playwright
 
     planted = demo_truth["planted"]
@@ -173,6 +175,9 @@ def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(report_
                 }
                 box = figure.locator("svg").bounding_box()
                 assert box["width"] <= width, title
+                if title.startswith("Map: opportunity zones"):
+                    shaded = dict(t.split(": ", 1) for t in figure.locator("svg path.area title").all_text_contents())
+                    legend = figure.locator("svg g.legend text").all_text_contents()
         finally:
             context.close()
     divergence = found["Map: stops against reported crime"]
@@ -180,6 +185,20 @@ def test_every_map_has_a_legend_a_text_alternative_and_the_planted_beats(report_
     assert float(divergence[beat].rstrip("x")) == max(float(v.rstrip("x")) for v in divergence.values() if v[-1] == "x")
     zones = found["Map: opportunity zones"]
     assert zones[beat] == "high untethered contact"
+    # the map shades each zone by why it is one and how strongly: the band is the mart's, per beat
+    bands = dict(
+        demo_warehouse.execute(
+            "SELECT area_id, zone_strength_band FROM marts.mart_opportunity_zones WHERE city = 'demo_city' "
+            "AND period_type = 'year' AND zone_flag <> 'none' "
+            "AND period_start = (SELECT max(period_start) FROM marts.mart_opportunity_zones "
+            "WHERE city = 'demo_city' AND period_type = 'year')"
+        ).fetchall()
+    )
+    assert beat in bands
+    for area, band in bands.items():
+        assert shaded[area] == f"{zones[area]}, {band}", area
+        assert shaded[area] in legend
+    assert sum(v == "not a zone" for v in shaded.values()) == 20 - len(bands)
     violent = found["Map: violent crime per resident"]
     hot = planted["violent_hot_spot"]["beat"]
     assert float(violent[hot]) == max(float(v) for v in violent.values() if v[0].isdigit())

@@ -23,6 +23,8 @@ class ReportConfig:
     data_docs_dir: Path
     min_cell_count: int
     min_survey_respondents: int
+    # a zone this far past its thresholds (measure / threshold) is 'strong' (the mart's own band)
+    zone_strong_strength: float = 1.5
 
 
 def dbt_vars(project_dir: Path = DBT_PROJECT_DIR) -> dict:
@@ -41,4 +43,5 @@ def load_report_config(warehouse_path: str | Path, env: Mapping[str, str] | None
         data_docs_dir=e.resolve(e.data_docs_dir, beside / "data_docs"),
         min_cell_count=int(dbt["min_cell_count"]),
         min_survey_respondents=int(dbt["min_survey_respondents"]),
+        zone_strong_strength=float(dbt["opportunity_zone_strong_strength"]),
     )

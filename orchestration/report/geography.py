@@ -29,11 +29,19 @@ LQ_CLASSES = (
     (2.0, "1.25x to 2x"),
     (float("inf"), "2x or more"),
 )
-ZONE_COLORS = {
-    "none": "#f6f8fa",
-    "high_crime_burden": "#e07b39",
-    "high_untethered_contact": "#8e5ea2",
+# A zone's colour says why it is one (hue) and how far past its thresholds (shade: strong darker).
+NOT_A_ZONE_COLOR = "#f6f8fa"
+ZONE_COLORS = {  # flag -> (strong, moderate)
+    "high_crime_burden": ("#b5541c", "#f0b48a"),
+    "high_untethered_contact": ("#5e3585", "#c9aee0"),
+    "both": ("#9b2335", "#e8a0ab"),
 }
+ZONE_WORDS = {
+    "high_crime_burden": "high crime burden",
+    "high_untethered_contact": "high untethered contact",
+    "both": "both",
+}
+
 PLACEMENT_WORDS = (
     ("placed", "placed (no beat given)"),
     ("re_placed", "placed (unknown beat code)"),
@@ -141,28 +149,36 @@ def _zones_map(ctx: ReportContext, city: str, areas: dict) -> str:
             [city, start],
         )
     }
-    flags = sorted({r["zone_flag"] for r in rows.values()}, key=lambda f: (f != "none", f))
-    palette = [ZONE_COLORS.get(f, c) for f, c in zip(flags, ("#f6f8fa", "#e07b39", "#8e5ea2", "#c44e52"), strict=False)]
-    classes = {
-        f: MapClass(f.replace("_", " ") if f != "none" else "not a zone", c)
-        for f, c in zip(flags, palette, strict=True)
-    }
+
+    def key(r) -> tuple[str, str | None]:
+        return (r["zone_flag"], r["zone_strength_band"] if r["zone_flag"] in ZONE_COLORS else None)
+
+    def zone_class(flag: str, band: str | None) -> MapClass:
+        if flag not in ZONE_COLORS:
+            return MapClass("not a zone", NOT_A_ZONE_COLOR)
+        strong, moderate = ZONE_COLORS[flag]
+        return MapClass(f"{ZONE_WORDS[flag]}, {band or 'moderate'}", strong if band == "strong" else moderate)
+
+    # legend order: not a zone, then each flag strong before moderate (only what the map shows)
+    order = [("none", None)] + [(f, b) for f in ZONE_COLORS for b in ("strong", "moderate")]
+    present = {key(r) for r in rows.values()}
+    classes = {k: zone_class(*k) for k in sorted(present, key=lambda k: order.index(k) if k in order else len(order))}
 
     def classify(area: str) -> MapClass | None:
         r = rows.get(area)
-        return classes[r["zone_flag"]] if r else None
+        return classes[key(r)] if r else None
 
     alt = [
         [
             escape(a),
-            escape(classes[rows[a]["zone_flag"]].label) if a in rows else "no data",
+            escape(ZONE_WORDS.get(rows[a]["zone_flag"], "not a zone")) if a in rows else "no data",
             escape(rows[a]["zone_strength_band"] or "") if a in rows else "",
         ]
         for a in areas
     ]
     svg = choropleth(
-        f"Public Safety Opportunity Zones, {label}", areas, classify, list(classes.values()), "Why a beat is a zone",
-        "no data",
+        f"Public Safety Opportunity Zones, {label}", areas, classify, list(classes.values()),
+        "Why a beat is a zone, and how strongly", "no data",
     )  # fmt: skip
     return _map_figure(
         ctx,
@@ -172,7 +188,8 @@ def _zones_map(ctx: ReportContext, city: str, areas: dict) -> str:
         alt,
         "A zone is a beat with a high crime burden (violent crime per resident well above the city's) or with "
         "police contact untethered to crime (stops far ahead of its share of crime, most ending with at most a "
-        "warning and finding nothing); the strength of each flag is in the table under the map.",
+        "warning and finding nothing). The darker shade is a strong zone: its measure at least "
+        f"{ctx.config.zone_strong_strength:g} times its threshold.",
         "mart_opportunity_zones",
         ("zone_flag", "zone_strength_band", "area_id"),
         f"Counted: every beat of the city in {escape(label)}.",
