@@ -295,15 +295,21 @@ def unit_tests_declared() -> set[str]:
     return declared
 
 
-def test_the_whole_job_runs_with_dbt_on_spark(spark_job):
-    done, warehouse, root = spark_job
+def assert_job_built_and_tested(done: subprocess.CompletedProcess) -> None:
+    """`make run`'s summary says the run succeeded with dbt's data tests passing, and its full log
+    shows every unit test the models declare passed (the first build of a warehouse runs them)."""
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(r"^run\s+: \S+ \(succeeded\)", done.stdout, re.M), done.stdout[-2000:]
     build = re.search(r"^  build    .+; dbt tests (\d+) passed, (\d+) failed", done.stdout, re.M)
     assert build and int(build.group(1)) > 150 and build.group(2) == "0", done.stdout[-2000:]
-    # dbt's unit tests ran on Spark (the first build of a warehouse includes them), every one passed
     log = Path(re.search(r"^full log\s+: (\S+)", done.stdout, re.M).group(1)).read_text()
     passed = set(re.findall(r" PASS (\S+::\S+) ", log))
     assert passed == unit_tests_declared() and len(passed) > 10
+
+
+def test_the_whole_job_runs_with_dbt_on_spark(spark_job):
+    done, warehouse, root = spark_job
+    assert_job_built_and_tested(done)
     # Spark's catalogue and tables are where the settings say, not in dbt's working directory
     assert (root / "spark_warehouse" / "marts.db").is_dir()
     assert not (DBT_PROJECT_DIR / "metastore_db").exists()

@@ -12,11 +12,9 @@ a dashboard or the report reads the same types whichever engine built them.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import psycopg
@@ -25,7 +23,7 @@ import pytest
 from orchestration.settings import PROJECT_ROOT
 
 from .conftest import MILWAUKEE_FILE, TEST_SEED
-from .test_engines import _close, column_kinds, fingerprint, normalise, unit_tests_declared
+from .test_engines import _close, assert_job_built_and_tested, column_kinds, fingerprint, normalise
 from .test_gates import SMALL
 from .test_serving_support import scratch_postgres
 
@@ -66,14 +64,7 @@ def job_on_postgres(tmp_path_factory):
 
 def test_the_job_succeeds_with_dbt_on_postgresql(job_on_postgres):
     done, warehouse, _server, root = job_on_postgres
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert re.search(r"^run\s+: \S+ \(succeeded\)", done.stdout, re.M), done.stdout[-2000:]
-    build = re.search(r"^  build    .+; dbt tests (\d+) passed, (\d+) failed", done.stdout, re.M)
-    assert build and int(build.group(1)) > 150 and build.group(2) == "0", done.stdout[-2000:]
-    # dbt's unit tests ran on PostgreSQL (the first build of a warehouse includes them), every one passed
-    log = Path(re.search(r"^full log\s+: (\S+)", done.stdout, re.M).group(1)).read_text()
-    passed = set(re.findall(r" PASS (\S+::\S+) ", log))
-    assert passed == unit_tests_declared() and len(passed) > 10
+    assert_job_built_and_tested(done)  # dbt's data and unit tests all passed on PostgreSQL
     # the serving outputs and the report were made from what PostgreSQL built
     marts = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts'"
     published = warehouse.execute(marts).fetchone()[0]
