@@ -84,6 +84,7 @@ def test_the_backtest_is_scored_against_the_seasonal_naive_forecast_counted_by_h
     assert frame["beats_seasonal_naive"].mean() >= 0.7
 
 
+@pytest.mark.pure
 def test_a_weekly_pattern_is_learned_and_a_short_series_is_refused():
     rng = np.random.default_rng(3)
     days = pd.date_range("2025-01-06", periods=7 * 30, freq="D")  # Mondays to Sundays, 30 weeks
@@ -97,6 +98,44 @@ def test_a_weekly_pattern_is_learned_and_a_short_series_is_refused():
     # (about 18 weeks' worth, mean error +0.04). Three of those: 8 calls.
     assert result.weeks["forecast"].iloc[0] == pytest.approx(130, abs=3 * 2.65)
     assert (result.weeks["low"] < 130).all() and (result.weeks["high"] > 130).all()
-    # a model that knows the weekly season is scored against the naive one on the same weeks
-    assert math.isfinite(result.backtest_mae) and math.isfinite(result.naive_mae)
+    # the next 13 weeks, each named by its Monday
+    expected_weeks = pd.date_range(days[-1] + pd.Timedelta(days=1), periods=HORIZON_WEEKS, freq="7D")
+    assert list(result.weeks["week_start"]) == list(expected_weeks)
+    # The 95 % interval of a week's total, from the sampling error: Poisson(130) gives a width of
+    # 2 x 1.96 x sqrt(130) = 44.7; 500 simulated paths place its ends within about 10 %, and the
+    # level's own uncertainty widens it a little. So between 0.7 and 1.3 times 44.7. A model that
+    # does not learn the weekly season takes the weekday pattern for noise: about 115 wide.
+    width = result.weeks["high"] - result.weeks["low"]
+    assert width.between(0.7 * 2 * 1.96 * math.sqrt(130), 1.3 * 2 * 1.96 * math.sqrt(130)).all(), width.tolist()
+    # The backtest: the last 8 weeks held out. The seasonal-naive forecast, counted by hand: each
+    # held-out week forecast as the last week seen. The model's error on a week is about the sd of
+    # a week's total (11.4, mean absolute 9.1): under three of those.
+    held_out = counts.iloc[-BACKTEST_WEEKS * 7 :].to_numpy().reshape(BACKTEST_WEEKS, 7).sum(axis=1)
+    last_seen = counts.iloc[-(BACKTEST_WEEKS + 1) * 7 : -BACKTEST_WEEKS * 7].sum()
+    assert result.naive_mae == pytest.approx(np.mean(np.abs(last_seen - held_out)), abs=1e-9)
+    assert 0 < result.backtest_mae < 3 * math.sqrt(130)
     assert forecast_daily(counts.iloc[: 7 * 11]) is None  # 11 weeks: too short, and said so in the mart
+    assert forecast_daily(counts.iloc[: 7 * 12]) is not None  # 12 weeks: enough
+    assert result.method.startswith("ETS(A,N,A), weekly season")  # the mart names the model it used
+    # the same series and seed give the same intervals (the mart is reproducible)
+    again = forecast_daily(counts)
+    assert again.weeks[["low", "high"]].equals(result.weeks[["low", "high"]])
+
+
+@pytest.mark.pure
+def test_intervals_are_drawn_from_the_end_of_the_series_and_never_below_zero():
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2025-01-06", periods=7 * 30, freq="D")
+    # the level doubles halfway: simulated paths must start where the series ends (260 a week)
+    rate = np.tile([10, 10, 10, 10, 30, 40, 20], 30) * np.repeat([1, 2], 7 * 15)
+    result = forecast_daily(pd.Series(rng.poisson(rate), index=days))
+    weeks = result.weeks
+    assert ((weeks["low"] < weeks["forecast"]) & (weeks["forecast"] < weeks["high"])).all()
+    assert weeks["low"].iloc[0] > 130, "paths drawn from the start of the series (130 a week)"
+    # after a change of level the model trusts recent weeks: the interval widens week by week
+    width = weeks["high"] - weeks["low"]
+    assert width.iloc[-1] > 1.5 * width.iloc[0]
+    assert weeks["high"].iloc[-1] > weeks["high"].iloc[0] and weeks["low"].iloc[-1] < weeks["low"].iloc[0]
+    # a city with almost no calls of a kind: the interval's lower end is zero calls, not below
+    sparse = pd.Series(rng.poisson(0.05, 7 * 20), index=pd.date_range("2025-01-06", periods=7 * 20, freq="D"))
+    assert (forecast_daily(sparse).weeks["low"] == 0).all()

@@ -17,6 +17,8 @@ from orchestration.landing.loader import LandingError, land_file, land_files
 from orchestration.landing.profiles import parse_profile
 from orchestration.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.pure  # a scratch DuckDB file, no dbt project (the mutation runs use these)
+
 HEADER = "call_no,received,type,beat,lat,lon\n"
 ROW = "{n},2025-01-01 10:00:00,{type},B1,41.9,-87.6\n"
 PROFILE = {
@@ -288,3 +290,65 @@ def test_the_line_limit_follows_psw_landing_max_line_bytes(tmp_path, landing):
     assert refused.startswith(f"calls.csv: refused, line 2 is {len(long_row) - 1:,} bytes long, more than the CSV")
     assert "reader's limit of 4,096 bytes" in refused
     assert land({}) == "landed 1"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_each_unreadable_record_is_kept_as_received_with_its_first_line(con, landing, encoding):
+    # Records the reader cannot read: one too many fields (line 3), one spanning two lines (4-5),
+    # two in a row (6 and 7, fields short), a good row between, and the file's last two records.
+    lines = [
+        HEADER.rstrip("\n"),
+        "1,2025-01-01 10:00:00,THEFT,B1,41.9,-87.6",
+        "2,2025-01-01 10:05:00,THÉFT,B1,41.9,-87.6,EXTRAX",
+        '3,2025-01-01 10:10:00,"MULTI',
+        'LINE",B1,41.9,-87.6,EXTRA',
+        "4,2025-01-01 10:20:00,THEFT",
+        "5,2025-01-01 10:25:00,ALARM",
+        "6,2025-01-01 10:30:00,BURGLARY,B1,41.9,-87.6",
+        "  7,2025-01-01 10:35:00,ÉCHO,B1   ",  # spaces either side are part of what was received
+        "X8,2025-01-01 10:40:00,ONLY",  # so are the letters at either end
+    ]
+    path = landing / "calls.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    profile = parse_profile({**PROFILE, "csv": {"encoding": encoding}})
+    result = land_file(con, path, profile, landing)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined) == (8, 2, 6)
+    kept = rows(con, "SELECT row_number, record FROM raw.quarantine ORDER BY row_number")
+    assert kept == [
+        (3, lines[2]),
+        (4, lines[3] + "\n" + lines[4]),
+        (6, lines[5]),
+        (7, lines[6]),
+        (9, lines[8]),
+        (10, lines[9]),
+    ]
+    assert set(rows(con, "SELECT DISTINCT source_file FROM raw.quarantine")) == {("calls.csv",)}
+    # the file's result counts them by the reader's reason, as the quarantine table does
+    by_reason = dict(rows(con, "SELECT error_type, count(*) FROM raw.quarantine GROUP BY 1"))
+    assert dict(result.quarantine_reasons) == by_reason and sum(by_reason.values()) == 6
+
+
+def test_a_control_byte_in_the_first_or_last_column_quarantines_the_row(con, landing):
+    path = landing / "calls.csv"
+    body = HEADER + "\x071,2025-01-01 10:00:00,THEFT,B1,41.9,-87.6\n" + ROW.format(n=2, type="OK")
+    body += "3,2025-01-01 10:00:00,THEFT,B1,41.9,-87.6\x08\n"
+    path.write_bytes(body.encode())
+    result = land_file(con, path, parse_profile(PROFILE), landing)
+    assert (result.rows_landed, result.rows_quarantined) == (1, 2)
+    assert rows(con, "SELECT row_number, error_type, field FROM raw.quarantine ORDER BY 1") == [
+        (2, "CONTROL BYTE", "call_no"),
+        (4, "CONTROL BYTE", "lon"),
+    ]
+
+
+def test_the_files_result_counts_its_flagged_rows_by_flag(con, landing):
+    # 1:30 on 2 November happens twice in Chicago, 2:30 on 9 March never: both land, flagged
+    path = landing / "calls.csv"
+    body = HEADER + "1,2025-11-02 01:30:00,THEFT,B1,41.9,-87.6\n2,2025-03-09 02:30:00,THEFT,B1,41.9,-87.6\n"
+    path.write_bytes((body + ROW.format(n=3, type="OK")).encode())
+    result = land_file(con, path, parse_profile(PROFILE), landing)
+    assert result.rows_landed == 3
+    assert dict(result.flags) == {
+        "received_at: dst_repeat_first_occurrence": 1,
+        "received_at: dst_gap_shifted_forward": 1,
+    }

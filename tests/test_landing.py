@@ -42,6 +42,7 @@ def quarantine(con) -> dict[int, tuple[str, str, str]]:
     return {r[0]: r[1:] for r in rows}
 
 
+@pytest.mark.pure
 def test_every_broken_row_is_quarantined_with_its_reason(con):
     profile = parse_profile(BROKEN_PROFILE)
     result = land_file(con, FIXTURES / "broken" / "calls_broken.csv", profile)
@@ -68,6 +69,7 @@ def test_every_broken_row_is_quarantined_with_its_reason(con):
     assert (read, landed_n, quarantined_n) == (8, 2, 6)
 
 
+@pytest.mark.pure
 def test_good_rows_are_mapped_to_canonical_values(con):
     profile = parse_profile(BROKEN_PROFILE)
     land_file(con, FIXTURES / "broken" / "calls_broken.csv", profile)
@@ -88,6 +90,7 @@ def test_good_rows_are_mapped_to_canonical_values(con):
     )
 
 
+@pytest.mark.pure
 def test_landing_the_same_file_twice_changes_nothing(con, tmp_path):
     profile = parse_profile(BROKEN_PROFILE)
     first = land_file(con, FIXTURES / "broken" / "calls_broken.csv", profile)
@@ -104,6 +107,7 @@ def test_landing_the_same_file_twice_changes_nothing(con, tmp_path):
     assert counts == (2, 6, 1)
 
 
+@pytest.mark.pure
 def test_files_landed_side_by_side_land_as_one_at_a_time_would(con, tmp_path):
     profile = parse_profile(BROKEN_PROFILE)
     header = "call_no,received,type,beat,lat,lon\n"
@@ -140,6 +144,7 @@ def test_files_landed_side_by_side_land_as_one_at_a_time_would(con, tmp_path):
     assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == limit_before
 
 
+@pytest.mark.pure
 def test_a_file_missing_a_required_column_is_refused_whole(con, tmp_path):
     path = tmp_path / "renamed.csv"
     path.write_text("call_number,received,type\nA1,2025-03-01 10:00:00,NOISE\n")
@@ -178,6 +183,7 @@ def test_shipped_profiles_all_load():
     ]
 
 
+@pytest.mark.pure
 def test_milwaukee_extract_lands_through_its_profile(con):
     profile = load_profiles(PROFILES_DIR)["milwaukee_cfs"]
     result = land_file(con, FIXTURES / "milwaukee" / "milwaukee_calls_for_service_2018-05.csv", profile)
