@@ -8,7 +8,11 @@ It is not a test: it prints figures and writes them to a JSON file. In a scratch
    the memory of the whole process tree; each Dagster step is put in a stage by its name;
 3. adds one new day of calls and runs the job again (the incremental refresh);
 4. runs the same compiled SQL of the dbt models directly in one DuckDB connection, with no
-   orchestration (the engine floor), and prints pipeline build time / floor.
+   orchestration (the SQL floor), and reads the same landing files with DuckDB's ``read_csv``
+   into one table per source folder, every field as text with the file's name (the read floor:
+   what landing keeps, read once);
+5. prints each stage against its floor (land / read floor, build / SQL floor) and the whole job
+   against both floors together, all measured in the same run.
 """
 
 from __future__ import annotations
@@ -196,6 +200,29 @@ def add_one_day(landing_dir: Path, day_rows: int, seed: int) -> Path:
     return path
 
 
+def read_floor(landing_dir: Path, scratch: Path) -> tuple[float, int]:
+    """Every CSV under the landing folder read by DuckDB's ``read_csv`` into one table per folder
+    (every field as text, with the file's name), in one connection: seconds and rows read."""
+    folders = sorted({p.parent for p in landing_dir.rglob("*.csv")})
+    copy = scratch / "read_floor.duckdb"
+    copy.unlink(missing_ok=True)
+    con = duckdb.connect(str(copy))
+    rows = 0
+    started = time.perf_counter()
+    for i, folder in enumerate(folders):
+        files = sorted(str(p) for p in folder.glob("*.csv"))
+        con.execute(
+            f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?, all_varchar = true, filename = true, "
+            "union_by_name = true)",
+            [files],
+        )
+        rows += con.execute(f"SELECT count(*) FROM t{i}").fetchone()[0]
+    elapsed = time.perf_counter() - started
+    con.close()
+    copy.unlink(missing_ok=True)
+    return elapsed, rows
+
+
 def engine_floor(warehouse: Path, target_path: Path, scratch: Path) -> float:
     """Every model's compiled SQL in dependency order, then every data test, in one DuckDB connection."""
     manifest = json.loads((target_path / "manifest.json").read_text())
@@ -237,14 +264,52 @@ def engine_floor(warehouse: Path, target_path: Path, scratch: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--scales", type=str, default=None, help="several scales, comma-separated (a scaling table): 1,10,166.67"
+    )
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/psw-benchmark"))
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "artifacts" / "benchmark.json")
     parser.add_argument("--keep", action="store_true", help="reuse generated files in workdir")
     args = parser.parse_args(argv)
+    scales = [float(x) for x in args.scales.split(",")] if args.scales else [args.scale]
+    runs = []
+    for scale in scales:
+        work = args.workdir if len(scales) == 1 else args.workdir / f"scale-{scale:g}"
+        runs.append(measure(scale, args.seed, work, args.keep))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(runs[0] if len(runs) == 1 else {"scales": runs}, indent=2))
+    if len(runs) > 1:
+        print(scaling_table(runs))
+    print(f"figures written to {args.out}")
+    return 0
 
-    work = args.workdir
-    if work.exists() and not args.keep:
+
+def scaling_table(runs: list[dict]) -> str:
+    """Seconds and peak memory per stage at each scale, with each stage's floor (a Markdown table)."""
+    lines = [
+        "| scale | calls | land (read floor) | build (SQL floor) | gates | publish | whole job (both floors) | peak |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        stages = r["full"]["stages"]
+
+        def sec(name: str, stages=stages) -> str:
+            return f"{stages[name]['seconds']:.1f} s" if name in stages else "-"
+
+        lines.append(
+            f"| {r['scale']:g} | {r['generate']['rows']['calls_for_service']:,} "
+            f"| {sec('land')} ({r['read_floor_seconds']:.1f} s) | {sec('build')} ({r['engine_floor_seconds']:.1f} s) "
+            f"| {sec('gates')} | {sec('publish')} "
+            f"| {r['full']['seconds']:.1f} s ({r['whole_job_floor_seconds']:.1f} s) "
+            f"| {r['full']['peak_rss_mb'] / 1024:.2f} GB |"
+        )
+    return "\n".join(lines)
+
+
+def measure(scale: float, seed: int, work: Path, keep: bool) -> dict:
+    """One scale: generate (or keep), the full job, one new day on top, and both floors."""
+    if work.exists() and not keep:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     env = {
@@ -252,26 +317,26 @@ def main(argv: list[str] | None = None) -> int:
         "PSW_WAREHOUSE": str(work / "warehouse.duckdb"),
         "PSW_LANDING_DIR": str(work / "landing"),
         "DAGSTER_HOME": str(work / "dagster_home"),
-        "PSW_DEMO_SCALE": str(args.scale),
-        "PSW_DEMO_SEED": str(args.seed),
+        "PSW_DEMO_SCALE": str(scale),
+        "PSW_DEMO_SEED": str(seed),
         "PSW_SERVING_DIR": str(work / "serving"),
         "PSW_REPORT_DIR": str(work / "report"),
     }
     (work / "dagster_home").mkdir(exist_ok=True)
     python = sys.executable
     results: dict = {
-        "scale": args.scale,
+        "scale": scale,
         "cores": os.cpu_count(),
         "machine": platform.platform(),
         "duckdb": duckdb.__version__,
     }
 
-    print(f"benchmark at scale {args.scale} in {work} ({os.cpu_count()} cores)")
+    print(f"benchmark at scale {scale} in {work} ({os.cpu_count()} cores)")
     truth_path = work / "landing" / "demo_city" / "truth.json"
     kept = None
-    if args.keep and truth_path.exists():
+    if keep and truth_path.exists():
         kept = json.loads(truth_path.read_text())
-        if (kept.get("scale"), kept.get("seed")) != (args.scale, args.seed):
+        if (kept.get("scale"), kept.get("seed")) != (scale, seed):
             sys.exit(f"{work} holds scale {kept.get('scale')} seed {kept.get('seed')}: run without --keep")
         print("  generate     (kept from an earlier run: --keep)")
         stale_names = ("warehouse.duckdb", "warehouse.duckdb.wal", "dagster_home", "serving", "report", "data_docs")
@@ -289,9 +354,9 @@ def main(argv: list[str] | None = None) -> int:
                 "orchestration.demo_city.generator",
                 str(work / "landing" / "demo_city"),
                 "--scale",
-                str(args.scale),
+                str(scale),
                 "--seed",
-                str(args.seed),
+                str(seed),
             ],
             env,
         )
@@ -312,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     for label in ("full", "incremental"):
         if label == "incremental":
             day_rows = max(1, truth["rows"]["calls_for_service"] // 365)
-            add_one_day(work / "landing", day_rows, args.seed)
+            add_one_day(work / "landing", day_rows, seed)
             results["incremental_day_rows"] = day_rows
         seconds, sampler, rc = run_measured([python, "-m", "orchestration.cli", "run"], env)
         stages = by_stage(step_times(work / "dagster_home"), sampler)
@@ -340,19 +405,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {name:<10} {stages[name]['seconds']:8.1f} s  peak {stages[name]['peak_rss_mb']:8.0f} MB")
 
     floor = engine_floor(work / "warehouse.duckdb", full_run_target, work)
-    build = results["full"]["stages"].get("build", {}).get("seconds")
+    reading, rows_read = read_floor(work / "landing", work)
+    stages = results["full"]["stages"]
+    build = stages.get("build", {}).get("seconds")
+    land = stages.get("land", {}).get("seconds")
+    whole = results["full"]["seconds"]
     results["engine_floor_seconds"] = round(floor, 2)
+    results["read_floor_seconds"] = round(reading, 2)
+    results["read_floor_rows"] = rows_read
+    results["whole_job_floor_seconds"] = round(floor + reading, 2)
     results["overhead_ratio_build_over_floor"] = round(build / floor, 2) if build else None
-    print(f"  engine floor {floor:8.1f} s  (compiled model SQL in one DuckDB connection)")
+    results["ratio_land_over_read_floor"] = round(land / reading, 2) if land else None
+    results["ratio_whole_over_floors"] = round(whole / (floor + reading), 2)
+    print(f"  read floor   {reading:8.1f} s  (read_csv of every landing file, as text, {rows_read:,} rows)")
+    print(f"  SQL floor    {floor:8.1f} s  (compiled model and test SQL in one DuckDB connection)")
+    if land:
+        print(f"  land         {land / reading:8.2f} x  the read floor")
     if build:
-        print(f"  overhead     {build / floor:8.2f} x  (pipeline build stage / engine floor)")
+        print(f"  build        {build / floor:8.2f} x  the SQL floor")
+    print(f"  whole job    {whole / (floor + reading):8.2f} x  both floors ({floor + reading:.1f} s)")
     full = results["full"]["seconds"]
     incr = results["incremental"]["seconds"]
     print(f"  incremental / full = {incr / full:.2f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    print(f"figures written to {args.out}")
-    return 0
+    return results
 
 
 if __name__ == "__main__":
