@@ -112,3 +112,45 @@ def test_added_and_removed_nodes_are_changes():
         "vars",
     ]
     assert bs.changed_nodes({"model.p.a": "1"}, {"model.p.a": "1"}) == []
+
+
+def _boundary_file(con, city: str, batch: str, passed: bool, minute: int, level: str = "beat") -> None:
+    """A row of raw.area_boundary_batches as boundary landing writes it (only the columns read here)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS raw.area_boundary_batches "
+        "(batch_id VARCHAR, city VARCHAR, area_level VARCHAR, gate_passed BOOLEAN, loaded_at TIMESTAMP)"
+    )
+    con.execute(
+        "INSERT INTO raw.area_boundary_batches VALUES (?, ?, ?, ?, TIMESTAMP '2026-12-05 08:00:00' + to_minutes(?))",
+        [batch, city, level, passed, minute],
+    )
+
+
+def test_a_citys_new_admitted_beat_boundaries_ask_for_a_full_refresh(tmp_path):
+    """Staging takes a placed record's beat from the admitted boundaries, and a new admitted file places
+    every file of the city again: rows built from the old placements are stale."""
+    con = duckdb.connect()
+    _boundary_file(con, "city_a", "b1", True, 0)
+    _boundary_file(con, "city_b", "c1", True, 0)
+    bs.record_build(con, write_project(tmp_path), tmp_path)
+    assert bs.full_refresh_reason(con, write_project(tmp_path), tmp_path) is None
+    # a newer file the gate held, and a newer district file: the beats placed against are the same
+    _boundary_file(con, "city_a", "b2", False, 5)
+    _boundary_file(con, "city_a", "d1", True, 6, level="district")
+    assert bs.full_refresh_reason(con, write_project(tmp_path), tmp_path) is None
+    _boundary_file(con, "city_a", "b3", True, 10)
+    assert (
+        bs.full_refresh_reason(con, write_project(tmp_path), tmp_path)
+        == "changed since the last build: beat boundaries of city_a"
+    )
+    bs.record_build(con, write_project(tmp_path), tmp_path)
+    assert bs.recorded_checksums(con)["beat boundaries of city_a"] == "b3"
+    assert bs.full_refresh_reason(con, write_project(tmp_path), tmp_path) is None
+
+
+def test_a_city_without_boundaries_adds_nothing_to_the_build_state():
+    con = duckdb.connect()
+    assert bs.boundary_checksums(con) == {}
+    _boundary_file(con, "city_a", "b1", False, 0)
+    assert bs.boundary_checksums(con) == {}

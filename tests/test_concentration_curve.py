@@ -21,6 +21,7 @@ from orchestration.report.config import load_report_config
 from orchestration.report.context import ReportContext
 from orchestration.settings import DBT_PROJECT_DIR
 from tests.support.dbt import dbt_build
+from tests.support.demo_files import fill_beats_from_boxes
 
 from .conftest import FIXTURES
 from .test_enforcement import FBI_VIOLENT
@@ -70,7 +71,8 @@ def incidents(demo_city) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = pd.concat(pd.read_csv(p, dtype=str) for p in sorted((demo / "incidents").glob("*.csv")))
     frame["is_violent"] = frame["nibrs_code"].isin(FBI_VIOLENT)
     areas = pd.read_csv(demo / "areas.csv", dtype={"beat": str})
-    return frame, areas
+    # a crime report written with a point and no beat is counted in the beat its point is in
+    return fill_beats_from_boxes(frame, areas), areas
 
 
 @pytest.mark.parametrize("level", ["area", "block"])

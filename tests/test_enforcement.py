@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from .support.demo_files import fill_beats_from_boxes
 from .test_enforcement_thresholds import assert_zones_recover_the_plant
 
 CITY = "demo_city"
@@ -33,6 +34,8 @@ def extracts(demo_city) -> dict[str, pd.DataFrame]:
     incidents["is_property"] = incidents["nibrs_code"].isin(FBI_PROPERTY)
     incidents["is_simple_assault"] = incidents["nibrs_code"] == "13B"
     areas = pd.read_csv(demo / "areas.csv", dtype={"beat": str, "population": int})
+    # a crime report written with a point and no beat is counted in the beat its point is in
+    incidents = fill_beats_from_boxes(incidents, areas)
     return {"stops": stops, "incidents": incidents, "areas": areas}
 
 

@@ -15,8 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.boundaries.land import land_boundaries
+from orchestration.boundaries.placing import place_records
 from orchestration.landing.loader import ensure_raw_tables, land_file
 from orchestration.landing.profiles import load_profile
+from orchestration.report.config import dbt_vars
 from tests.support.dbt import dbt_build
 from tests.support.ledger import admit_every_batch
 
@@ -47,6 +50,9 @@ def land_all(warehouse: Path, landing_dir: Path, profile_names: list[str]) -> di
         for source in ("areas", "incidents", "stops", "calls_for_service"):
             ensure_raw_tables(con, source)
         admit_every_batch(con)  # clean demo files: as the raw gates pass them
+        # as the job does after landing: the beats land, and records without a beat are placed by their point
+        land_boundaries(con, landing_dir, PROFILES_DIR, float(dbt_vars()["boundary_gap_overlap_tolerance"]))
+        place_records(con)
     finally:
         con.close()
     return landed

@@ -179,3 +179,38 @@ def test_place_records_counts_each_file_and_keeps_the_exceptions(tmp_path):
     ]
     # a second run places nothing again: the file was placed against these boundaries
     assert place_records(con) == {}
+
+
+def test_the_demo_citys_crimes_without_a_beat_are_counted_in_the_beat_their_point_is_in(demo_warehouse, demo_truth):
+    """The demo city writes every 40th crime report of a month with a point and no beat; the run places
+    each by its point, and staging (so every mart) counts it in the beat the generator drew it in."""
+    planted = demo_truth["planted"]["incidents_without_beat"]
+    assert planted["rows"] > 50
+    ((placed, re_placed, records),) = demo_warehouse.execute(
+        "SELECT sum(placed), sum(re_placed), sum(records) FROM marts.mart_record_placement "
+        "WHERE source_profile = 'demo_city_incidents'"
+    ).fetchall()
+    assert (placed, re_placed, records) == (planted["rows"], 0, demo_truth["rows"]["incidents"])
+    by_source = dict(
+        demo_warehouse.execute(
+            "SELECT coalesce(beat_source, 'none'), count(*) FROM staging.stg_incidents "
+            "WHERE source_profile = 'demo_city_incidents' GROUP BY ALL"
+        ).fetchall()
+    )
+    assert by_source == {
+        "reported": demo_truth["rows"]["incidents"] - planted["rows"],
+        "placed by coordinates": planted["rows"],
+    }
+    by_beat = dict(
+        demo_warehouse.execute(
+            "SELECT beat, count(*) FROM staging.stg_incidents WHERE source_profile = 'demo_city_incidents' "
+            "AND beat_source = 'placed by coordinates' AND reported_beat IS NULL GROUP BY beat"
+        ).fetchall()
+    )
+    assert by_beat == planted["by_beat"]
+    # the marts count them in their beats: no crime of the year is left to its district alone
+    in_beats, everywhere = demo_warehouse.execute(
+        "SELECT sum(reported_crimes) FILTER (WHERE area_level = 'beat'), sum(reported_crimes) "
+        "FROM intermediate.int_enforcement_divergence WHERE city = 'demo_city' AND period_type = 'year'"
+    ).fetchone()
+    assert in_beats == everywhere > 1000

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from orchestration.boundaries.admitted import admitted_beat_batches
 from orchestration.boundaries.land import RECORD_SOURCES, city_profiles
 from orchestration.landing.canonical import CANONICAL_SOURCES
 
@@ -110,12 +111,8 @@ def classify(beats: Beats, reported: np.ndarray, longitude, latitude) -> tuple[n
 
 def admitted_beats(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, Beats]]:
     """Each city's latest beat boundaries that passed the gate: {city: (boundary batch id, beats)}."""
-    latest = con.execute(
-        "SELECT city, batch_id FROM raw.area_boundary_batches WHERE gate_passed AND area_level = 'beat' "
-        "QUALIFY row_number() OVER (PARTITION BY city ORDER BY loaded_at DESC) = 1"
-    ).fetchall()
     found = {}
-    for city, batch in latest:
+    for city, batch in admitted_beat_batches(con).items():
         rows = con.execute(
             "SELECT area_id, geometry_wkt FROM raw.area_boundaries WHERE _batch_id = ? ORDER BY _row_number", [batch]
         ).fetchall()

@@ -53,6 +53,10 @@ HOT_SPOT_BEAT = "2B"
 HOT_SPOT_BLOCK = "1200 BLOCK W MADISON ST"
 HOT_SPOT_VIOLENT_MULTIPLIER = 4.0
 HOT_SPOT_BLOCK_SHARE = 0.30
+# Every 40th crime report of a month (by report number) is geocoded but has no beat, as in many real
+# crime extracts; placing it by its point puts it back in its beat (orchestration/boundaries/placing.py).
+# No random draw changes: the point is drawn in the beat as before, only the beat is left out.
+INCIDENT_WITHOUT_BEAT_EVERY = 40
 SURVEY_WAVES = (
     ("2025-W1", "2025-03-01", "2025-03-31", 3.10),
     ("2025-W2", "2025-10-01", "2025-10-31", 3.40),
@@ -342,6 +346,7 @@ def _incidents(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int
     occurred = reported - _minutes(rng.exponential(240, n))
     lat, lon = _points(rng, areas, beat_idx)
     arrest = rng.random(n) < np.array([o.arrest_rate for o in offences])[o_idx]
+    without_beat = np.arange(n) % INCIDENT_WITHOUT_BEAT_EVERY == INCIDENT_WITHOUT_BEAT_EVERY - 1
     frame = pd.DataFrame(
         {
             "report_no": np.arange(n),
@@ -351,7 +356,8 @@ def _incidents(seed: int, areas: pd.DataFrame, weights: dict, month: int, n: int
             "violent": _flag(violent),
             "reported_date": reported,
             "occurred_date": occurred,
-            "beat": _pick(areas["beat"], beat_idx),
+            "beat": _pick(areas["beat"], np.where(without_beat, -1, beat_idx)),
+            "_beat": _pick(areas["beat"], beat_idx),
             "district": _pick(DISTRICTS, beat_idx // len(BEAT_LETTERS)),
             "latitude": lat,
             "longitude": lon,
@@ -533,6 +539,7 @@ def generate(
     areas = build_areas(seed)
     weights = area_weights(areas)
     files: dict[str, dict[str, int]] = {}
+    without_beat: dict[str, int] = {}  # records written without their beat, by the beat their point is in
 
     def record(source: str, path: Path, rows: int) -> None:
         files.setdefault(source, {})[path.name] = rows
@@ -577,6 +584,10 @@ def generate(
             extra = {"drift": drift, "program": program} if builder is _calls else {}
             extra = {"disparities": disparities} if builder is _stops else extra
             frame, expressions = builder(seed, areas, weights, month, n, **extra)
+            if "_beat" in frame:
+                for beat, count in frame.loc[frame["beat"].isna(), "_beat"].value_counts().items():
+                    if count:
+                        without_beat[str(beat)] = without_beat.get(str(beat), 0) + int(count)
             record(source, path, _write(frame, path, time_columns, expressions))
     record("budget", out_dir / "budget.csv", _write(_budget(seed), out_dir / "budget.csv", {}))
     survey = _survey(seed, areas, weights, scale)
@@ -616,6 +627,11 @@ def generate(
             },
             "survey_trust_police_mean": {w: m for w, _s, _e, m in SURVEY_WAVES},
             "boundaries": {"file": BEATS_FILE, "level": "beat", "areas": boundaries},
+            "incidents_without_beat": {
+                "every": INCIDENT_WITHOUT_BEAT_EVERY,
+                "rows": sum(without_beat.values()),
+                "by_beat": dict(sorted(without_beat.items())),
+            },
             "tracts": {"file": TRACTS_FILE, "population": tracts},
             "beats": {
                 r.beat: {

@@ -5,7 +5,9 @@ seed (the same checksums ``state:modified`` compares), and each macro's SQL. Aft
 those checksums, and the project's variables, go to ``raw.dbt_build_state``; before the next
 build they are compared with the manifest just parsed. Any difference (a taxonomy row, a cost, a
 model's logic, a macro, a threshold in ``vars``) makes rows built before it wrong, so the build
-is a full refresh, and the reason names what changed.
+is a full refresh, and the reason names what changed. So does a change of the beat boundaries a
+city's records are placed against (staging takes a placed record's beat from them): the batch id
+of each city's admitted beat file is kept beside the checksums.
 
 The state lives in the warehouse, so a warehouse made anew (its file deleted) has none and
 builds everything; there is no file beside it to get out of step.
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.boundaries.admitted import admitted_beat_batches
 from orchestration.settings import DBT_PROJECT_DIR
 
 STATE_TABLE = "raw.dbt_build_state"
@@ -41,6 +44,16 @@ def manifest_checksums(manifest_path: Path, project_dir: Path = DBT_PROJECT_DIR)
     # vars are not part of any node's checksum, yet a threshold in them changes what a model computes
     sums["vars"] = hashlib.sha256(json.dumps(project_vars(project_dir), sort_keys=True).encode()).hexdigest()
     return sums
+
+
+def boundary_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The key "beat boundaries of <city>" -> the batch id of the city's admitted beat file, for every city with one."""
+    return {f"beat boundaries of {city}": batch for city, batch in admitted_beat_batches(con).items()}
+
+
+def build_checksums(con: duckdb.DuckDBPyConnection, manifest_path: Path, project_dir: Path) -> dict[str, str]:
+    """What a build reads: the manifest's checksums and each city's admitted beat boundaries."""
+    return manifest_checksums(manifest_path, project_dir) | boundary_checksums(con)
 
 
 def project_vars(project_dir: Path = DBT_PROJECT_DIR) -> dict:
@@ -66,7 +79,7 @@ def recorded_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, str] | None:
 
 def record_build(con: duckdb.DuckDBPyConnection, manifest_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
     """After a whole build: the checksums it was built from replace the earlier ones."""
-    sums = manifest_checksums(manifest_path, project_dir)
+    sums = build_checksums(con, manifest_path, project_dir)
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} "
@@ -92,7 +105,7 @@ def full_refresh_reason(
     recorded = recorded_checksums(con)
     if recorded is None:
         return "no record of an earlier build of this warehouse"
-    changed = changed_nodes(recorded, manifest_checksums(manifest_path, project_dir))
+    changed = changed_nodes(recorded, build_checksums(con, manifest_path, project_dir))
     if not changed:
         return None
     more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""

@@ -84,6 +84,9 @@ calls as (
 {{ lookup_fills('calls', ['call_source', 'call_type_description', 'priority', 'disposition', 'beat',
     'district', 'block_address', 'latitude', 'longitude', 'agency']) }},
 
+{#- a record with coordinates and no beat, or a beat no boundary has, takes the beat its point is in #}
+{{ coordinate_places('with_lookups', 'calls_for_service') }},
+
 renamed as (
     select
         -- ids
@@ -100,7 +103,7 @@ renamed as (
         coalesce(call_type_description, lookup_call_type_description) as call_type_description,
         coalesce(priority, lookup_priority) as priority,
         coalesce(disposition, lookup_disposition) as disposition,
-        coalesce(beat, lookup_beat) as beat,
+        {{ placed_beat('coalesce(beat, lookup_beat)') }},
         coalesce(district, lookup_district) as district,
         coalesce(block_address, lookup_block_address) as block_address,
         unmatched_lookup_keys,
@@ -132,7 +135,7 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at,
         admitted_at
-    from with_lookups
+    from with_places
 )
 
 select * from renamed

@@ -13,6 +13,9 @@ with {{ latest_versions(source('raw', 'incidents'), 'incident_id') }},
 {{ lookup_fills('source', ['offence_description', 'offence_category', 'beat', 'district', 'block_address',
     'latitude', 'longitude']) }},
 
+{#- a record with coordinates and no beat, or a beat no boundary has, takes the beat its point is in #}
+{{ coordinate_places('with_lookups', 'incidents') }},
+
 renamed as (
     select
         -- ids
@@ -24,7 +27,7 @@ renamed as (
         upper(trim(offence_code)) as offence_code,
         coalesce(offence_description, lookup_offence_description) as offence_description,
         lower(coalesce(offence_category, lookup_offence_category)) as offence_category,
-        coalesce(beat, lookup_beat) as beat,
+        {{ placed_beat('coalesce(beat, lookup_beat)') }},
         coalesce(district, lookup_district) as district,
         coalesce(block_address, lookup_block_address) as block_address,
         unmatched_lookup_keys,
@@ -50,7 +53,7 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at,
         admitted_at
-    from with_lookups
+    from with_places
 )
 
 select * from renamed

@@ -9,6 +9,9 @@
 
 with {{ latest_versions(source('raw', 'service_requests'), 'request_id') }},
 
+{#- a record with coordinates and no beat, or a beat no boundary has, takes the beat its point is in #}
+{{ coordinate_places('source', 'service_requests') }},
+
 renamed as (
     select
         -- ids
@@ -20,7 +23,7 @@ renamed as (
         lower(channel) as channel,
         service_type,
         lower(status) as status,
-        beat,
+        {{ placed_beat('beat') }},
         district,
 
         -- numerics
@@ -38,7 +41,7 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at,
         admitted_at
-    from source
+    from with_places
 )
 
 select * from renamed

@@ -9,6 +9,9 @@
 
 with {{ latest_versions(source('raw', 'stops'), 'stop_id') }},
 
+{#- a record with coordinates and no beat, or a beat no boundary has, takes the beat its point is in #}
+{{ coordinate_places('source', 'stops') }},
+
 renamed as (
     select
         -- ids
@@ -17,7 +20,7 @@ renamed as (
         _source_profile as source_profile,
 
         -- strings
-        beat,
+        {{ placed_beat('beat') }},
         district,
         lower(stop_type) as stop_type,
         reason,
@@ -44,7 +47,7 @@ renamed as (
         _row_number as source_row_number,
         _loaded_at as loaded_at,
         admitted_at
-    from source
+    from with_places
 )
 
 select * from renamed
