@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetKey
 
+from orchestration.boundaries.land import RECORD_SOURCES
 from orchestration.definitions import defs
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.profiles import LOOKUP_FIELDS
@@ -40,6 +41,8 @@ def test_each_staging_model_depends_on_its_raw_asset():
             wanted = {expected, AssetKey(["raw", "lookup_batches"])}
         if expected.path[-1] in LOOKUP_FIELDS:  # records are joined to their lookup files in staging
             wanted |= {AssetKey(["raw", t]) for t in ("lookup_fields", "lookup_values", "lookup_batches")}
+        if expected.path[-1] in RECORD_SOURCES:  # a record without a beat takes the one its point is in
+            wanted |= {AssetKey(["raw", "record_places"])}
         assert parents == wanted, f"{key.to_user_string()} should read {expected.to_user_string()}"
         # and the raw asset is materialisable here, not an external source
         assert graph.get(expected).is_materializable

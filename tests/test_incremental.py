@@ -319,7 +319,8 @@ def test_a_change_to_seeds_models_or_vars_asks_for_a_full_refresh(incremental_ru
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         recorded = build_state.recorded_checksums(con)
         reason = build_state.full_refresh_reason(con, manifest, copy / "dbt_project")
-    changed = build_state.changed_nodes(recorded, build_state.manifest_checksums(manifest, copy / "dbt_project"))
+        current = build_state.build_checksums(con, manifest, copy / "dbt_project")
+    changed = build_state.changed_nodes(recorded, current)
     assert any(named in c for c in changed), changed
     assert len(changed) == 1, changed  # nothing else differs: the copy is the project as built
     assert reason == f"changed since the last build: {changed[0]}"

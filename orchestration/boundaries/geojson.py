@@ -96,23 +96,17 @@ def read_boundaries(path: Path, profile: BoundaryProfile) -> BoundaryFile:
                 Rejected(number, profile.id_property, "MISSING REQUIRED", f"no {profile.id_property} property", record)
             )
             continue
-        if profile.population_property:
-            residents = props.get(profile.population_property)
-            try:
-                ok = residents is not None and float(residents) >= 0
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                out.rejected.append(
-                    Rejected(
-                        number,
-                        profile.population_property,
-                        "INVALID VALUE",
-                        f"{profile.population_property} is {residents!r}, not a number of residents",
-                        record,
-                    )
-                )
-                continue
+        wrong = [
+            (prop, f"{prop} is {props.get(prop)!r}, not {what}")
+            for prop, what in (
+                (profile.population_property, "a number of residents"),
+                (profile.margin_property, "a margin of error (a number of residents)"),
+            )
+            if prop and not _non_negative(props.get(prop))
+        ]
+        if wrong:
+            out.rejected.append(Rejected(number, wrong[0][0], "INVALID VALUE", wrong[0][1], record))
+            continue
         try:
             geometry = shapely.geometry.shape(feature["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException) as exc:
@@ -131,3 +125,11 @@ def read_boundaries(path: Path, profile: BoundaryProfile) -> BoundaryFile:
         geoms.append(geometry)
     out.geometries = to_lon_lat(np.array(geoms, dtype=object), profile.crs)
     return out
+
+
+def _non_negative(value) -> bool:
+    """A number of residents (or their margin): present, numeric, not negative."""
+    try:
+        return value is not None and float(value) >= 0
+    except (TypeError, ValueError):
+        return False

@@ -42,6 +42,7 @@ AREA_COLUMNS = {
     "centroid_latitude": "DOUBLE",
     "centroid_longitude": "DOUBLE",
     "population": "VARCHAR",
+    "population_margin": "VARCHAR",
     "_batch_id": "VARCHAR",
     "_source_file": "VARCHAR",
     "_row_number": "BIGINT",
@@ -80,6 +81,8 @@ def ensure_boundary_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table, spec in (("area_boundaries", AREA_COLUMNS), ("area_boundary_batches", BATCH_COLUMNS)):
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table} ({', '.join(f'{c} {t}' for c, t in spec.items())})")
+    # a warehouse from before census margins were kept
+    con.execute("ALTER TABLE raw.area_boundaries ADD COLUMN IF NOT EXISTS population_margin VARCHAR")
 
 
 def city_profiles(con: duckdb.DuckDBPyConnection, city: str, seed: Path = CITY_PROFILES_SEED) -> list[str]:
@@ -154,6 +157,9 @@ def _land_file(con, profile: BoundaryProfile, path: Path, shown: str) -> Boundar
                 None if profile.population_property is None else p.get(profile.population_property)
                 for p in read.properties
             ],
+            "population_margin": [
+                None if profile.margin_property is None else p.get(profile.margin_property) for p in read.properties
+            ],
             "_batch_id": batch_id,
             "_source_file": shown,
             "_row_number": read.row_numbers,
@@ -163,7 +169,8 @@ def _land_file(con, profile: BoundaryProfile, path: Path, shown: str) -> Boundar
         },
         columns=list(AREA_COLUMNS),
     )
-    areas["population"] = areas["population"].map(lambda v: None if v is None else str(v)).astype(object)
+    for column in ("population", "population_margin"):
+        areas[column] = areas[column].map(lambda v: None if v is None else str(v)).astype(object)
     quarantined = pd.DataFrame(
         [
             {

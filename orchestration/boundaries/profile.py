@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 BOUNDARY_PROFILES_DIR = "boundaries"
 LEVELS = ("beat", "district", "neighbourhood", "tract", "block_group")
@@ -28,8 +28,11 @@ class BoundaryProfile(BaseModel):
     id_property: str
     name_property: str | None = None
     crs: str = "EPSG:4326"
-    # tract files only: the property holding the resident population (census denominators)
+    # census files only (tract or block_group): the property holding the residents (census denominators),
+    # and the one holding the estimate's margin of error at 90 % confidence (an ACS table's margin
+    # column; a decennial count has none)
     population_property: str | None = None
+    margin_property: str | None = None
 
     @field_validator("level")
     @classmethod
@@ -56,6 +59,12 @@ class BoundaryProfile(BaseModel):
         if v.startswith("/") or ".." in Path(v).parts:
             raise ValueError(f"{v!r} leaves the landing folder: give a pattern relative to it, without '..'")
         return v
+
+    @model_validator(mode="after")
+    def _margin_needs_population(self) -> BoundaryProfile:
+        if self.margin_property and not self.population_property:
+            raise ValueError("margin_property is the margin of the population: give population_property too")
+        return self
 
     def matching_files(self, landing_dir: Path) -> list[Path]:
         return sorted(p for p in Path(landing_dir).glob(self.files) if p.is_file() and not p.is_symlink())

@@ -47,20 +47,27 @@ TRACTS_FILE = "tracts.geojson"
 TRACT_COLUMNS, TRACT_ROWS = 8, 6  # a grid that does not line up with the 5 x 4 beats
 
 
-def tract_features(areas: pd.DataFrame) -> list[dict]:
+def tract_margin(residents: int) -> int:
+    """The demo tract's margin of error at 90 % confidence, shaped like an ACS 5-year estimate of
+    total population (table B01003) for a tract: a floor plus about 8 % of the estimate."""
+    return int(round(60 + 0.08 * residents))
+
+
+def tract_features(areas: pd.DataFrame, columns: int = TRACT_COLUMNS, rows: int = TRACT_ROWS) -> list[dict]:
     """Census tracts over the same city, cut on another grid than the beats, each with the residents
     the beats' own populations put there (each beat's residents spread evenly over it). Area-weighting
     them back to beats assumes residents are spread evenly over each *tract*, which they are not
-    where a tract straddles beats of different density: the gap is the method's error, measured."""
+    where a tract straddles beats of different density: the gap is the method's error, measured. Another
+    grid (``columns`` x ``rows``) gives finer units, such as block groups."""
     import shapely
 
     beats = [shapely.box(r.min_longitude, r.min_latitude, r.max_longitude, r.max_latitude) for r in areas.itertuples()]
     x0, x1 = areas["min_longitude"].min(), areas["max_longitude"].max()
     y0, y1 = areas["min_latitude"].min(), areas["max_latitude"].max()
-    dx, dy = (x1 - x0) / TRACT_COLUMNS, (y1 - y0) / TRACT_ROWS
+    dx, dy = (x1 - x0) / columns, (y1 - y0) / rows
     features = []
-    for row in range(TRACT_ROWS):
-        for col in range(TRACT_COLUMNS):
+    for row in range(rows):
+        for col in range(columns):
             tract = shapely.box(x0 + col * dx, y0 + row * dy, x0 + (col + 1) * dx, y0 + (row + 1) * dy)
             residents = sum(
                 p * tract.intersection(b).area / b.area for p, b in zip(areas["population"], beats, strict=True)
@@ -69,7 +76,11 @@ def tract_features(areas: pd.DataFrame) -> list[dict]:
             features.append(
                 {
                     "type": "Feature",
-                    "properties": {"GEOID": f"17999{row + 1:02d}{col + 1:04d}", "POP": int(round(residents))},
+                    "properties": {
+                        "GEOID": f"17999{row + 1:02d}{col + 1:04d}",
+                        "POP": int(round(residents)),
+                        "POP_MOE": tract_margin(int(round(residents))),
+                    },
                     "geometry": {"type": "Polygon", "coordinates": [ring]},
                 }
             )
