@@ -3,41 +3,24 @@
     in every month from the city's first recorded month to its last - an area with no crime, or a
     month with no events at all, is a row of zeros, not a missing row.
     Areas: the beats listed in the city's areas extract plus every area an event names.
-    Residents: the areas extract's population where it gives one, else the census estimate
-    area-weighted from tracts (stg_area_crosswalk, rounded to whole residents); population_source
-    says which, so a city with only tract populations still gets rates per resident.
+    Residents: int_area_residents (the areas extract's population where it gives one, else the
+    census estimate area-weighted from tracts); population_source says which.
 -#}
 with events as (
     select * from {{ ref('int_enforcement_events') }}
 ),
 
-areas as (
-    select * from {{ ref('stg_areas') }}
-),
-
-cities as (
-    select * from {{ ref('city_source_profiles') }}
+residents as (
+    select * from {{ ref('int_area_residents') }}
 ),
 
 listed_areas as (
     select
-        coalesce(cities.city, areas.source_profile) as city,
-        areas.beat as area_id,
-        'beat' as area_level,
-        areas.population
-    from areas
-    left join cities
-        on areas.source_profile = cities.source_profile
-),
-
-census as (
-    select
         city,
-        beat_id as area_id,
-        cast(round(sum(population_allocated)) as bigint) as census_population
-    from {{ ref('stg_area_crosswalk') }}
-    where beat_id is not null
-    group by city, beat_id
+        area_id,
+        'beat' as area_level
+    from residents
+    where in_areas_file
 ),
 
 -- 'beat' < 'district' < 'none': an area listed as a beat stays a beat.
@@ -113,11 +96,8 @@ final as (
         known_areas.area_id,
         known_areas.area_level,
         month_spine.event_month,
-        coalesce(listed_areas.population, census.census_population) as population,
-        case
-            when listed_areas.population is not null then 'areas file'
-            when census.census_population is not null then 'census tracts, area-weighted'
-        end as population_source,
+        residents.population,
+        residents.population_source,
         coalesce(counted.reported_crimes, 0) as reported_crimes,
         coalesce(counted.violent_crimes, 0) as violent_crimes,
         coalesce(counted.property_crimes, 0) as property_crimes,
@@ -135,14 +115,10 @@ final as (
     from month_spine
     inner join known_areas
         on month_spine.city = known_areas.city
-    left join listed_areas
+    left join residents
         on
-            known_areas.city = listed_areas.city
-            and known_areas.area_id = listed_areas.area_id
-    left join census
-        on
-            known_areas.city = census.city
-            and known_areas.area_id = census.area_id
+            known_areas.city = residents.city
+            and known_areas.area_id = residents.area_id
     left join counted
         on
             month_spine.city = counted.city

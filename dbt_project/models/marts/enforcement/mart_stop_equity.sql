@@ -17,30 +17,24 @@ with stops as (
     select * from {{ ref('int_stops_classified') }}
 ),
 
-areas as (
-    select * from {{ ref('stg_areas') }}
-),
-
-cities as (
-    select * from {{ ref('city_source_profiles') }}
-),
-
 area_population as (
     select
-        coalesce(cities.city, areas.source_profile) as city,
-        areas.beat as area_id,
-        areas.population
-    from areas
-    left join cities
-        on areas.source_profile = cities.source_profile
-    where areas.population > 0
+        city,
+        area_id,
+        population,
+        population_source
+    from {{ ref('int_area_residents') }}
+    where population > 0
 ),
 
 city_population as (
     select
         city,
         'all' as area_id,
-        sum(population) as population
+        sum(population) as population,
+        case
+            when min(population_source) = max(population_source) then min(population_source) else 'mixed'
+        end as population_source
     from area_population
     group by city
 ),
@@ -126,7 +120,8 @@ measured as (
         sum(case when counted.group_type = 'all' then counted.stops end)
             over (partition by counted.city, counted.period_type, counted.period_start, counted.area_id)
             as area_stops,
-        case when counted.group_type = 'all' then population.population end as residential_population
+        case when counted.group_type = 'all' then population.population end as residential_population,
+        population.population_source
     from counted
     left join population
         on
@@ -309,7 +304,9 @@ select
     case
         when group_type <> 'all' then 'not available: no residential population by group'
         when residential_population is null then 'not available: no residential population for this area'
-        else 'residential population of the area (areas extract)'
+        when population_source = 'areas file' then 'residential population of the area (areas extract)'
+        when population_source = 'mixed' then 'residential population of the city (areas extract and census estimates)'
+        else 'residential population of the area (census estimate, area-weighted from tracts)'
     end as population_basis,
     case
         when stops >= {{ var('min_cell_count') }} and not stops_withheld
