@@ -328,7 +328,9 @@ def where_it_happens(ctx: ReportContext) -> str:
         "<p>Maps are drawn from the city's own beat boundaries (published as <code>mart_area_boundaries</code>, "
         'which BI tools can map too, and here as <a href="boundaries.geojson">boundaries.geojson</a> and '
         '<a href="boundaries.parquet">boundaries.parquet</a>, GeoParquet). A city without a boundary file has '
-        "no maps.</p>"
+        "no maps. A record that gives no beat, or a beat code the boundaries do not have, is counted in every "
+        "figure in the beat its location falls in; a record whose location lies in another beat than the one it "
+        "gives keeps its own beat (the table under the maps counts both).</p>"
     )
     return section(
         "maps", "Where it happens", question, intro + ("".join(parts) or not_available("No city has beats."))
