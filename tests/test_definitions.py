@@ -117,3 +117,19 @@ def test_loading_the_definitions_writes_nothing_to_the_environment(tmp_path):
     with dbt_environment(tmp_path / "w.duckdb"):
         assert os.environ["PSW_WAREHOUSE"] == str(tmp_path / "w.duckdb")
     assert dict(os.environ) == before
+
+
+def test_every_dbt_relation_name_fits_postgresqls_identifier_limit():
+    """dbt on PostgreSQL makes a relation named after each model and each unit test: PostgreSQL
+    refuses a name over 63 bytes, and the build fails there only (it did, for a unit test's name)."""
+    import yaml
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    names = []
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        doc = yaml.safe_load(path.read_text()) or {}
+        names += [(path.name, u["name"]) for u in doc.get("unit_tests") or []]
+    names += [(p.name, p.stem) for p in (DBT_PROJECT_DIR / "models").rglob("*.sql")]
+    assert len(names) > 50
+    assert [n for n in names if len(n[1].encode()) > 63] == []
