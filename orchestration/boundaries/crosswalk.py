@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from orchestration.boundaries.admitted import admitted_batches
+
 CROSSWALK_COLUMNS = {
     "city": "VARCHAR",
     "tract_id": "VARCHAR",
@@ -101,14 +103,7 @@ def build_crosswalks(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     )
     for column in ("census_level", "tract_margin", "margin_allocated"):  # a warehouse from before they were kept
         con.execute(f"ALTER TABLE raw.area_crosswalk ADD COLUMN IF NOT EXISTS {column} {CROSSWALK_COLUMNS[column]}")
-    latest = con.execute(
-        "SELECT city, area_level, batch_id FROM raw.area_boundary_batches WHERE gate_passed "
-        "AND area_level IN ('block_group', 'tract', 'beat') "
-        "QUALIFY row_number() OVER (PARTITION BY city, area_level ORDER BY loaded_at DESC) = 1"
-    ).fetchall()
-    by_city: dict[str, dict[str, str]] = {}
-    for city, level, batch in latest:
-        by_city.setdefault(city, {})[level] = batch
+    by_city = admitted_batches(con, (*CENSUS_LEVELS, "beat"))
     built = {}
     con.execute("DELETE FROM raw.area_crosswalk")
     for city, batches in by_city.items():
