@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, read_environment
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, dbt_environment, load_settings, read_environment
 
 
 def dbt_executable() -> str:
@@ -83,9 +83,15 @@ def prepare_manifest(force: bool = False) -> Path:
     dbt's partial parsing keeps quick). Under ``dagster dev`` it is prepared at every load
     (``DbtProject.prepare_if_dev``); elsewhere when it is missing or out of date (``force``: the
     CLI and the tests check before a run, so a changed model is never run from an old manifest).
-    The preparer finds dbt on ``PATH``: ``make`` puts the project's environment there."""
-    if dbt_project.preparer.using_dagster_dev():
-        dbt_project.prepare_if_dev()
-    elif not dbt_project.manifest_path.exists() or (force and not manifest_is_current()):
-        dbt_project.preparer.prepare(dbt_project)
+    The preparer finds dbt on ``PATH``: ``make`` puts the project's environment there.
+
+    It parses with the profile the job's build uses (``dbt_environment`` of the configured
+    warehouse): dbt keeps a parse for later partial parsing only while the profile's connection
+    details are unchanged, so a parse under another warehouse path made every build parse the
+    whole project again (8 s of ``make run``'s build at the demo scale)."""
+    with dbt_environment(load_settings().warehouse_path):
+        if dbt_project.preparer.using_dagster_dev():
+            dbt_project.prepare_if_dev()
+        elif not dbt_project.manifest_path.exists() or (force and not manifest_is_current()):
+            dbt_project.preparer.prepare(dbt_project)
     return dbt_project.manifest_path
