@@ -447,3 +447,45 @@ def test_a_large_file_streams_peak_memory_does_not_grow_with_its_size(tmp_path, 
         csv_path.unlink()
     growth = peaks[128] - peaks[16]
     assert growth < (128 - 16) / 2, f"peak RSS {peaks}: grew {growth} MiB for 112 MB more data"
+
+
+@pytest.mark.slow
+def test_a_file_read_in_parallel_keeps_every_row_on_its_physical_line(con, tmp_path):
+    """About 40 MB, read by DuckDB on four threads into the work table, with a record the reader
+    rejects and a multi-line field in the middle: every landed row carries the physical line it
+    starts on (its call number says which line that is), so the work table kept the file's order."""
+    expected = {}
+    lines = [HEADER]
+    line = 1
+    rows = 600_000
+    for k in range(1, rows + 1):
+        line += 1
+        if k == 250_000:
+            lines.append("broken,line,with,too,many,fields,here\n")  # rejected: 7 fields for 6
+            line += 1
+        if k == 400_000:
+            lines.append(f'{k},2024-01-05 10:00:00,"WELFARE\nCHECK",2B,43.05,-87.95\n')
+            expected[str(k)] = line
+            line += 1  # the field's line break
+            continue
+        lines.append(f"{k},2024-01-05 10:00:00,PATROL FOLLOW UP WITH A LONGER TEXT,2B,43.0512345,-87.9512345\n")
+        expected[str(k)] = line
+    path = write(tmp_path, "big.csv", "".join(lines))
+    assert path.stat().st_size > 40 << 20
+    con.execute("SET threads = 4")
+    result = land_file(con, path, parse_profile(PROFILE), memory_limit=None)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined) == (rows + 1, rows, 1)
+    got = dict(con.execute("SELECT call_id, _row_number FROM raw.calls_for_service").fetchall())
+    wrong = [(k, got.get(k), v) for k, v in expected.items() if got.get(k) != v]
+    assert not wrong, f"{len(wrong)} rows on the wrong line, first {wrong[:3]}"
+    assert con.execute("SELECT row_number FROM raw.quarantine").fetchall() == [(250_001,)]
+
+
+def test_a_connection_that_does_not_keep_insertion_order_is_refused_not_misnumbered(con, tmp_path):
+    """Rows are numbered by their place in the work table; an engine told it may reorder them
+    (``preserve_insertion_order = false``) would number them wrongly, so the file is not landed."""
+    path = write(tmp_path, "calls.csv", HEADER + "C1,2024-01-05 10:00:00,PATROL,2B,43.05,-87.95\n")
+    con.execute("SET preserve_insertion_order = false")
+    with pytest.raises(LandingError, match="did not keep the file's row order"):
+        land_file(con, path, parse_profile(PROFILE))
+    assert counts(con) == (0, 0, 0)

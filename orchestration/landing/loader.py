@@ -9,8 +9,10 @@ What happens to a file, in order (rows are never handled one by one in Python):
 4. The file is refused whole, with a message naming it, when it cannot be read as the profile
    says: a required column missing from the header (aliases tried in order), a delimiter or
    quote character that is not the file's, or quoting so broken that records cannot be told apart.
-5. DuckDB's CSV reader reads every field as text and keeps the lines it cannot read (wrong
-   column count, bytes not in the encoding) in a rejects table instead of failing.
+5. DuckDB's CSV reader reads the file once, in parallel, every field as text, into a work table
+   in the file's order (so a row's table position is its place among the good records), and
+   keeps the lines it cannot read (wrong column count, bytes not in the encoding) in a rejects
+   table instead of failing. Every later step reads that table, on every core.
 6. Each good row is mapped onto the canonical fields (see ``field_sql.py``). A row with a missing
    required value, a value that does not parse, or a timestamp more than a day after the load
    is quarantined with the field, the column and the reason. Rows that land but look wrong
@@ -89,8 +91,8 @@ __all__ = [
 # size streams through (measured in tests/test_robustness.py and orchestration/landing/benchmark.py).
 _ENV = read_environment()
 LANDING_MEMORY_LIMIT = _ENV.landing_memory_limit
-# Files landed at once, each through its own cursor and transaction. Numbering a file's rows in
-# order is a streaming window, one core per file, so files in parallel use the other cores.
+# Files landed at once, each through its own cursor and transaction (a small file cannot keep
+# every core busy alone; a refused file holds back only itself).
 LANDING_WORKERS = _ENV.landing_workers or min(os.cpu_count() or 1, 4)
 # The longest physical line the CSV reader takes (DuckDB's max_line_size, passed to it). A file
 # with a longer line is refused whole, saying so, instead of being misread as broken quoting.
@@ -331,12 +333,9 @@ def restore_memory_limit(con: duckdb.DuckDBPyConnection, previous: str) -> None:
 _WORK_TABLES = tuple(
     f"_landing_{name}"
     for name in (
+        "rows",
         "rejects",
         "rejects_scan",
-        "rejects_good",
-        "rejects_good_scan",
-        "rejects_bad",
-        "rejects_bad_scan",
         "rej",
         "steps_g",
         "steps_p",
@@ -355,8 +354,10 @@ def _land_rows(
     result: LandingResult,
     now: datetime,
 ) -> None:
-    """Three streaming passes over the file, nothing of it materialised: (1) count the good rows
-    and collect the reader's rejects, (2) insert the good rows, (3) insert the bad ones."""
+    """DuckDB reads the file once, in parallel, into a work table (``_landing_rows``, every field
+    as text, in the file's order; the reader's rejects beside it). The good rows are mapped and
+    inserted from that table, the bad ones quarantined from it: every step after the read runs
+    on every core, where numbering the rows in a streaming window held each file to one."""
     source = profile.source
     canonical = CANONICAL_SOURCES[source]
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(header) + 1)) + "}"
@@ -364,24 +365,22 @@ def _land_rows(
     # The row as received, under the file's own column names (repeated names made unique).
     original = "json_object(" + ", ".join(f"{quote_literal(name)}, c{i}" for i, name in enumerate(header, 1)) + ")"
     quote = profile.csv.quote
-
-    def read_csv(rejects: str) -> str:
-        return (
-            f"read_csv({quote_literal(str(readable))}, header=true, auto_detect=false, columns={columns}, "
-            f"skip={layout.header_line - 1}, delim={quote_literal(profile.csv.delimiter)}, "
-            f"quote={quote_literal(quote)}, escape={quote_literal(quote)}, encoding={quote_literal(encoding)}, "
-            f"store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan', "
-            f"null_padding=false, strict_mode=true, max_line_size={MAX_LINE_BYTES + 2})"
-        )
+    read_csv = (
+        f"read_csv({quote_literal(str(readable))}, header=true, auto_detect=false, columns={columns}, "
+        f"skip={layout.header_line - 1}, delim={quote_literal(profile.csv.delimiter)}, "
+        f"quote={quote_literal(quote)}, escape={quote_literal(quote)}, encoding={quote_literal(encoding)}, "
+        "store_rejects=true, rejects_table='_landing_rejects', rejects_scan='_landing_rejects_scan', "
+        f"null_padding=false, strict_mode=true, max_line_size={MAX_LINE_BYTES + 2})"
+    )
 
     for t in _WORK_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     try:
-        # hash(s) makes the reader decode every column (count(*) alone skips the encoding check).
-        good = con.execute(f"SELECT count(hash(s)) FROM {read_csv('_landing_rejects')} s").fetchone()[0]
+        con.execute(f"CREATE TEMP TABLE _landing_rows AS SELECT * FROM {read_csv}")
     except duckdb.InvalidInputException as exc:  # the file, not the machine (memory errors propagate)
         message = str(exc).strip().splitlines()[0]
         raise LandingError(f"{result.source_file}: refused, the CSV reader could not read it: {message}") from exc
+    good, first_rowid = _file_order(con, result.source_file)
     # One rejected record can be reported once per bad column: keep one row per record.
     con.execute(
         "CREATE TEMP TABLE _landing_rej AS SELECT line, "
@@ -429,11 +428,10 @@ def _land_rows(
     set_transition_variables(con, profile.timezone)
     index_sql, index_join, line_sql, line_join = _row_number_sql(con, layout, reject_index)
 
-    def checked(pass_name: str, keep: str) -> str:
-        # row_number() OVER () numbers the good rows in the file's order (the scan keeps its order).
+    def checked(keep: str) -> str:
         return f"""
         WITH numbered AS (
-            SELECT row_number() OVER () AS _good_ordinal, * FROM {read_csv(pass_name)}
+            SELECT rowid - {first_rowid} + 1 AS _good_ordinal, * FROM _landing_rows
         ),
         indexed AS (
             SELECT n.*, {index_sql} AS _record_index FROM numbered n {index_join}
@@ -462,16 +460,14 @@ def _land_rows(
         f"""
         INSERT INTO {RAW_SCHEMA}.{source} ({fields_sql}, {lineage}, _flags)
         SELECT {fields_sql}, ?, ?, _row_number, ?, ?, ?, _original, nullif(array_to_string(_flag_list, '; '), '')
-        FROM ({checked("_landing_rejects_good", "len(_problems) = 0")})
+        FROM ({checked("len(_problems) = 0")})
         """,
         [result.batch_id, result.source_file, now, profile.name, profile.timezone],
     ).fetchone()[0]
     # Every readable row is either landed or has a problem: the third pass only when some have one.
     bad_values = 0
     if result.rows_landed < good:
-        bad_values = quarantine_bad_values(
-            con, checked("_landing_rejects_bad", "len(_problems) > 0"), result, profile, now
-        )
+        bad_values = quarantine_bad_values(con, checked("len(_problems) > 0"), result, profile, now)
     quarantine_unreadable(con, readable, encoding, layout, reject_lines, reject_index, result, profile, now, header)
     result.rows_quarantined = bad_values + len(reject_lines)
     tally(con, result, source)
@@ -479,6 +475,21 @@ def _land_rows(
         result.notes.append(
             f"lines with bytes that are not {encoding}: if the file is Windows-1252 or Latin-1, set csv.encoding"
         )
+
+
+def _file_order(con, shown: str) -> tuple[int, int]:
+    """(good rows read, the work table's first row id). DuckDB keeps a file's order when it
+    writes the rows of a parallel scan into a table (``preserve_insertion_order``, its default),
+    so the k-th good row of the file has row id first + k - 1. Checked, not assumed: the ids must
+    run without a gap, or the file is refused rather than numbered wrongly."""
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    good, first, last = con.execute("SELECT count(*), min(rowid), max(rowid) FROM _landing_rows").fetchone()
+    if good and (not order or last - first + 1 != good):
+        raise LandingError(
+            f"{shown}: not landed, the engine did not keep the file's row order (preserve_insertion_order "
+            f"is {order}; row ids {first}..{last} for {good} rows), so rows cannot be given their lines"
+        )
+    return good, first or 0
 
 
 def __getattr__(name: str):
