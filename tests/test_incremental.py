@@ -138,6 +138,8 @@ def incremental_run(tmp_path_factory):
     )
     return {
         "settings": settings,
+        "first_run_id": first.run_id,
+        "second_run_id": second.run_id,
         "june_call": june_call,
         "tamper_month": tamper_month,
         "calls_before": calls_before,
@@ -172,6 +174,72 @@ def test_unit_tests_run_with_the_full_build_not_with_the_incremental_one(increme
     unit_tests = len(json.loads(Path(project.dbt_project.manifest_path).read_text())["unit_tests"])
     assert unit_tests >= 1 and first == unit_tests  # every unit test ran with the first (full) build
     assert second == 0  # same code as the build they passed for
+
+
+def executed_test_sql(run_id: str, test_name: str) -> str:
+    """The SQL dbt ran for one data test in one Dagster run (from the invocation's target/run)."""
+    found = [
+        path for invocation in dbt_invocations(run_id) for path in (invocation.parent / "run").rglob(f"{test_name}.sql")
+    ]
+    assert len(found) == 1, f"{test_name}: {found}"
+    return found[0].read_text()
+
+
+def test_the_incremental_builds_data_tests_judge_the_rows_it_wrote_and_the_keys_they_touch(incremental_run, tmp_path):
+    """The first build's tests judged every row; the incremental build's judge the rows at or after
+    each model's watermark (the newest admission it held before the build) and, for a key test,
+    every row whose key those rows touch. Shown on copies of the SQL dbt ran, against a copy of
+    the warehouse with planted defects: a NULL in an old row is not judged again, one in a new row
+    is; an old key repeated by an old row is not judged, one repeated by a new row is."""
+    warehouse = tmp_path / "warehouse.duckdb"  # the catalog name the compiled SQL uses
+    shutil.copy(incremental_run["settings"].warehouse_path, warehouse)
+    con = duckdb.connect(str(warehouse))
+    scope = dict(
+        con.execute("SELECT model_name, judged_from FROM raw.dbt_test_scope WHERE model_name LIKE 'stg_%'").fetchall()
+    )
+    assert set(scope) == {"stg_calls_for_service", "stg_incidents", "stg_stops", "stg_service_requests"}
+    # the watermark is the newest admission the first build held: every call but the new file's
+    first_newest, new_oldest, new_rows = con.execute(
+        "SELECT max(admitted_at) FILTER (WHERE source_file NOT LIKE '%2026-01-01%'), "
+        "min(admitted_at) FILTER (WHERE source_file LIKE '%2026-01-01%'), "
+        "count(*) FILTER (WHERE source_file LIKE '%2026-01-01%') FROM staging.stg_calls_for_service"
+    ).fetchone()
+    assert scope["stg_calls_for_service"] == first_newest < new_oldest
+    assert new_rows == incremental_run["new_day"] + 2
+
+    def failures(test_name: str, run_id: str) -> int:
+        return con.execute(executed_test_sql(run_id, test_name)).fetchone()[0]  # dbt's count of failing rows
+
+    not_null, unique = "not_null_stg_calls_for_service_call_type", "unique_stg_calls_for_service_call_key"
+    second, first = incremental_run["second_run_id"], incremental_run["first_run_id"]
+    assert failures(not_null, second) == failures(unique, second) == 0
+    old_key, new_key = (
+        con.execute(
+            f"SELECT call_key FROM staging.stg_calls_for_service WHERE source_file {op} '%2026-01-01%' "
+            "ORDER BY call_key LIMIT 1"
+        ).fetchone()[0]
+        for op in ("NOT LIKE", "LIKE")
+    )
+    # an old row's defect: not judged by the incremental build's tests, judged by the full build's
+    con.execute("UPDATE staging.stg_calls_for_service SET call_type = NULL WHERE call_key = ?", [old_key])
+    con.execute(
+        "INSERT INTO staging.stg_calls_for_service SELECT * FROM staging.stg_calls_for_service WHERE call_key = ?",
+        [old_key],
+    )
+    assert (failures(not_null, second), failures(unique, second)) == (0, 0)
+    con.execute("DELETE FROM raw.dbt_test_scope")  # what a full build leaves: every row is judged
+    assert (failures(not_null, second), failures(unique, second)) == (2, 1)
+    assert (failures(not_null, first), failures(unique, first)) == (2, 1)
+    con.execute("INSERT INTO raw.dbt_test_scope SELECT 'stg_calls_for_service', 'admitted_at', ?", [first_newest])
+    # a new row's defect, and a new row repeating an old key: judged
+    con.execute("UPDATE staging.stg_calls_for_service SET call_type = NULL WHERE call_key = ?", [new_key])
+    con.execute(
+        "INSERT INTO staging.stg_calls_for_service SELECT * REPLACE (? AS call_key) "
+        "FROM staging.stg_calls_for_service WHERE call_key = ?",
+        [old_key, new_key],
+    )
+    assert (failures(not_null, second), failures(unique, second)) == (2, 1)
+    con.close()
 
 
 def test_the_raw_gate_judges_only_the_new_file(incremental_run):
