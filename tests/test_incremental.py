@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import duckdb
 import pytest
 
 from orchestration.transform import build_state, project
+from orchestration.transform.project import dbt_executable
 from tests.support.ledger import LOAD_TIME_COLUMNS, table_rows
 
 from .conftest import make_settings, run_pipeline
@@ -240,6 +242,56 @@ def test_the_incremental_builds_data_tests_judge_the_rows_it_wrote_and_the_keys_
     )
     assert (failures(not_null, second), failures(unique, second)) == (2, 1)
     con.close()
+
+
+def test_response_times_recompute_every_month_of_a_source_whose_availability_changed(incremental_run, tmp_path):
+    """mart_response_times is incremental by month, but whether a source has response times at
+    all is judged on all its months: when that changes, every month of the source is recomputed,
+    not only the touched ones. Planted in a copy of the warehouse: one untouched month says the
+    source has no times; the next incremental build (no new file) recomputes it, count and all."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(incremental_run["settings"].warehouse_path, warehouse)
+    month = incremental_run["tamper_month"]
+    con = duckdb.connect(str(warehouse))
+    sources = [r[0] for r in con.execute("SELECT DISTINCT source_profile FROM marts.mart_response_times").fetchall()]
+    assert (
+        len(sources) == 1
+        and con.execute("SELECT bool_and(response_times_available) FROM marts.mart_response_times").fetchone()[0]
+    )
+    con.execute(
+        "UPDATE marts.mart_response_times SET response_times_available = false, calls = -1 "
+        "WHERE call_month = ? AND priority = 'all' AND area_id = 'all'",
+        [month],
+    )
+    con.close()
+    env = {**os.environ, "PSW_WAREHOUSE": str(warehouse), "PSW_DBT_TARGET": "duckdb"}
+    subprocess.run(
+        [
+            dbt_executable(),
+            "run",
+            "--select",
+            "mart_response_times",
+            "--target-path",
+            str(tmp_path / "dbt_target"),
+            "--log-path",
+            str(tmp_path / "dbt_logs"),
+        ],
+        check=True,
+        env=env,
+        cwd=project.DBT_PROJECT_DIR,
+        capture_output=True,
+    )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    available, calls = con.execute(
+        "SELECT response_times_available, calls FROM marts.mart_response_times "
+        "WHERE call_month = ? AND priority = 'all' AND area_id = 'all'",
+        [month],
+    ).fetchone()
+    expected = con.execute(
+        "SELECT count(*) FROM intermediate.int_call_response_intervals WHERE call_month = ?", [month]
+    ).fetchone()[0]
+    con.close()
+    assert (available, calls) == (True, expected)
 
 
 def test_the_raw_gate_judges_only_the_new_file(incremental_run):

@@ -28,6 +28,7 @@ raw_intervals as (
         area_level,
         district,
         service_category,
+        admitted_at,
         received_at_utc,
         dispatched_at_utc,
         arrived_at_utc,
@@ -66,6 +67,8 @@ final as (
         checked.area_level,
         checked.district,
         checked.service_category,
+        -- when the batch ledger admitted the call's file (mart_response_times' incremental watermark)
+        checked.admitted_at,
 
         -- intervals in minutes (NULL when unusable)
         case

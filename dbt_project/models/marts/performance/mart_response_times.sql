@@ -6,7 +6,18 @@
     Every row carries 95 % distribution-free intervals of the median and 90th percentile from call
     to on scene: the order statistics at the ranks of macros/intervals.sql (the month's calls read
     as a sample of the service the city gives).
+    Incremental by month (macros/incremental.sql): a build recomputes only the months the calls
+    admitted since the last build touched, and every month of a source whose availability of
+    response times (any timed call at all) changed with them.
 -#}
+{{
+    config(
+        materialized=large_fact_materialization(),
+        unique_key=['source_profile', 'call_month'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
 {%- set intervals = ['received_to_dispatch', 'dispatch_to_on_scene', 'received_to_on_scene'] -%}
 {#- group_by lists real columns only: PostgreSQL refuses a constant in GROUP BY -#}
 {%- set levels = [
@@ -16,17 +27,41 @@
     {'priority': 'priority', 'area_id': "'all'", 'area_level': "'all'", 'group_by': ['priority']},
     {'priority': "'all'", 'area_id': "'all'", 'area_level': "'all'", 'group_by': []},
 ] -%}
-with calls as (
+with all_calls as (
     select * from {{ ref('int_call_response_intervals') }}
 ),
 
 -- a source whose extract carries no dispatch or arrival time at all has no response times
+-- (judged on every month of it, on every build)
 sources as (
     select
         source_profile,
         sum(case when received_to_on_scene_minutes is not null then 1 else 0 end) > 0 as response_times_available
-    from calls
+    from all_calls
     group by source_profile
+),
+
+-- touched is read by in_touched_months on an incremental build only (a full build renders no join)
+touched as (  -- noqa: ST03
+    {{ months_touched_since_last_build('calls_for_service', 'call_id', 'received_at') }}
+    {%- if is_incremental() %}
+        union
+        select distinct
+            all_calls.source_profile,
+            all_calls.call_month
+        from all_calls
+        inner join sources
+            on all_calls.source_profile = sources.source_profile
+        inner join (select distinct source_profile, response_times_available from {{ this }}) as built
+            on
+                sources.source_profile = built.source_profile
+                and sources.response_times_available <> built.response_times_available
+    {%- endif %}
+),
+
+calls as (
+    select all_calls.* from all_calls
+    {{ in_touched_months('all_calls', 'call_month') }}
 ),
 
 {% for level in levels %}
@@ -48,7 +83,8 @@ sources as (
                 {{ percentile_cont(interval ~ '_minutes', 0.9) }} as p90_{{ interval }}_minutes,
             {%- endfor %}
             max(target_minutes) as max_target_minutes,
-            min(target_minutes) as min_target_minutes
+            min(target_minutes) as min_target_minutes,
+            max(admitted_at) as admitted_through
         from calls
         group by {{ (['source_profile', 'city', 'call_month'] + level.group_by) | join(', ') }}
     ),
@@ -202,7 +238,10 @@ final as (
             when
                 not is_suppressed and calls_with_target >= {{ var('min_cell_count') }}
                 then {{ wilson_high('calls_within_target', 'calls_with_target') }}
-        end as share_within_target_high
+        end as share_within_target_high,
+
+        -- the incremental watermark
+        admitted_through
     from with_intervals
 )
 
