@@ -13,7 +13,6 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import duckdb
 import pytest
 
 from orchestration.transform import build_state, project
-from orchestration.transform.project import dbt_executable
+from tests.support.dbt import dbt_build
 from tests.support.ledger import LOAD_TIME_COLUMNS, table_rows
 
 from .conftest import make_settings, run_pipeline
@@ -264,23 +263,7 @@ def test_response_times_recompute_every_month_of_a_source_whose_availability_cha
         [month],
     )
     con.close()
-    env = {**os.environ, "PSW_WAREHOUSE": str(warehouse), "PSW_DBT_TARGET": "duckdb"}
-    subprocess.run(
-        [
-            dbt_executable(),
-            "run",
-            "--select",
-            "mart_response_times",
-            "--target-path",
-            str(tmp_path / "dbt_target"),
-            "--log-path",
-            str(tmp_path / "dbt_logs"),
-        ],
-        check=True,
-        env=env,
-        cwd=project.DBT_PROJECT_DIR,
-        capture_output=True,
-    )
+    dbt_build(warehouse, tmp_path, ["mart_response_times"])  # incremental: no new file
     con = duckdb.connect(str(warehouse), read_only=True)
     available, calls = con.execute(
         "SELECT response_times_available, calls FROM marts.mart_response_times "
