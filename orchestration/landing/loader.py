@@ -23,18 +23,16 @@ What happens to a file, in order (rows are never handled one by one in Python):
    Rows read = rows landed + rows quarantined is checked before the transaction commits.
 
 Where the parts live: ``raw_tables.py`` (DDL), ``dialect.py`` (encoding, delimiter, quote),
-``field_sql.py`` (the mapping compiler), ``line_numbers.py`` (physical lines), ``quarantine.py``
+``field_sql.py`` (the mapping compiler), ``line_numbers.py`` (physical lines), ``file_checks.py``
+(which paths are read), ``work_area.py`` (temporary folder, memory cap), ``quarantine.py``
 (what is kept of a refused row or record, and why), this module (one
 file's landing transaction) and ``parallel.py`` (many files side by side, ``land_files``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
-import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,6 +54,11 @@ from orchestration.landing.dialect import (  # noqa: F401  (re-exported for impo
 )
 from orchestration.landing.errors import LandingError
 from orchestration.landing.field_sql import _Plan
+from orchestration.landing.file_checks import (  # noqa: F401  (refused_batch_id re-exported for importers)
+    check_regular_file,
+    refused_batch_id,
+    shown_name,
+)
 from orchestration.landing.line_numbers import _check_layout, _row_number_sql
 from orchestration.landing.profiles import SourceProfile
 from orchestration.landing.quarantine import (  # noqa: F401  (re-exported for importers)
@@ -74,6 +77,12 @@ from orchestration.landing.raw_tables import (  # noqa: F401  (re-exported for i
     QUARANTINE_COLUMNS,
     RAW_SCHEMA,
     ensure_raw_tables,
+)
+from orchestration.landing.work_area import (  # noqa: F401  (re-exported for importers)
+    TEMP_FOLDER_SUFFIX,
+    clean_landing_temp,
+    landing_temp_root,
+    restore_memory_limit,
 )
 from orchestration.settings import read_environment
 from orchestration.sql import quote_ident, quote_literal
@@ -99,9 +108,6 @@ LANDING_WORKERS = _ENV.landing_workers or min(os.cpu_count() or 1, 4)
 MAX_LINE_BYTES = _ENV.landing_max_line_bytes
 # Header text shown in a refusal at most (a refusal never shows anything else of a file).
 HEADER_SHOWN_CHARS = 300
-# Landing's temporary files (transcoded copies) live in this folder beside the warehouse file;
-# each landing run empties it first, so a killed run leaves nothing behind for good.
-TEMP_FOLDER_SUFFIX = ".landing-tmp"
 
 
 @dataclass
@@ -120,82 +126,6 @@ class LandingResult:
 
 
 file_sha256 = csvfile.file_sha256
-
-
-def refused_batch_id(path: Path, prefix: str) -> str:
-    """``<prefix>:<content hash>`` of a file kept out; a link, a device or a pipe is never read
-    (a link to /dev/zero would never end): its path is hashed instead."""
-    path = Path(path)
-    try:
-        regular = not path.is_symlink() and stat.S_ISREG(path.lstat().st_mode)
-    except OSError:
-        regular = False
-    if regular:
-        return f"{prefix}:{csvfile.file_sha256(path)[:16]}"
-    return f"{prefix}:path-{hashlib.sha256(str(path).encode()).hexdigest()[:11]}"
-
-
-def landing_temp_root(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """``<warehouse file>.landing-tmp``, where landing writes its temporary files (None for an
-    in-memory database: the system's temporary folder is used)."""
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    if not row or not row[0]:
-        return None
-    return Path(row[0] + TEMP_FOLDER_SUFFIX)
-
-
-def clean_landing_temp(con: duckdb.DuckDBPyConnection) -> list[Path]:
-    """Remove what an earlier landing run left in the warehouse's temporary folder (a run killed
-    with SIGKILL cannot clean up after itself); returns what was removed. Safe while this
-    connection holds the warehouse: no other process can be landing into it."""
-    root = landing_temp_root(con)
-    removed = []
-    if root is not None and root.is_dir():
-        for child in root.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
-            removed.append(child)
-    return removed
-
-
-def shown_name(path: Path, landing_dir: Path | None) -> str:
-    """The file as messages and lineage name it: relative to the landing folder when inside it."""
-    path = Path(path)
-    if landing_dir and path.is_relative_to(landing_dir):
-        return str(path.relative_to(landing_dir))
-    return path.name
-
-
-def check_regular_file(path: Path, landing_dir: Path | None, shown: str) -> None:
-    """Refuse anything but a regular file inside the landing folder: a symbolic link (wherever it
-    points), a path that leaves the folder, a device or a pipe. Nothing of the file is read."""
-    path = Path(path)
-    if landing_dir is not None:
-        folder = Path(landing_dir).absolute()
-        absolute = path.absolute()
-        if not absolute.is_relative_to(folder) or ".." in absolute.relative_to(folder).parts:
-            raise LandingError(f"{path}: refused, not inside the landing folder {folder}")
-        # every folder between the landing folder and the file, and the file itself
-        part = folder
-        for name in absolute.relative_to(folder).parts:
-            part = part / name
-            if part.is_symlink():
-                raise LandingError(
-                    f"{shown}: refused, {part.relative_to(folder)} is a symbolic link (to {os.readlink(part)}); "
-                    f"landing reads only regular files inside the landing folder {folder}"
-                )
-    elif path.is_symlink():
-        raise LandingError(
-            f"{shown}: refused, a symbolic link (to {os.readlink(path)}); landing reads only regular files"
-        )
-    try:
-        mode = path.lstat().st_mode
-    except OSError as exc:
-        raise LandingError(f"{shown}: refused, cannot be read: {exc.strerror}") from exc
-    if not stat.S_ISREG(mode):
-        raise LandingError(f"{shown}: refused, not a regular file; landing reads only regular files")
 
 
 def _header_shown(header: list[str]) -> str:
@@ -320,14 +250,6 @@ def land_file(
             if memory_limit:
                 restore_memory_limit(con, previous_limit)
     return result
-
-
-def restore_memory_limit(con: duckdb.DuckDBPyConnection, previous: str) -> None:
-    """Put DuckDB's memory cap back as it was: its default exactly when it was the default (the
-    setting reads back rounded, '18.7 GiB', so setting the text again would change it)."""
-    con.execute("RESET memory_limit")
-    if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != previous:
-        con.execute(f"SET memory_limit = {quote_literal(previous)}")
 
 
 _WORK_TABLES = tuple(
