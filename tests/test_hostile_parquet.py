@@ -48,9 +48,10 @@ def test_every_parquet_file_carries_its_refresh_id(warehouse):
     manifest = publish_parquet(config)
     assert manifest["tables"]
     for entry in manifest["tables"]:
-        assert kv_refresh_id(config.parquet_dir / entry["file"]) == stamp.refresh_id
-        assert file_refresh_id(config.parquet_dir / entry["file"]) == stamp.refresh_id
-        assert stamp.refresh_id in entry["file"]
+        for named in entry["files"]:
+            assert kv_refresh_id(config.parquet_dir / named["file"]) == stamp.refresh_id == named["refresh_id"]
+            assert file_refresh_id(config.parquet_dir / named["file"]) == stamp.refresh_id
+            assert named["fingerprint"] in named["file"]
 
 
 def test_a_reader_following_an_old_manifest_never_reads_rows_of_a_newer_refresh(warehouse):
@@ -62,9 +63,10 @@ def test_a_reader_following_an_old_manifest_never_reads_rows_of_a_newer_refresh(
     publish_parquet(config)  # ... a refresh swaps in before it opens the files
     con = duckdb.connect()
     for entry in old_manifest["tables"]:
-        through_link = config.parquet_dir / entry["file"]
+        [named] = entry["files"]  # every test mart changed in the second refresh
+        through_link = config.parquet_dir / named["file"]
         assert not through_link.exists(), "the old manifest's name must not reach the new refresh's rows"
-        kept = config.serving_dir / old_manifest["folder"] / entry["file"]
+        kept = config.serving_dir / old_manifest["folder"] / named["file"]
         assert kv_refresh_id(kept) == first.refresh_id
         if entry["table"] == "mart_calls_by_beat":
             assert con.execute(f"SELECT DISTINCT generation FROM '{kept}'").fetchall() == [(1,)]

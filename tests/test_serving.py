@@ -121,8 +121,11 @@ def test_parquet_exports_every_mart_with_a_manifest(warehouse):
     assert {f"marts.{t['table']}" for t in manifest["tables"]} == TEST_MARTS
     con = duckdb.connect()
     for entry in manifest["tables"]:
-        path = config.parquet_dir / entry["file"]
-        assert path.name == f"{entry['table']}.{manifest['version']}.parquet"  # versioned, named by the manifest
+        assert entry["part_column"] is None, "small marts are published whole"
+        [named] = entry["files"]
+        path = config.parquet_dir / named["file"]
+        assert path.name == f"{entry['table']}.{named['fingerprint']}.parquet"  # named by its rows' fingerprint
+        assert (named["rows"], named["refresh_id"]) == (entry["rows"], stamp.refresh_id)
         assert path.samefile(config.parquet_dir / entry["stable_file"])  # the fixed name is the same file
         assert con.execute(f"SELECT count(*) FROM '{path}'").fetchone()[0] == entry["rows"]
         described = con.execute(f"DESCRIBE SELECT * FROM '{path}'").fetchall()

@@ -40,7 +40,10 @@ try:
     else:
         con = duckdb.connect()
         manifest = json.load(open(f"{path}/manifest.json"))
-        sources = {t["table"]: f"read_parquet('{path}/{t['file']}')" for t in manifest["tables"]}
+        sources = {
+            t["table"]: "read_parquet([" + ", ".join(f"'{path}/{f['file']}'" for f in t["files"]) + "])"
+            for t in manifest["tables"]
+        }
     con.execute("SET TimeZone = 'UTC'")
     as_text = "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM "
     result["tables"] = {
@@ -107,7 +110,8 @@ def test_the_parquet_exports_open_in_duckdb_15_with_every_row(published):
     assert "error" not in old, old["error"]
     manifest = read_manifest(folder)
     con = duckdb.connect()
-    ours = read_with_ours(con, {t["table"]: f"read_parquet('{folder}/{t['file']}')" for t in manifest["tables"]})
+    files = {t["table"]: ", ".join(f"'{folder}/{f['file']}'" for f in t["files"]) for t in manifest["tables"]}
+    ours = read_with_ours(con, {table: f"read_parquet([{named}])" for table, named in files.items()})
     con.close()
     assert old["tables"] == ours
     assert len(ours["mart_calls_by_beat"]) == 30

@@ -108,6 +108,27 @@ def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas=("marts", "refere
     }
 
 
+def parquet_snapshot(parquet_dir: Path) -> dict:
+    """What a reader following the reading rule (docs/serving.md) gets: the manifest's refresh id
+    and, per table, [rows, hash of every row] of exactly the files the manifest names."""
+    folder = Path(os.path.realpath(parquet_dir))  # resolve the link once, then read that version
+    manifest = json.loads((folder / "manifest.json").read_text())
+    con = duckdb.connect()
+    try:
+        tables = {
+            t["table"]: list(
+                con.execute(
+                    "SELECT count(*), bit_xor(hash(x)) FROM read_parquet(?) x",
+                    [[str(folder / f["file"]) for f in t["files"]]],
+                ).fetchone()
+            )
+            for t in manifest["tables"]
+        }
+    finally:
+        con.close()
+    return {"refresh_id": manifest["refresh_id"], "tables": tables}
+
+
 @dataclass
 class ScratchPostgres:
     dsn: str

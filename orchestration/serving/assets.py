@@ -42,7 +42,8 @@ def _tables_markdown(tables: list[Table]) -> MetadataValue:
     output_required=False,
     description=(
         "The read-only DuckDB file BI tools open (data/serving/warehouse_serving.duckdb): every table of "
-        "marts and reference, in DuckDB 1.5's storage format, replaced atomically after each refresh."
+        "marts and reference, in DuckDB 1.5's storage format, replaced atomically after each refresh; the "
+        "months and tables whose rows did not change are kept from the last published file."
     ),
 )
 def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResource):
@@ -78,7 +79,10 @@ def warehouse_serving(context: AssetExecutionContext, warehouse: WarehouseResour
     deps=[WAREHOUSE_SERVING_KEY],
     group_name=SERVING_GROUP,
     kinds={"parquet"},
-    description="Every mart as data/serving/parquet/<table>.parquet, with manifest.json; swapped in as a whole.",
+    description=(
+        "Every mart as data/serving/parquet/<table>.parquet (a large mart: a file a month in <table>/), with "
+        "manifest.json; only the files whose rows changed are written, and the export is swapped in as a whole."
+    ),
 )
 def parquet_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     config = load_serving_config(warehouse.path)
@@ -88,7 +92,8 @@ def parquet_marts(context: AssetExecutionContext, warehouse: WarehouseResource) 
         metadata={
             "refresh_id": manifest["refresh_id"],
             "path": MetadataValue.path(str(config.parquet_dir)),
-            "files": len(manifest["tables"]),
+            "files_written": manifest["files_written"],
+            "files_kept": manifest["files_kept"],
             "tables": MetadataValue.md("| table | rows |\n|---|---:|\n" + rows),
         }
     )

@@ -1,14 +1,18 @@
 """The serving copy: a read-only DuckDB file for BI tools, replaced atomically after each refresh.
 
 BI tools never open the working warehouse (a reader there would block the pipeline's writer).
-After the marts are built and gated, they are copied into a new file beside the serving copy,
-written in DuckDB 1.5's storage format, checkpointed and closed, flushed, and renamed over
-``warehouse_serving.duckdb``. See docs/serving.md for why this is safe for open readers.
+After the marts are built and gated, the serving copy published last is copied beside itself,
+the parts of its tables that changed are rewritten in that copy (a month of a large table, or a
+whole small one; the first time, every table), and the file, in DuckDB 1.5's storage format, is
+checkpointed and closed, flushed, and renamed over ``warehouse_serving.duckdb``. The published
+file itself is never written to: DuckDB allows no writer beside a reader's open file, and the
+rename is what keeps readers on one refresh. See docs/serving.md for why this is safe for them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -25,6 +29,15 @@ from orchestration.serving.catalog import (
     with_descriptions,
 )
 from orchestration.serving.config import SERVING_FILE_NAME, RefreshStamp, ServingConfig, failpoint
+from orchestration.serving.parts import (
+    PARTS_TABLE,
+    Parts,
+    changed_parts,
+    part_filter,
+    read_parts,
+    store_parts,
+    table_parts,
+)
 
 # Files written with this compatibility version open in DuckDB 1.5 and later (BI drivers embed
 # older DuckDB than the pipeline's 2.0, whose default format they cannot read).
@@ -65,8 +78,13 @@ def publish_serving_copy(
     descriptions: Descriptions,
     held: dict[str, list[str]] | None = None,
 ) -> list[Table]:
-    """Copy every table of ``marts`` and ``reference`` from the working warehouse (``con``) into a
+    """Publish every table of ``marts`` and ``reference`` of the working warehouse (``con``) into a
     new serving file and swap it in. Returns the tables published.
+
+    The new file starts as a copy of the one published last, and only the parts (months, or whole
+    tables) whose fingerprint changed are rewritten in it (``parts.py``); the first publish, a copy
+    that stored no fingerprints, a refresh holding a city, or a file more than half free space is
+    written whole instead.
 
     ``held``: cities a marts gate held in this refresh (city -> reasons). Their rows are not
     copied from the warehouse; the serving copy keeps the figures it published for them last
@@ -77,25 +95,82 @@ def publish_serving_copy(
         temporary = config.serving_dir / f"{TEMPORARY_PREFIX}{stamp.refresh_id}"
         working = con.execute("SELECT current_database()").fetchone()[0]
         tables = with_descriptions(list_tables(con, working, PUBLISHED_SCHEMAS), descriptions)
-        previous = _attach_previous(con, config) if held else None
-        con.execute(f"ATTACH {literal(str(temporary))} AS {_NEW} (STORAGE_VERSION '{STORAGE_VERSION}')")
-        try:
-            _copy_tables(con, working, tables, stamp, held, previous)
-            con.execute(f"CHECKPOINT {_NEW}")
-        except BaseException:
-            _rollback_quietly(con)
-            con.execute(f"DETACH {_NEW}")
-            temporary.unlink(missing_ok=True)
-            raise
-        finally:
-            if previous:
-                con.execute(f"DETACH {_OLD}")
-        con.execute(f"DETACH {_NEW}")
+        in_place = not held and config.serving_file.exists()
+        if in_place:
+            shutil.copyfile(config.serving_file, temporary)  # the published file is never written to
+        in_place = _write(con, working, temporary, tables, stamp, held, config, in_place)
+        if in_place and _mostly_free(temporary):
+            temporary.unlink()  # compact: write it whole
+            _write(con, working, temporary, tables, stamp, held, config, in_place=False)
         wal = temporary.with_name(temporary.name + ".wal")
         if wal.exists():
             raise RuntimeError(f"{wal}: the serving copy was closed with a write-ahead log left; not publishing it")
         replace_atomically(temporary, config.serving_file)
     return tables
+
+
+def _write(con, working: str, temporary: Path, tables: list[Table], stamp, held, config, in_place: bool) -> bool:
+    """Write the new serving file at ``temporary`` (updating the copy there when ``in_place``);
+    returns whether it was updated in place."""
+    previous = _attach_previous(con, config) if held else None
+    con.execute(f"ATTACH {literal(str(temporary))} AS {_NEW} (STORAGE_VERSION '{STORAGE_VERSION}')")
+    try:
+        before = _stored_parts(con) if in_place else None
+        if in_place and before is None:  # a copy of an older layout: start from an empty file
+            con.execute(f"DETACH {_NEW}")
+            temporary.unlink()
+            con.execute(f"ATTACH {literal(str(temporary))} AS {_NEW} (STORAGE_VERSION '{STORAGE_VERSION}')")
+        in_place = before is not None
+        con.execute("BEGIN TRANSACTION")
+        parts = {t.qualified: table_parts(con, working, t) for t in tables}
+        if in_place:
+            copied, rewritten = _update_tables(con, working, tables, parts, before)
+        else:
+            copied = _copy_tables(con, working, tables, held, previous)
+            rewritten = {q: set(p.parts) for q, p in parts.items()}
+            if held:  # the copy holds the held cities' old rows: fingerprint what it holds
+                parts = {t.qualified: table_parts(con, _NEW, t) for t in tables}
+        for qualified, table_parts_now in parts.items():
+            kept = before.get(qualified) if before else None
+            for key in table_parts_now.parts:
+                fresh = not kept or key in rewritten.get(qualified, set(table_parts_now.parts))
+                table_parts_now.written_in[key] = stamp.refresh_id if fresh else kept.written_in[key]
+        _describe(con, tables)
+        _write_stamp(con, tables, copied, parts, stamp, held, previous)
+        con.execute("COMMIT")
+        con.execute(f"CHECKPOINT {_NEW}")
+    except BaseException:
+        _rollback_quietly(con)
+        con.execute(f"DETACH {_NEW}")
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        if previous:
+            con.execute(f"DETACH {_OLD}")
+    con.execute(f"DETACH {_NEW}")
+    return in_place
+
+
+def _stored_parts(con) -> dict[str, Parts] | None:
+    """The fingerprints the copied file stored; None when it has none (then it is written whole)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        [_NEW, SERVING_SCHEMA, PARTS_TABLE],
+    ).fetchone()[0]
+    return read_parts(con, f"{_NEW}.{SERVING_SCHEMA}.{PARTS_TABLE}") if found else None
+
+
+def _mostly_free(path: Path) -> bool:
+    """More than half the file's blocks free (parts deleted over many refreshes): write it whole."""
+    probe = duckdb.connect()
+    try:
+        probe.execute(f"ATTACH {literal(str(path))} AS f (READ_ONLY)")
+        free, total = probe.execute(
+            "SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = 'f'"
+        ).fetchone()
+    finally:
+        probe.close()
+    return total > 0 and 2 * free > total
 
 
 def _attach_previous(con: duckdb.DuckDBPyConnection, config: ServingConfig) -> str | None:
@@ -158,27 +233,94 @@ def _copy_tables(
     con: duckdb.DuckDBPyConnection,
     working: str,
     tables: list[Table],
-    stamp: RefreshStamp,
     held: dict[str, list[str]] | None = None,
     previous: str | None = None,
-) -> None:
-    """One transaction: a consistent snapshot of the working warehouse, and the refresh stamp."""
-    held = held or {}
-    con.execute("BEGIN TRANSACTION")
+) -> dict[str, int]:
+    """Every table, whole, into the new (empty) file; rows copied by table."""
     for schema in (*PUBLISHED_SCHEMAS, SERVING_SCHEMA):
         con.execute(f"CREATE SCHEMA {_NEW}.{quote(schema)}")
     copied: dict[str, int] = {}
     for table in tables:
         target = f"{_NEW}.{quote(table.schema)}.{quote(table.name)}"
-        copied[table.qualified] = _copy_table(con, working, table, target, held, previous)
-        if table.description:
-            con.execute(f"COMMENT ON TABLE {target} IS {literal(table.description)}")
-        for column in table.columns:
-            if column.description:
-                con.execute(f"COMMENT ON COLUMN {target}.{quote(column.name)} IS {literal(column.description)}")
+        copied[table.qualified] = _copy_table(con, working, table, target, held or {}, previous)
         failpoint("duckdb_copy")
+    return copied
+
+
+def _update_tables(
+    con: duckdb.DuckDBPyConnection,
+    working: str,
+    tables: list[Table],
+    parts: dict[str, Parts],
+    before: dict[str, Parts],
+) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Rewrite, in the copy of the last published file, the parts whose fingerprint changed; a
+    table whose columns changed (or that is new) is written whole, a table gone is dropped.
+    Returns the rows of each table and the parts rewritten."""
+    held_before = {
+        f"{s}.{t}"
+        for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = ? AND list_contains(?, schema_name)",
+            [_NEW, list(PUBLISHED_SCHEMAS)],
+        ).fetchall()
+    }
+    copied: dict[str, int] = {}
+    rewritten: dict[str, set[str]] = {}
+    for table in tables:
+        target = f"{_NEW}.{quote(table.schema)}.{quote(table.name)}"
+        source = f"{quote(working)}.{quote(table.schema)}.{quote(table.name)}"
+        new, old = parts[table.qualified], before.get(table.qualified)
+        whole = f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {source}"
+        todo = changed_parts(old, new)
+        rewritten[table.qualified] = set(todo) & set(new.parts)
+        if table.qualified not in held_before or _columns(con, table) != [(c.name, c.data_type) for c in table.columns]:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_NEW}.{quote(table.schema)}")
+            con.execute(whole)
+            rewritten[table.qualified] = set(new.parts)
+        elif old is None or old.column != new.column or new.column is None:
+            if todo:
+                con.execute(whole)
+                rewritten[table.qualified] = set(new.parts)
+        elif todo:
+            con.execute(f"DELETE FROM {target} WHERE {part_filter(new.column, todo)}")
+            con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {part_filter(new.column, todo)}")
+        copied[table.qualified] = n = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+        if n != table.rows:
+            raise RuntimeError(f"{table.qualified}: {table.rows} rows to publish, {n} in the copy")
+        failpoint("duckdb_copy")
+    for gone in sorted(held_before - set(copied)):
+        schema, name = gone.split(".", 1)
+        con.execute(f"DROP TABLE {_NEW}.{quote(schema)}.{quote(name)}")
+    return copied, rewritten
+
+
+def _columns(con, table: Table) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+        "AND table_name = ? ORDER BY column_index",
+        [_NEW, table.schema, table.name],
+    ).fetchall()
+
+
+def _describe(con, tables: list[Table]) -> None:
+    """The tables' and columns' comments (all of them: a description removed is removed)."""
+    for table in tables:
+        target = f"{_NEW}.{quote(table.schema)}.{quote(table.name)}"
+        con.execute(f"COMMENT ON TABLE {target} IS {_comment(table.description)}")
+        for column in table.columns:
+            con.execute(f"COMMENT ON COLUMN {target}.{quote(column.name)} IS {_comment(column.description)}")
+
+
+def _comment(text: str | None) -> str:
+    return literal(text) if text else "NULL"
+
+
+def _write_stamp(con, tables, copied, parts, stamp: RefreshStamp, held, previous: str | None) -> None:
+    """The serving schema: which refresh the file holds, its tables, its cities, its parts."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {_NEW}.{SERVING_SCHEMA}")
     con.execute(
-        f"""CREATE TABLE {_NEW}.{SERVING_SCHEMA}.refresh (
+        f"""CREATE OR REPLACE TABLE {_NEW}.{SERVING_SCHEMA}.refresh (
             refresh_id VARCHAR NOT NULL, refreshed_at TIMESTAMP WITH TIME ZONE NOT NULL,
             git_revision VARCHAR NOT NULL, tables INTEGER NOT NULL)"""
     )
@@ -187,7 +329,7 @@ def _copy_tables(
         [stamp.refresh_id, stamp.refreshed_at, stamp.git_revision, len(tables)],
     )
     con.execute(
-        f"""CREATE TABLE {_NEW}.{SERVING_SCHEMA}.published_tables (
+        f"""CREATE OR REPLACE TABLE {_NEW}.{SERVING_SCHEMA}.published_tables (
             table_schema VARCHAR NOT NULL, table_name VARCHAR NOT NULL, row_count BIGINT NOT NULL,
             column_count INTEGER NOT NULL, description VARCHAR)"""
     )
@@ -198,7 +340,7 @@ def _copy_tables(
         )
     con.execute(f"COMMENT ON TABLE {_NEW}.{SERVING_SCHEMA}.refresh IS 'Which refresh this file holds (one row).'")
     con.execute(
-        f"""CREATE TABLE {_NEW}.{SERVING_SCHEMA}.city_publication (
+        f"""CREATE OR REPLACE TABLE {_NEW}.{SERVING_SCHEMA}.city_publication (
             city VARCHAR NOT NULL, status VARCHAR NOT NULL, figures_from_refresh VARCHAR, reason VARCHAR)"""
     )
     for city, reasons in sorted(held.items()):
@@ -211,7 +353,7 @@ def _copy_tables(
         f"COMMENT ON TABLE {_NEW}.{SERVING_SCHEMA}.city_publication IS "
         "'Cities a marts quality gate held in this refresh: their figures are from an earlier refresh, or none.'"
     )
-    con.execute("COMMIT")
+    store_parts(con, f"{_NEW}.{SERVING_SCHEMA}", parts)
 
 
 def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
