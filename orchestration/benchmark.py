@@ -179,6 +179,16 @@ def by_stage(steps, sampler: TreeMemorySampler) -> dict[str, dict]:
     return stages
 
 
+def peak_place(steps, sampler: TreeMemorySampler) -> dict:
+    """When the run's memory peaked, and in which step (None: outside every step, in the job's
+    start-up or its summary)."""
+    if not sampler.samples:
+        return {"seconds_after_start": None, "step": None}
+    t, _ = max(sampler.samples, key=lambda sample: sample[1])
+    active = [key for key, start, end, _status in steps if start <= t <= end]
+    return {"seconds_after_start": round(t - sampler.samples[0][0], 1), "step": active[0] if active else None}
+
+
 def add_one_day(landing_dir: Path, day_rows: int, seed: int) -> Path:
     """A new day's extract of calls (1 January of the next year), ids that do not collide."""
     import numpy as np
@@ -380,14 +390,20 @@ def measure(scale: float, seed: int, work: Path, keep: bool) -> dict:
             add_one_day(work / "landing", day_rows, seed)
             results["incremental_day_rows"] = day_rows
         seconds, sampler, rc = run_measured([python, "-m", "orchestration.cli", "run"], env)
-        stages = by_stage(step_times(work / "dagster_home"), sampler)
+        steps = step_times(work / "dagster_home")
+        stages = by_stage(steps, sampler)
+        peak_at = peak_place(steps, sampler)
         results[label] = {
             "seconds": round(seconds, 2),
             "peak_rss_mb": round(sampler.peak() / 2**20, 1),
+            "peak_at": peak_at,
             "succeeded": rc == 0,
             "stages": stages,
         }
-        print(f"  {label:<12} {seconds:8.1f} s  peak {sampler.peak() / 2**20:8.0f} MB  {'ok' if rc == 0 else 'FAILED'}")
+        print(
+            f"  {label:<12} {seconds:8.1f} s  peak {sampler.peak() / 2**20:8.0f} MB  {'ok' if rc == 0 else 'FAILED'}"
+            f"  (peak at {peak_at['seconds_after_start']} s, {peak_at['step'] or 'outside every step'})"
+        )
         if label == "full":
             # dbt writes each run's compiled SQL to its own folder under target/: keep the full build's
             full_run_target = max((DBT_PROJECT_DIR / "target").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
