@@ -11,20 +11,13 @@ from orchestration.serving.config import RefreshStamp, load_serving_config
 from orchestration.serving.parquet_export import file_refresh_id, publish_parquet, read_manifest
 from orchestration.serving.postgres import publish_postgres
 from orchestration.serving.refresh_ids import published_refresh_ids, refresh_summary
-from orchestration.serving.serving_copy import publish_serving_copy
 
-from .test_serving_support import make_marts_warehouse, scratch_postgres
+from .test_serving_support import make_marts_warehouse, publish_serving, scratch_postgres
 
 
 def refresh(warehouse, config, generation: int) -> RefreshStamp:
     make_marts_warehouse(warehouse, generation)
-    stamp = RefreshStamp.new()
-    con = duckdb.connect(str(warehouse))
-    try:
-        publish_serving_copy(con, config, stamp, {})
-    finally:
-        con.close()
-    return stamp
+    return publish_serving(warehouse, config)
 
 
 def kv_refresh_id(path) -> str | None:

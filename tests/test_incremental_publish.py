@@ -16,17 +16,18 @@ import pytest
 from orchestration.serving.config import RefreshStamp, load_serving_config
 from orchestration.serving.parquet_export import file_metadata, parquet_refresh_id, publish_parquet
 from orchestration.serving.parts import MIN_ROWS_TO_CUT
-from orchestration.serving.serving_copy import open_serving, publish_serving_copy
+from orchestration.serving.serving_copy import open_serving
 from orchestration.settings import PROJECT_ROOT
 
-from .test_serving_support import make_marts_warehouse, parquet_snapshot, table_fingerprints
+from .test_serving_support import make_marts_warehouse, parquet_snapshot, publish_serving, table_fingerprints
 
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
 ROWS = 150_000  # above MIN_ROWS_TO_CUT: published by month
 
 
 def write_monthly(warehouse, versions: list[int], rows: int = ROWS) -> None:
-    """marts.mart_calls_by_month: ``rows`` rows over six months; month m's rows carry versions[m]."""
+    """marts.mart_calls_by_month: ``rows`` rows over six months, written in month order (as a fact
+    table built month by month is); month m's rows carry versions[m]."""
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(
@@ -41,13 +42,21 @@ def write_monthly(warehouse, versions: list[int], rows: int = ROWS) -> None:
 
 def publish(warehouse) -> tuple[RefreshStamp, dict]:
     config = load_serving_config(warehouse, {})
-    stamp = RefreshStamp.new()
-    con = duckdb.connect(str(warehouse))
+    return publish_serving(warehouse, config), publish_parquet(config)
+
+
+def month_rowids(config) -> dict[str, list[int]]:
+    """Each month's rows' places (row ids) in the serving copy's large mart."""
+    con = open_serving(config.serving_file)
     try:
-        publish_serving_copy(con, config, stamp, {})
+        return dict(
+            con.execute(
+                "SELECT strftime(call_month, '%Y-%m'), list(rowid ORDER BY rowid) FROM marts.mart_calls_by_month "
+                "GROUP BY 1"
+            ).fetchall()
+        )
     finally:
         con.close()
-    return stamp, publish_parquet(config)
 
 
 def served_parts(config, table: str) -> dict[str, tuple[str, str]]:
@@ -90,13 +99,7 @@ def test_a_refresh_rewrites_only_the_month_that_changed(warehouse):
     assert ROWS >= MIN_ROWS_TO_CUT
     config = load_serving_config(warehouse, {})
     first, first_manifest = publish(warehouse)
-    con = open_serving(config.serving_file)
-    rowids = dict(
-        con.execute(
-            "SELECT strftime(call_month, '%Y-%m'), list(rowid ORDER BY rowid) FROM marts.mart_calls_by_month GROUP BY 1"
-        ).fetchall()
-    )
-    con.close()
+    rowids = month_rowids(config)
     old_folder = config.parquet_dir.resolve()
 
     write_monthly(warehouse, [1, 1, 2, 1, 1, 1])  # March changes; nothing else does
@@ -109,13 +112,7 @@ def test_a_refresh_rewrites_only_the_month_that_changed(warehouse):
         assert set(served_parts(config, table).values()) == {(None, first.refresh_id)}, table
     # The rows of the months that did not change were not written again: they keep their place
     # in the file; March's rows were deleted and appended after them.
-    con = open_serving(config.serving_file)
-    now = dict(
-        con.execute(
-            "SELECT strftime(call_month, '%Y-%m'), list(rowid ORDER BY rowid) FROM marts.mart_calls_by_month GROUP BY 1"
-        ).fetchall()
-    )
-    con.close()
+    now = month_rowids(config)
     assert {m: now[m] for m in MONTHS if m != "2025-03"} == {m: rowids[m] for m in MONTHS if m != "2025-03"}
     assert min(now["2025-03"]) >= ROWS
 

@@ -14,13 +14,19 @@ from dagster import AssetKey, DagsterInstance, materialize
 from orchestration.resources import WarehouseResource
 from orchestration.serving.all_assets import SERVING_ASSETS
 from orchestration.serving.catalog import Column, load_dbt_descriptions
-from orchestration.serving.config import RefreshStamp, git_revision, load_serving_config
+from orchestration.serving.config import git_revision, load_serving_config
 from orchestration.serving.parquet_export import VERSIONS_DIR, publish_parquet, read_manifest
 from orchestration.serving.postgres import postgres_column
-from orchestration.serving.serving_copy import open_serving, publish_serving_copy, read_refresh
+from orchestration.serving.serving_copy import open_serving, read_refresh
 from orchestration.settings import PROJECT_ROOT
 
-from .test_serving_support import MART_DESCRIPTIONS, make_marts_warehouse, table_fingerprints, write_manifest
+from .test_serving_support import (
+    MART_DESCRIPTIONS,
+    make_marts_warehouse,
+    publish_serving,
+    table_fingerprints,
+    write_manifest,
+)
 
 MY_ASSETS = ("serving/warehouse_serving", "serving/parquet_marts", "serving/postgres_marts")
 TEST_MARTS = {"marts.mart_calls_by_beat", "marts.mart_generation", "marts.mart_kpi_scorecard"}
@@ -35,13 +41,7 @@ def warehouse(tmp_path):
 
 def publish_copy(warehouse, descriptions=None, stamp=None):
     config = load_serving_config(warehouse, {})
-    stamp = stamp or RefreshStamp.new()
-    con = duckdb.connect(str(warehouse))
-    try:
-        publish_serving_copy(con, config, stamp, descriptions or {})
-    finally:
-        con.close()
-    return config, stamp
+    return config, publish_serving(warehouse, config, stamp, descriptions)
 
 
 def test_serving_copy_holds_every_mart_and_reference_table_and_nothing_else(warehouse, tmp_path):

@@ -108,6 +108,20 @@ def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas=("marts", "refere
     }
 
 
+def publish_serving(warehouse: Path, config, stamp=None, descriptions=None):
+    """Publish the warehouse's marts to the serving copy, as the serving asset does; the stamp."""
+    from orchestration.serving.config import RefreshStamp
+    from orchestration.serving.serving_copy import publish_serving_copy
+
+    stamp = stamp or RefreshStamp.new()
+    con = duckdb.connect(str(warehouse))
+    try:
+        publish_serving_copy(con, config, stamp, descriptions or {})
+    finally:
+        con.close()
+    return stamp
+
+
 def parquet_snapshot(parquet_dir: Path) -> dict:
     """What a reader following the reading rule (docs/serving.md) gets: the manifest's refresh id
     and, per table, [rows, hash of every row] of exactly the files the manifest names."""
