@@ -55,7 +55,7 @@ def publish_parquet(config: ServingConfig) -> dict:
             version = f"{stamp.refresh_id}.{uuid.uuid4().hex[:6]}"
             building = versions / f"{BUILDING_PREFIX}{version}"
             building.mkdir()
-            stored = stored_parts(con, SERVING_SCHEMA) or {}
+            stored = stored_parts(con, "warehouse_serving", SERVING_SCHEMA) or {}
             entries = []
             for table in list_tables(con, "warehouse_serving", (MARTS_SCHEMA,)):
                 if not _SAFE_NAME.fullmatch(table.name):

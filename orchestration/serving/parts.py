@@ -115,14 +115,14 @@ def store_parts(con: duckdb.DuckDBPyConnection, schema: str, parts: dict[str, Pa
     )
 
 
-def stored_parts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, Parts] | None:
-    """The parts a serving copy stored, by schema.table; None when it stored none (an older copy)."""
+def stored_parts(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict[str, Parts] | None:
+    """The parts a serving copy (attached as ``database``) stored, by schema.table; None when it
+    stored none (a copy of an older release)."""
     exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
-        "AND table_name = ?",
-        [schema, PARTS_TABLE],
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        [database, schema, PARTS_TABLE],
     ).fetchone()[0]
-    return read_parts(con, f"{schema}.{PARTS_TABLE}") if exists else None
+    return read_parts(con, f"{quote(database)}.{schema}.{PARTS_TABLE}") if exists else None
 
 
 def read_parts(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, Parts]:

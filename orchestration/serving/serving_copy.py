@@ -29,15 +29,7 @@ from orchestration.serving.catalog import (
     with_descriptions,
 )
 from orchestration.serving.config import SERVING_FILE_NAME, RefreshStamp, ServingConfig, failpoint
-from orchestration.serving.parts import (
-    PARTS_TABLE,
-    Parts,
-    changed_parts,
-    part_filter,
-    read_parts,
-    store_parts,
-    table_parts,
-)
+from orchestration.serving.parts import Parts, changed_parts, part_filter, store_parts, stored_parts, table_parts
 
 # Files written with this compatibility version open in DuckDB 1.5 and later (BI drivers embed
 # older DuckDB than the pipeline's 2.0, whose default format they cannot read).
@@ -98,8 +90,8 @@ def publish_serving_copy(
         in_place = not held and config.serving_file.exists()
         if in_place:
             shutil.copyfile(config.serving_file, temporary)  # the published file is never written to
-        in_place = _write(con, working, temporary, tables, stamp, held, config, in_place)
-        if in_place and _mostly_free(temporary):
+        in_place, mostly_free = _write(con, working, temporary, tables, stamp, held, config, in_place)
+        if in_place and mostly_free:  # parts deleted over many refreshes left it half empty
             temporary.unlink()  # compact: write it whole
             _write(con, working, temporary, tables, stamp, held, config, in_place=False)
         wal = temporary.with_name(temporary.name + ".wal")
@@ -109,27 +101,29 @@ def publish_serving_copy(
     return tables
 
 
-def _write(con, working: str, temporary: Path, tables: list[Table], stamp, held, config, in_place: bool) -> bool:
+def _write(
+    con, working: str, temporary: Path, tables: list[Table], stamp, held, config, in_place: bool
+) -> tuple[bool, bool]:
     """Write the new serving file at ``temporary`` (updating the copy there when ``in_place``);
-    returns whether it was updated in place."""
+    returns whether it was updated in place, and whether more than half its blocks are free."""
     previous = _attach_previous(con, config) if held else None
     con.execute(f"ATTACH {literal(str(temporary))} AS {_NEW} (STORAGE_VERSION '{STORAGE_VERSION}')")
     try:
-        before = _stored_parts(con) if in_place else None
+        before = stored_parts(con, _NEW, SERVING_SCHEMA) if in_place else None
         if in_place and before is None:  # a copy of an older layout: start from an empty file
             con.execute(f"DETACH {_NEW}")
             temporary.unlink()
             con.execute(f"ATTACH {literal(str(temporary))} AS {_NEW} (STORAGE_VERSION '{STORAGE_VERSION}')")
         in_place = before is not None
         con.execute("BEGIN TRANSACTION")
-        parts = {t.qualified: table_parts(con, working, t) for t in tables}
         if in_place:
+            parts = {t.qualified: table_parts(con, working, t) for t in tables}
             copied, rewritten = _update_tables(con, working, tables, parts, before)
         else:
             copied = _copy_tables(con, working, tables, held, previous)
+            # what the new file holds (with a held city, its old rows): fingerprinted there
+            parts = {t.qualified: table_parts(con, _NEW, t) for t in tables}
             rewritten = {q: set(p.parts) for q, p in parts.items()}
-            if held:  # the copy holds the held cities' old rows: fingerprint what it holds
-                parts = {t.qualified: table_parts(con, _NEW, t) for t in tables}
         for qualified, table_parts_now in parts.items():
             kept = before.get(qualified) if before else None
             for key in table_parts_now.parts:
@@ -139,6 +133,9 @@ def _write(con, working: str, temporary: Path, tables: list[Table], stamp, held,
         _write_stamp(con, tables, copied, parts, stamp, held, previous)
         con.execute("COMMIT")
         con.execute(f"CHECKPOINT {_NEW}")
+        free, total = con.execute(
+            "SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = ?", [_NEW]
+        ).fetchone()
     except BaseException:
         _rollback_quietly(con)
         con.execute(f"DETACH {_NEW}")
@@ -148,29 +145,7 @@ def _write(con, working: str, temporary: Path, tables: list[Table], stamp, held,
         if previous:
             con.execute(f"DETACH {_OLD}")
     con.execute(f"DETACH {_NEW}")
-    return in_place
-
-
-def _stored_parts(con) -> dict[str, Parts] | None:
-    """The fingerprints the copied file stored; None when it has none (then it is written whole)."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-        [_NEW, SERVING_SCHEMA, PARTS_TABLE],
-    ).fetchone()[0]
-    return read_parts(con, f"{_NEW}.{SERVING_SCHEMA}.{PARTS_TABLE}") if found else None
-
-
-def _mostly_free(path: Path) -> bool:
-    """More than half the file's blocks free (parts deleted over many refreshes): write it whole."""
-    probe = duckdb.connect()
-    try:
-        probe.execute(f"ATTACH {literal(str(path))} AS f (READ_ONLY)")
-        free, total = probe.execute(
-            "SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = 'f'"
-        ).fetchone()
-    finally:
-        probe.close()
-    return total > 0 and 2 * free > total
+    return in_place, total > 0 and 2 * free > total
 
 
 def _attach_previous(con: duckdb.DuckDBPyConnection, config: ServingConfig) -> str | None:
