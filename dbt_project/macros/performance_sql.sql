@@ -21,6 +21,38 @@
     percentile({{ expression }}, {{ fraction }})
 {%- endmacro %}
 
+{#- Several continuous percentiles of one expression in one aggregate, as a list (one state holds
+    the values once: two percentile_cont of the same column hold them twice, which is what made the
+    response-time mart run out of memory at ten million calls). Read an item with percentile_item. -#}
+{% macro percentiles_cont(expression, fractions) -%}
+    {{ return(adapter.dispatch('percentiles_cont')(expression, fractions)) }}
+{%- endmacro %}
+
+{% macro default__percentiles_cont(expression, fractions) -%}
+    percentile_cont(array[{{ fractions | join(', ') }}]) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__percentiles_cont(expression, fractions) -%}
+    quantile_cont({{ expression }}, [{{ fractions | join(', ') }}])
+{%- endmacro %}
+
+{% macro spark__percentiles_cont(expression, fractions) -%}
+    percentile({{ expression }}, array({{ fractions | join(', ') }}))
+{%- endmacro %}
+
+{#- The n-th (from 1) percentile of a percentiles_cont list. -#}
+{% macro percentile_item(list_expression, n) -%}
+    {{ return(adapter.dispatch('percentile_item')(list_expression, n)) }}
+{%- endmacro %}
+
+{% macro default__percentile_item(list_expression, n) -%}
+    ({{ list_expression }})[{{ n }}]
+{%- endmacro %}
+
+{% macro spark__percentile_item(list_expression, n) -%}
+    ({{ list_expression }})[{{ n - 1 }}]
+{%- endmacro %}
+
 {#- 'YYYY-MM' label of a date (the scorecard's monthly period). -#}
 {% macro month_label(date_expression) -%}
     {{ return(adapter.dispatch('month_label')(date_expression)) }}

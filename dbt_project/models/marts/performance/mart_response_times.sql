@@ -79,8 +79,7 @@ calls as (
             sum(case when is_within_target then 1 else 0 end) as calls_within_target,
             sum(case when is_within_target is not null then 1 else 0 end) as calls_with_target,
             {%- for interval in intervals %}
-                {{ percentile_cont(interval ~ '_minutes', 0.5) }} as median_{{ interval }}_minutes,
-                {{ percentile_cont(interval ~ '_minutes', 0.9) }} as p90_{{ interval }}_minutes,
+                {{ percentiles_cont(interval ~ '_minutes', [0.5, 0.9]) }} as {{ interval }}_percentiles,
             {%- endfor %}
             max(target_minutes) as max_target_minutes,
             min(target_minutes) as min_target_minutes,
@@ -206,10 +205,12 @@ final as (
         -- intervals in minutes
         {%- for interval in intervals %}
             case
-                when not is_suppressed and response_times_available then median_{{ interval }}_minutes
+                when not is_suppressed and response_times_available
+                    then {{ percentile_item(interval ~ '_percentiles', 1) }}
             end as median_{{ interval }}_minutes,
             case
-                when not is_suppressed and response_times_available then p90_{{ interval }}_minutes
+                when not is_suppressed and response_times_available
+                    then {{ percentile_item(interval ~ '_percentiles', 2) }}
             end as p90_{{ interval }}_minutes,
         {%- endfor %}
         {%- for name in ['median', 'p90'] %}
