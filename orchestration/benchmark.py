@@ -194,20 +194,20 @@ def add_one_day(landing_dir: Path, day_rows: int, seed: int) -> Path:
     """A new day's extract of calls (1 January of the next year), ids that do not collide."""
     import numpy as np
 
-    from orchestration.demo_city import generator as gen
+    from orchestration.demo_city import layout, sources
 
-    areas = gen.build_areas(seed)
-    frame, expressions = gen._calls(seed + 1, areas, gen.area_weights(areas), 1, day_rows)
+    areas = layout.build_areas(seed)
+    frame, expressions = sources.build_calls(seed + 1, areas, layout.area_weights(areas), 1, day_rows)
     # Every call moved to 1 January (its time of day kept): the extract covers one day.
     received = frame["time_received"].to_numpy().astype("datetime64[s]")
     shift = np.datetime64(f"{YEAR_AFTER}-01-01", "s") - received.astype("datetime64[D]").astype("datetime64[s]")
     for col in ("time_received", "time_dispatched", "time_enroute", "time_arrived", "time_cleared"):
         frame[col] = frame[col].to_numpy().astype("datetime64[s]") + shift
-    expressions["incident_number"] = gen._id_sql("incident_number", f"C{gen.YEAR + 1}0101D", 7)
-    assert gen.YEAR + 1 == YEAR_AFTER
+    expressions["incident_number"] = sources.id_sql("incident_number", f"C{layout.YEAR + 1}0101D", 7)
+    assert layout.YEAR + 1 == YEAR_AFTER
     path = landing_dir / "demo_city" / "calls_for_service" / f"calls_for_service_{YEAR_AFTER}-01-01.csv"
     fmt = {c: "%Y-%m-%dT%H:%M:%S" for c in frame.columns if c.startswith("time_")}
-    gen._write(frame, path, fmt, expressions)
+    sources.write_csv(frame, path, fmt, expressions)
     return path
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.demo_city import generator as gen
+from orchestration.demo_city import generator, sources
+from orchestration.demo_city import layout as gen
 from orchestration.demo_city.plants import StopDisparities
 from orchestration.stop_tests.assets import stop_tests_frame
 from orchestration.stop_tests.darkness import in_window, twilight
@@ -94,7 +95,7 @@ def _inputs(seed: int, plants: StopDisparities | None) -> tuple[pd.DataFrame, pd
     areas = gen.build_areas(seed)
     weights = gen.area_weights(areas)
     total = int(round(gen.BASE_ROWS["stops"] * SCALE))
-    months = [gen._stops(seed, areas, weights, m, n, plants)[0] for m, n in gen._month_counts(total)]
+    months = [sources.build_stops(seed, areas, weights, m, n, plants)[0] for m, n in generator._month_counts(total)]
     frame = pd.concat(months, ignore_index=True)
     stops = pd.DataFrame(
         {

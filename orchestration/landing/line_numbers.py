@@ -93,3 +93,18 @@ def _breaks_lookup(breaks: list[tuple[int, int]]):
         return breaks[k][1] if k >= 0 else 0
 
     return offset
+
+
+def _file_order(con, shown: str) -> tuple[int, int]:
+    """(good rows read, the work table's first row id). DuckDB keeps a file's order when it
+    writes the rows of a parallel scan into a table (``preserve_insertion_order``, its default),
+    so the k-th good row of the file has row id first + k - 1. Checked, not assumed: the ids must
+    run without a gap, or the file is refused rather than numbered wrongly."""
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    good, first, last = con.execute("SELECT count(*), min(rowid), max(rowid) FROM _landing_rows").fetchone()
+    if good and (not order or last - first + 1 != good):
+        raise LandingError(
+            f"{shown}: not landed, the engine did not keep the file's row order (preserve_insertion_order "
+            f"is {order}; row ids {first}..{last} for {good} rows), so rows cannot be given their lines"
+        )
+    return good, first or 0

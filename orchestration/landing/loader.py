@@ -44,14 +44,7 @@ import duckdb
 from orchestration.landing import csvfile
 from orchestration.landing.canonical import CANONICAL_SOURCES
 from orchestration.landing.clock import set_transition_variables
-from orchestration.landing.dialect import (  # noqa: F401  (re-exported for importers)
-    CANDIDATE_DELIMITERS,
-    CANDIDATE_QUOTES,
-    _check_dialect,
-    _dedupe,
-    _readable,
-    codec_name,
-)
+from orchestration.landing.dialect import _check_dialect, _dedupe, _readable
 from orchestration.landing.errors import LandingError
 from orchestration.landing.field_sql import _Plan
 from orchestration.landing.file_checks import (  # noqa: F401  (refused_batch_id re-exported for importers)
@@ -59,27 +52,23 @@ from orchestration.landing.file_checks import (  # noqa: F401  (refused_batch_id
     refused_batch_id,
     shown_name,
 )
-from orchestration.landing.line_numbers import _check_layout, _row_number_sql
+from orchestration.landing.line_numbers import _check_layout, _file_order, _row_number_sql
 from orchestration.landing.profiles import SourceProfile
-from orchestration.landing.quarantine import (  # noqa: F401  (re-exported for importers)
+from orchestration.landing.quarantine import (
     CONTROL_BYTES,
-    REJECT_TEXT_LIMIT,
     control_byte_sql,
     quarantine_bad_values,
     quarantine_unreadable,
     tally,
 )
-from orchestration.landing.raw_tables import (  # noqa: F401  (re-exported for importers)
+from orchestration.landing.raw_tables import (
     BATCH_COLUMNS,
     BATCH_EXTRA_COLUMNS,
-    FLAG_COLUMNS,
     LINEAGE_COLUMNS,
-    QUARANTINE_COLUMNS,
     RAW_SCHEMA,
     ensure_raw_tables,
 )
-from orchestration.landing.work_area import (  # noqa: F401  (re-exported for importers)
-    TEMP_FOLDER_SUFFIX,
+from orchestration.landing.work_area import (  # noqa: F401  (clean_landing_temp re-exported for importers)
     clean_landing_temp,
     landing_temp_root,
     restore_memory_limit,
@@ -397,21 +386,6 @@ def _land_rows(
         result.notes.append(
             f"lines with bytes that are not {encoding}: if the file is Windows-1252 or Latin-1, set csv.encoding"
         )
-
-
-def _file_order(con, shown: str) -> tuple[int, int]:
-    """(good rows read, the work table's first row id). DuckDB keeps a file's order when it
-    writes the rows of a parallel scan into a table (``preserve_insertion_order``, its default),
-    so the k-th good row of the file has row id first + k - 1. Checked, not assumed: the ids must
-    run without a gap, or the file is refused rather than numbered wrongly."""
-    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    good, first, last = con.execute("SELECT count(*), min(rowid), max(rowid) FROM _landing_rows").fetchone()
-    if good and (not order or last - first + 1 != good):
-        raise LandingError(
-            f"{shown}: not landed, the engine did not keep the file's row order (preserve_insertion_order "
-            f"is {order}; row ids {first}..{last} for {good} rows), so rows cannot be given their lines"
-        )
-    return good, first or 0
 
 
 def __getattr__(name: str):
