@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.report import enforcement, geography, quality, sections, what_if
+from orchestration.report import budget, community, enforcement, geography, quality, scorecard, sections, what_if
 from orchestration.report.config import ReportConfig
 from orchestration.report.context import CheckSummary, ReportContext
 
@@ -182,15 +182,15 @@ def build_report(
             r["city"]: r["city_name"] for r in ctx.rows("SELECT city, city_name FROM reference.city_source_profiles")
         }
     parts = [
-        sections.scorecard(ctx),
+        scorecard.scorecard(ctx),
         sections.service_demand(ctx),
         sections.officer_initiated(ctx),
         enforcement.divergence_and_zones(ctx),
         enforcement.violence(ctx),
         geography.where_it_happens(ctx),
         sections.response_times(ctx),
-        sections.community_trust(ctx),
-        sections.budget(ctx),
+        community.community_trust(ctx),
+        budget.budget(ctx),
         what_if.what_if(ctx),
         what_if.did_it_work(ctx),
         quality.data_quality(ctx, checks),
