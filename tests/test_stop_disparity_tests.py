@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.demo_city import generator, sources
-from orchestration.demo_city import layout as gen
+from orchestration.demo_city import generator, layout, sources
 from orchestration.demo_city.plants import StopDisparities
 from orchestration.stop_tests.assets import stop_tests_frame
 from orchestration.stop_tests.darkness import in_window, twilight
@@ -68,8 +67,8 @@ def test_an_area_with_a_withheld_count_is_not_tested_and_not_pooled():
 def test_dusk_and_the_inter_twilight_window_at_the_demo_city():
     """At 41.88 N, 87.68 W (Chicago): civil dusk on 21 June 2025 is about 21:02 CDT and on 10
     December about 16:50 CST; a stop between sunset and dusk is neither light nor dark."""
-    lat, lon = gen.CENTRE
-    days = twilight(pd.Series(pd.to_datetime(["2025-06-21", "2025-12-10"])), lat, lon, gen.TIMEZONE)
+    lat, lon = layout.CENTRE
+    days = twilight(pd.Series(pd.to_datetime(["2025-06-21", "2025-12-10"])), lat, lon, layout.TIMEZONE)
     june, december = days["dusk"].tolist()
     assert abs(june - pd.Timestamp("2025-06-21 21:02")) < pd.Timedelta(minutes=5)
     assert abs(december - pd.Timestamp("2025-12-10 16:50")) < pd.Timedelta(minutes=5)
@@ -82,7 +81,7 @@ def test_dusk_and_the_inter_twilight_window_at_the_demo_city():
             "area_id": "1A",
         }
     )
-    kept = in_window(stops, lat, lon, gen.TIMEZONE).set_index("stopped_at_local")
+    kept = in_window(stops, lat, lon, layout.TIMEZONE).set_index("stopped_at_local")
     # 18:00 is light in June and dark in December; 20:45 in June is after sunset, before dusk;
     # 03:00 is never light in the window's clock times; 16:49 in December is before its dusk but after sunset
     assert list(kept.index) == list(pd.to_datetime(["2025-06-21 18:00", "2025-12-10 18:00"]))
@@ -92,9 +91,9 @@ def test_dusk_and_the_inter_twilight_window_at_the_demo_city():
 def _inputs(seed: int, plants: StopDisparities | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A year of the demo city's stops at SCALE, as the asset reads them: counts per beat and race
     as the stop marts publish them (1 to K - 1 withheld), and the stops with time and place."""
-    areas = gen.build_areas(seed)
-    weights = gen.area_weights(areas)
-    total = int(round(gen.BASE_ROWS["stops"] * SCALE))
+    areas = layout.build_areas(seed)
+    weights = layout.area_weights(areas)
+    total = int(round(layout.BASE_ROWS["stops"] * SCALE))
     months = [sources.build_stops(seed, areas, weights, m, n, plants)[0] for m, n in generator._month_counts(total)]
     frame = pd.concat(months, ignore_index=True)
     stops = pd.DataFrame(
@@ -105,7 +104,7 @@ def _inputs(seed: int, plants: StopDisparities | None) -> tuple[pd.DataFrame, pd
             "stopped_at_local": pd.to_datetime(frame["stop_datetime"]),
             "latitude": frame["lat"],
             "longitude": frame["lng"],
-            "timezone": gen.TIMEZONE,
+            "timezone": layout.TIMEZONE,
         }
     )
     searched = frame["search_conducted"].astype(str) == "TRUE"
