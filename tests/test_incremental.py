@@ -25,6 +25,12 @@ from tests.support.ledger import LOAD_TIME_COLUMNS, table_rows
 
 from .conftest import make_settings, run_pipeline
 
+PYTHON_MARTS = (
+    "mart_dispatch_replay",
+    "mart_stop_disparity_tests",
+    "mart_violence_concentration_intervals",
+    "mart_demand_forecast",
+)
 SCALE = 0.1  # 6,000 calls: enough months and areas, quick to build three times
 TIME_FIELDS = ("time_received", "time_dispatched", "time_enroute", "time_arrived", "time_cleared")
 FMT = "%Y-%m-%dT%H:%M:%S"
@@ -57,6 +63,15 @@ def unit_tests_run(run_id: str) -> int:
         for path in dbt_invocations(run_id)
         for result in json.loads(path.read_text())["results"]
     )
+
+
+def python_marts_computed(result) -> dict[str, bool]:
+    """Per Python mart materialized in a run: computed in it (True) or kept from the last build."""
+    return {
+        e.asset_key.path[-1]: meta["computed"].value
+        for e in result.get_asset_materialization_events()
+        if "computed" in (meta := e.event_specific_data.materialization.metadata)
+    }
 
 
 def month_of(row: dict) -> str:
@@ -139,6 +154,7 @@ def incremental_run(tmp_path_factory):
     )
     return {
         "settings": settings,
+        "python_marts_computed": (python_marts_computed(first), python_marts_computed(second)),
         "first_run_id": first.run_id,
         "second_run_id": second.run_id,
         "june_call": june_call,
@@ -168,6 +184,23 @@ def test_history_is_not_rebuilt(incremental_run, con):
     assert source_file == "tampered"
     tampered = "SELECT count(*) FROM marts.mart_service_demand WHERE calls_with_measured_time = -7"
     assert con.execute(tampered).fetchone()[0] >= 1
+
+
+def test_the_python_marts_whose_inputs_did_not_change_are_kept(incremental_run):
+    """The new day (Thursday 1 January 2026) completes no week, and the late and corrected calls
+    fall in March and April: the replay's window (the last complete weeks of 2025) and the stops
+    are as they were, so those marts are kept. The forecast's daily counts of complete weeks
+    changed (a late call in March, a call moved from February to April), and the concentration
+    mart gained the periods of January 2026 (with no violent crime): both computed again.
+    That the kept marts are right is test_incremental_marts_equal_a_full_rebuild's to show."""
+    first, second = incremental_run["python_marts_computed"]
+    assert first == dict.fromkeys(PYTHON_MARTS, True)
+    assert second == {
+        "mart_dispatch_replay": False,
+        "mart_stop_disparity_tests": False,
+        "mart_violence_concentration_intervals": True,
+        "mart_demand_forecast": True,
+    }
 
 
 def test_unit_tests_run_with_the_full_build_not_with_the_incremental_one(incremental_run):
@@ -344,6 +377,8 @@ def test_incremental_marts_equal_a_full_rebuild(incremental_run, tmp_path):
     shutil.copy(settings.warehouse_path, copy.warehouse_path)
     rebuilt = run_pipeline(copy, full_refresh=True)
     assert rebuilt.success, [e.message for e in rebuilt.all_events if e.is_failure]
+    # the full build computed every Python mart again (the copy held their fingerprints)
+    assert python_marts_computed(rebuilt) == dict.fromkeys(PYTHON_MARTS, True)
     assert marts_differing(incremental_run, copy.warehouse_path) == []
 
 

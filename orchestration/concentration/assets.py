@@ -142,13 +142,17 @@ def mart_violence_concentration_intervals(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
     k = int(dbt_vars()["min_cell_count"])
-    frame = INTERVALS.build(warehouse, lambda con: intervals_frame(con.execute(SOURCE_SQL).df(), k))
+    built = INTERVALS.build(
+        warehouse, lambda con: (con.execute(SOURCE_SQL).df(), k), lambda inputs: intervals_frame(*inputs)
+    )
+    frame = built.frame
     judged = frame[frame["verdict"].notna()]
     concentrated = judged[judged["verdict"] == CONCENTRATED]
     context.log.info(f"{len(judged)} periods judged; {len(concentrated)} more concentrated than chance")
     latest = judged[judged["period_type"] == "year"]
     return MaterializeResult(
         metadata={
+            **built.metadata,
             "rows": len(frame),
             "judged": len(judged),
             "more_concentrated_than_chance": len(concentrated),

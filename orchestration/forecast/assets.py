@@ -55,6 +55,7 @@ FROM marts.fct_calls_for_service AS f
 LEFT JOIN reference.city_source_profiles AS c ON f.source_profile = c.source_profile
 WHERE NOT f.is_officer_initiated
 GROUP BY ALL
+ORDER BY ALL
 """
 
 
@@ -66,37 +67,45 @@ def complete_days(days: pd.Series) -> pd.DatetimeIndex:
     return pd.date_range(first, last, freq="D")
 
 
-def forecast_frame(daily: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for city, by_city in daily.groupby("city"):
+def series_of(daily: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """What the model is given: each city x service category's daily counts over the days its city's
+    calls cover whole (a day without a call is 0). A day of a week not yet complete is in none."""
+    series = {}
+    for city, by_city in daily.groupby("city", sort=True):
         days = complete_days(by_city["day"])
-        for category, series in by_city.groupby("service_category"):
-            counts = series.set_index(pd.to_datetime(series["day"]))["calls"].reindex(days, fill_value=0)
-            base = {"city": city, "service_category": category, "history_weeks": len(days) // 7}
-            try:
-                result = forecast_daily(counts)
-            except Exception as exc:  # noqa: BLE001 (one series that cannot be fitted stops no other)
-                rows.append({**base, "note": f"not available: the model could not be fitted ({exc})"[:300]})
-                continue
-            if result is None:
-                rows.append({**base, "note": f"not available: fewer than {MIN_WEEKS} complete weeks of calls"})
-                continue
-            for week in result.weeks.itertuples():
-                rows.append(
-                    {
-                        **base,
-                        "week_start": week.week_start.date(),
-                        "forecast_calls": week.forecast,
-                        "forecast_low": week.low,
-                        "forecast_high": week.high,
-                        "backtest_weeks": BACKTEST_WEEKS,
-                        "backtest_mae": result.backtest_mae,
-                        "seasonal_naive_mae": result.naive_mae,
-                        "beats_seasonal_naive": result.backtest_mae < result.naive_mae,
-                        "method": result.method,
-                        "note": None,
-                    }
-                )
+        for category, rows in by_city.groupby("service_category", sort=True):
+            series[(city, category)] = rows.set_index(pd.to_datetime(rows["day"]))["calls"].reindex(days, fill_value=0)
+    return series
+
+
+def forecast_frame(series: dict[tuple[str, str], pd.Series]) -> pd.DataFrame:
+    rows = []
+    for (city, category), counts in series.items():
+        base = {"city": city, "service_category": category, "history_weeks": len(counts) // 7}
+        try:
+            result = forecast_daily(counts)
+        except Exception as exc:  # noqa: BLE001 (one series that cannot be fitted stops no other)
+            rows.append({**base, "note": f"not available: the model could not be fitted ({exc})"[:300]})
+            continue
+        if result is None:
+            rows.append({**base, "note": f"not available: fewer than {MIN_WEEKS} complete weeks of calls"})
+            continue
+        for week in result.weeks.itertuples():
+            rows.append(
+                {
+                    **base,
+                    "week_start": week.week_start.date(),
+                    "forecast_calls": week.forecast,
+                    "forecast_low": week.low,
+                    "forecast_high": week.high,
+                    "backtest_weeks": BACKTEST_WEEKS,
+                    "backtest_mae": result.backtest_mae,
+                    "seasonal_naive_mae": result.naive_mae,
+                    "beats_seasonal_naive": result.backtest_mae < result.naive_mae,
+                    "method": result.method,
+                    "note": None,
+                }
+            )
     return pd.DataFrame(rows).reindex(columns=FORECAST.column_names)
 
 
@@ -111,12 +120,14 @@ def forecast_frame(daily: pd.DataFrame) -> pd.DataFrame:
     ),
 )
 def mart_demand_forecast(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    frame = FORECAST.build(warehouse, lambda con: forecast_frame(con.execute(DAILY_SQL).df()))
+    built = FORECAST.build(warehouse, lambda con: series_of(con.execute(DAILY_SQL).df()), forecast_frame)
+    frame = built.frame
     fitted = frame.dropna(subset=["forecast_calls"]).drop_duplicates(["city", "service_category"])
     beaten = int(fitted["beats_seasonal_naive"].sum())
     context.log.info(f"{len(fitted)} series forecast; {beaten} beat the seasonal-naive forecast on their backtest")
     return MaterializeResult(
         metadata={
+            **built.metadata,
             "rows": len(frame),
             "series_forecast": len(fitted),
             "series_beating_seasonal_naive": beaten,

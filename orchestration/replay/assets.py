@@ -233,21 +233,33 @@ def replay_city(
     return rows
 
 
-def replay_frame(con, k: int) -> pd.DataFrame:
+def replay_inputs(con, k: int) -> dict:
+    """What the replay is given: per city, its window and the window's calls (with the warm-up
+    day), and each scenario's calls moved in it; the scenarios and the disclosure threshold."""
     scenarios = [r[0] for r in con.execute(SCENARIOS_SQL).fetchall()]
-    rows = []
+    cities = []
     for city, first, last in con.execute(SPANS_SQL).fetchall():
         window = replay_window(pd.Timestamp(first), pd.Timestamp(last))
         if window is None:
-            rows.append({"city": city, "scenario": NOTHING_MOVED, "note": "not available: no complete week of calls"})
+            cities.append((city, None, None, None))
             continue
         start, end = window
         frame = con.execute(CALLS_SQL, [start - pd.Timedelta(days=1), end, city]).df()
         moved: dict[str, set] = {s: set() for s in scenarios}
         for scenario, key in con.execute(MOVED_SQL, [city, start, end]).fetchall():
             moved[scenario].add(key)
+        cities.append((city, window, frame, moved))
+    return {"k": k, "cities": cities}
+
+
+def replay_frame(inputs: dict) -> pd.DataFrame:
+    rows = []
+    for city, window, frame, moved in inputs["cities"]:
+        if window is None:
+            rows.append({"city": city, "scenario": NOTHING_MOVED, "note": "not available: no complete week of calls"})
+            continue
         try:
-            rows.extend(replay_city(city, frame, window, moved, k))
+            rows.extend(replay_city(city, frame, window, moved, inputs["k"]))
         except Exception as exc:  # noqa: BLE001 (one city's replay that fails stops no other city's)
             note = f"not available: the replay failed ({type(exc).__name__}: {exc})"[:300]
             rows.append({"city": city, "scenario": NOTHING_MOVED, "note": note})
@@ -266,7 +278,8 @@ def replay_frame(con, k: int) -> pd.DataFrame:
 )
 def mart_dispatch_replay(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     k = int(dbt_vars()["min_cell_count"])
-    frame = REPLAY.build(warehouse, lambda con: replay_frame(con, k))
+    built = REPLAY.build(warehouse, lambda con: replay_inputs(con, k), replay_frame)
+    frame = built.frame
     checks = frame[frame["scenario"] == NOTHING_MOVED].drop_duplicates("city")
     context.log.info(
         f"{len(checks)} cities replayed; {int(checks['replay_reproduces_observed'].fillna(False).sum())} "
@@ -275,6 +288,7 @@ def mart_dispatch_replay(context: AssetExecutionContext, warehouse: WarehouseRes
     shown = frame[frame["scenario"] == NOTHING_MOVED].dropna(subset=["observed_median_minutes"])
     return MaterializeResult(
         metadata={
+            **built.metadata,
             "rows": len(frame),
             "check": MetadataValue.md(
                 "| city | priority | observed median | replayed | observed p90 | replayed |\n"

@@ -148,13 +148,17 @@ def stop_tests_frame(counts: pd.DataFrame, stops: pd.DataFrame, k: int) -> pd.Da
 )
 def mart_stop_disparity_tests(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     k = int(dbt_vars()["min_cell_count"])
-    frame = TESTS.build(
-        warehouse, lambda con: stop_tests_frame(con.execute(COUNTS_SQL).df(), con.execute(STOPS_SQL).df(), k)
+    built = TESTS.build(
+        warehouse,
+        lambda con: (con.execute(COUNTS_SQL).df(), con.execute(STOPS_SQL).df(), k),
+        lambda inputs: stop_tests_frame(*inputs),
     )
+    frame = built.frame
     found = frame[frame["verdict"].notna() & (frame["verdict"] != "no difference the data can tell")]
     context.log.info(f"{frame['odds_ratio'].notna().sum()} tests run; {len(found)} find a difference")
     return MaterializeResult(
         metadata={
+            **built.metadata,
             "rows": len(frame),
             "tests_run": int(frame["odds_ratio"].notna().sum()),
             "differences": MetadataValue.md(

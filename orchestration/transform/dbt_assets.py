@@ -6,6 +6,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration import python_mart_inputs
 from orchestration.engines import current_target, hand_raw_to_target
 from orchestration.engines.take_back import take_back_from_target
 from orchestration.ledger.store import ensure_ledger, mark_rebuilt, now, pending_rebuilds
@@ -34,7 +35,8 @@ def warehouse_dbt_assets(
     facts build incrementally (only rows landed since the last build); everything is rebuilt from
     raw when the seeds, models, macros or vars changed since then (dbt's checksums, kept in
     ``raw.dbt_build_state``) or when the run's config asks for it. dbt's unit
-    tests run with every full build: an incremental one runs the code they passed for last time."""
+    tests run with every full build: an incremental one runs the code they passed for last time.
+    A full build also forgets what the Python marts were computed from: they are computed again."""
     started = now()
     with warehouse.connect() as con:
         ensure_ledger(con)
@@ -65,6 +67,7 @@ def warehouse_dbt_assets(
             record_build(con, dbt_project.manifest_path)
             if full:
                 mark_rebuilt(con, started)
+                python_mart_inputs.forget_all(con)  # a full build computes the Python marts again too
 
 
 def refresh_run_config(full_refresh: bool = False, log_level: str = "WARNING") -> dict:
