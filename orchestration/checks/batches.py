@@ -43,6 +43,7 @@ class Batch:
     profile: str | None
     rows: int
     together: tuple[str, ...] = ()  # several batches' keys read as one (the screening pass)
+    scope: str | None = None  # a condition keeping the rows to judge (gate_scope.py); None: every row
 
 
 def together(batches: list[Batch], what: str = "files") -> Batch:
@@ -284,6 +285,8 @@ def batch_query(suite: Suite, batch: Batch, typed: dict[str, str], ordered: bool
         where = f" WHERE {ident(suite.batch_by)} = {literal(batch.key)}"
     elif batch.together:
         where = f" WHERE {ident(suite.batch_by)} IN ({', '.join(literal(k) for k in batch.together)})"
+    if batch.scope:
+        where += f" AND ({batch.scope})" if where else f" WHERE {batch.scope}"
     order = [c for c in suite.show if c in ("_source_file", "_row_number", "source_file", "row_number")]
     order_by = f" ORDER BY {', '.join(ident(c) for c in order)}" if order and ordered else ""
     return f"SELECT *{extra} FROM {suite.table}{where}{order_by}"

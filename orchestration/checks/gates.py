@@ -9,7 +9,8 @@ what fails; everything else goes on through the build and publishing in the same
   sample) to ``raw.batch_ledger``. Staging reads passed and released batches only.
 - Marts gates judge every city in the mart and write each city's verdict to ``raw.city_verdicts``;
   the serving assets publish the cities that passed and keep the last published figures of a
-  held city.
+  held city. A suite with ``meta.gate.scope`` judges a city that passed last time only on the
+  rows admitted since, when the rows it passed with are unchanged (``gate_scope``).
 - The quarantine suite reports every quarantined row (a warning); it holds nothing itself, the
   file's own gate does that with the same expectations.
 
@@ -29,11 +30,14 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
+    MetadataValue,
     asset_check,
 )
 
 from orchestration.automation.alerts import AlertConfig
 from orchestration.automation.run_alerts import alert_metadata
+from orchestration.checks import gate_scope
+from orchestration.checks.batches import table_columns
 from orchestration.checks.gate_report import hold_alert, suite_metadata, verdicts_markdown, warning_alert
 from orchestration.checks.gx_docs import write_data_docs
 from orchestration.checks.gx_engine import evaluate_suite
@@ -190,7 +194,16 @@ def _cities(con, suite: Suite) -> dict[str, str]:
 def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None, log=None) -> AssetCheckResult:
     """Judge every city in the mart; record each city's verdict for the serving assets."""
     config = AlertConfig.from_env()
-    outcome = evaluate_suite(warehouse.path, suite)
+    digest = suite_digest(suite)
+    scoping = None
+    if suite.scope_column and suite.batch_by:
+        with warehouse.connect(read_only=True) as con:
+            if table_columns(con, suite):
+                scoping = gate_scope.plan(con, suite, digest, allow_scope=not _gates_full())
+    scopes = {k: (c, scoping.rows_in_scope[k]) for k, c in scoping.scopes.items()} if scoping else None
+    # a city with nothing admitted since it passed, and its rows as they were, is not judged again
+    wanted = frozenset(scoping.marks) - scoping.unchanged if scoping and scoping.marks else None
+    outcome = evaluate_suite(warehouse.path, suite, batches=wanted, scopes=scopes)
     with warehouse.connect(read_only=True) as con:
         cities = _cities(con, suite) if suite.batch_by and not outcome.skipped_reason else {}
     # an empty mart holds no city (there is nothing of any city to publish from it): its failed
@@ -210,10 +223,16 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
                 for c, v in by_city.items()
             },
         )
+        if scoping and not outcome.skipped_reason:
+            passed = {value: not v.held for value, v in by_value.items()}
+            gate_scope.record(con, suite, digest, scoping.marks, passed, run_id)
     page = _write_docs(outcome, warehouse, run_id, config, log)
     held = [v for v in by_city.values() if v.held]
     metadata = suite_metadata(outcome, page)
     metadata.update({"run_id": run_id, "cities_judged": len(by_city), "cities_held": len(held)})
+    if scoping:
+        metadata["rows_judged"] = outcome.rows
+        metadata["scope"] = MetadataValue.md(gate_scope.scope_markdown(scoping))
     if by_city:
         metadata["verdicts"] = verdicts_markdown(list(by_city.values()), "city")
     if held:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -32,11 +32,14 @@ def evaluate_suite(
     batches: frozenset[str] | None = None,
     whole: bool = False,
     sample_size: int = SAMPLE_SIZE,
+    scopes: dict[str, tuple[str, int]] | None = None,
 ) -> SuiteOutcome:
     """Validate the suite on each batch of its table with GX; never raises for bad data.
 
     ``batches``: the values of the suite's ``batch_by`` to judge (the files the ledger says need
-    judging); None judges every batch. ``whole``: one batch, the whole table."""
+    judging); None judges every batch. ``whole``: one batch, the whole table. ``scopes``: per
+    batch value, the condition keeping the rows to judge and how many they are (gate_scope.py);
+    a batch without one is judged on every row."""
     started = time.perf_counter()
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         columns = b.table_columns(con, suite)
@@ -48,6 +51,8 @@ def evaluate_suite(
                 elapsed_seconds=time.perf_counter() - started,
             )
         todo = b.list_batches(con, suite, columns, batches, whole)
+        if scopes:
+            todo = [replace(x, scope=scopes[x.key][0], rows=scopes[x.key][1]) if x.key in scopes else x for x in todo]
         params = b.resolve_parameters(con, suite, columns, sorted({x.profile for x in todo}, key=str))
         typed = b.typed_columns(con, suite, columns)
     show = [c for c in suite.show if c in columns]

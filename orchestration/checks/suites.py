@@ -10,6 +10,9 @@ A suite file has GX's own suite fields (``name``, ``expectations`` with ``type``
         batch_by: _batch_id              # judge each landed file on its own (omit: the whole table)
         profile_column: _source_profile  # suite parameters can differ per source profile
         show: [_source_file, _row_number, call_id]   # shown beside each failing value
+        scope: {column: admitted_at, key: call_key}  # marts: judge only rows admitted since the
+                                         # batch last passed, and rows sharing their keys
+                                         # (orchestration/checks/gate_scope.py)
       parameters:                        # values for {"$PARAMETER": name} in kwargs
         defaults: {...}
         by_profile: {profile_name: {...}}
@@ -141,6 +144,8 @@ class Suite:
     batch_by: str | None = None
     profile_column: str | None = None
     show: tuple[str, ...] = ()
+    scope_column: str | None = None  # when a row was admitted: a batch that passed is judged from then on
+    scope_key: str | None = None  # rows sharing a key with a row in scope are judged with it
     defaults: dict[str, Any] = field(default_factory=dict)
     by_profile: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: str = ""
@@ -229,6 +234,9 @@ def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None
         )
     if not expectations:
         raise SuiteError(f"{where}: a suite needs at least one expectation")
+    scope = gate.get("scope") or {}
+    if scope and (not isinstance(scope, dict) or not scope.get("column") or not gate.get("batch_by")):
+        raise SuiteError(f"{where}: meta.gate.scope is {{column: ..., key: ...}} and needs meta.gate.batch_by")
     return Suite(
         name=str(data["name"]),
         boundary=boundary,
@@ -238,6 +246,8 @@ def parse_suite(data: Any, path: Path | None = None, boundary: str | None = None
         batch_by=gate.get("batch_by"),
         profile_column=gate.get("profile_column"),
         show=tuple(gate.get("show") or ()),
+        scope_column=scope.get("column"),
+        scope_key=scope.get("key"),
         defaults=dict(params.get("defaults") or {}),
         by_profile={str(k): dict(v or {}) for k, v in (params.get("by_profile") or {}).items()},
         notes=str(data.get("notes") or "").strip(),
