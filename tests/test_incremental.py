@@ -117,6 +117,7 @@ def incremental_run(tmp_path_factory):
     calls_before = dict(
         con.execute("SELECT call_month::VARCHAR, count(*) FROM marts.fct_calls_for_service GROUP BY 1").fetchall()
     )
+    newest_admission = con.execute("SELECT max(admitted_at) FROM marts.fct_calls_for_service").fetchone()[0]
     con.close()
 
     # The next day's extract: a day of new calls (1 January 2026), one late-arriving call for
@@ -146,12 +147,22 @@ def incremental_run(tmp_path_factory):
     second = run_pipeline(settings)
     assert second.success, [e.message for e in second.all_events if e.is_failure]
     unit_tests_second = unit_tests_run(second.run_id)
-    raw_gate = next(
-        e.asset_check_evaluation_data
-        for e in second.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.asset_check_evaluation_data.asset_check_key.asset_key.path == ["raw", "calls_for_service"]
+    raw_gate, fact_gate = (
+        next(
+            e.asset_check_evaluation_data
+            for e in second.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            and e.asset_check_evaluation_data.asset_check_key.asset_key.path == path
+            and e.asset_check_evaluation_data.asset_check_key.name.endswith("_gate")
+        )
+        for path in (["raw", "calls_for_service"], ["marts", "fct_calls_for_service"])
     )
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        admitted_since = con.execute(
+            "SELECT count(*), (SELECT count(*) FROM marts.fct_calls_for_service) FROM marts.fct_calls_for_service "
+            "WHERE admitted_at >= ?",
+            [newest_admission],
+        ).fetchone()
     return {
         "settings": settings,
         "python_marts_computed": (python_marts_computed(first), python_marts_computed(second)),
@@ -164,6 +175,8 @@ def incremental_run(tmp_path_factory):
         "original": original,
         "corrected": corrected,
         "raw_gate": {k: v.value for k, v in raw_gate.metadata.items()},
+        "fact_gate": {k: v.value for k, v in fact_gate.metadata.items()},
+        "admitted_since": admitted_since,
         "monthly_files": len(list(calls_dir.glob("calls_for_service_2025-*.csv"))),
         "unit_tests": (unit_tests_first, unit_tests_second),
     }
@@ -315,6 +328,17 @@ def test_the_raw_gate_judges_only_the_new_file(incremental_run):
     assert gate["files_judged_earlier"] == incremental_run["monthly_files"] == 12
     assert gate["files_judged"] == 1
     assert gate["rows_evaluated"] == incremental_run["new_day"] + 2  # the day, the late call, the correction
+
+
+def test_the_fact_gate_sees_the_tampered_old_call_and_judges_every_call(incremental_run):
+    """The fixture changed a call of an untouched month after the first run's gate passed it (to
+    show history is not rebuilt). The fact's gate would judge only the calls admitted since; a
+    call it passed has changed, so it judges every call, and says why (tests/test_gate_scope.py
+    shows the scoped judging)."""
+    _, all_rows = incremental_run["admitted_since"]
+    gate = incremental_run["fact_gate"]
+    assert gate["rows_judged"] == all_rows
+    assert "every row: rows it passed with have changed" in gate["scope"]
 
 
 def test_new_late_and_corrected_calls_land_in_their_months(incremental_run, con):

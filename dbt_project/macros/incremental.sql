@@ -57,3 +57,14 @@
             and {{ relation_alias }}.{{ month_column }} = {{ touched_cte }}.touched_month
     {%- endif %}
 {%- endmacro %}
+
+{#- Join keeping a program's rows of the months it recomputes (the CTE `touched`: touched_program,
+    touched_month) on an incremental build; nothing otherwise. -#}
+{% macro in_program_touched_months(relation_alias, touched_cte='touched') -%}
+    {%- if is_incremental() %}
+    inner join {{ touched_cte }}
+        on
+            {{ relation_alias }}.program = {{ touched_cte }}.touched_program
+            and {{ relation_alias }}.call_month = {{ touched_cte }}.touched_month
+    {%- endif %}
+{%- endmacro %}
