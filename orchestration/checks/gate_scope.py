@@ -83,16 +83,32 @@ def _timestamp(value: datetime | None) -> str:
     return "CAST(NULL AS TIMESTAMP)" if value is None else f"CAST({literal(value.isoformat(sep=' '))} AS TIMESTAMP)"
 
 
-def scope_condition(suite: Suite, batch: str, since: datetime) -> str:
-    """The rows of ``batch`` admitted after ``since``, and every row of it sharing a key with them."""
-    by, column, at = ident(suite.batch_by), ident(suite.scope_column), _timestamp(since)
+def _new_keys(suite: Suite, batch: str, since: datetime) -> str:
+    by, column, key = ident(suite.batch_by), ident(suite.scope_column), ident(suite.scope_key)
+    return f"SELECT {key} FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} > {_timestamp(since)}"
+
+
+def _shares_keys(con, suite: Suite, batch: str, since: datetime) -> bool:
+    """Whether a row admitted up to ``since`` shares its key with one admitted after (read once
+    here, so that GX's queries of a batch that shares none need not look for them again)."""
     if not suite.scope_key:
-        return f"{column} > {at}"
-    key = ident(suite.scope_key)
-    return (
-        f"{column} > {at} OR {key} IN "
-        f"(SELECT {key} FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} > {at})"
+        return False
+    by, column, key = ident(suite.batch_by), ident(suite.scope_column), ident(suite.scope_key)
+    return bool(
+        con.execute(
+            f"SELECT count(*) FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} <= {_timestamp(since)} "
+            f"AND {key} IN ({_new_keys(suite, batch, since)})"
+        ).fetchone()[0]
     )
+
+
+def scope_condition(suite: Suite, batch: str, since: datetime, shares_keys: bool = True) -> str:
+    """The rows of ``batch`` admitted after ``since``, and every row of it sharing a key with them
+    (when ``shares_keys``: with none, the condition is the admission alone)."""
+    newer = f"{ident(suite.scope_column)} > {_timestamp(since)}"
+    if not suite.scope_key or not shares_keys:
+        return newer
+    return f"{newer} OR {ident(suite.scope_key)} IN ({_new_keys(suite, batch, since)})"
 
 
 def plan(con, suite: Suite, digest: str, allow_scope: bool = True) -> Plan:
@@ -111,16 +127,18 @@ def plan(con, suite: Suite, digest: str, allow_scope: bool = True) -> Plan:
         f"""
         WITH earlier AS ({earlier_cte}),
         newest AS (SELECT CAST({by} AS VARCHAR) AS batch, max({column}) AS newest FROM {suite.table}
-                   WHERE {by} IS NOT NULL GROUP BY 1)
+                   WHERE {by} IS NOT NULL GROUP BY 1),
+        hashed AS (SELECT CAST(t.{by} AS VARCHAR) AS batch, t.{column} AS admitted, hash(t) AS row_hash
+                   FROM {suite.table} AS t WHERE t.{by} IS NOT NULL)
         SELECT n.batch, n.newest, e.judged_through,
-               count(*) FILTER (WHERE t.{column} <= e.judged_through),
-               CAST(coalesce(sum(hash(t)) FILTER (WHERE t.{column} <= e.judged_through), 0) AS VARCHAR),
-               count(*) FILTER (WHERE t.{column} > e.judged_through),
-               count(*) FILTER (WHERE t.{column} IS NULL),
-               count(*) FILTER (WHERE t.{column} <= n.newest),
-               CAST(coalesce(sum(hash(t)) FILTER (WHERE t.{column} <= n.newest), 0) AS VARCHAR)
-        FROM {suite.table} AS t
-        JOIN newest AS n ON CAST(t.{by} AS VARCHAR) = n.batch
+               count(*) FILTER (WHERE h.admitted <= e.judged_through),
+               CAST(coalesce(sum(h.row_hash) FILTER (WHERE h.admitted <= e.judged_through), 0) AS VARCHAR),
+               count(*) FILTER (WHERE h.admitted > e.judged_through),
+               count(*) FILTER (WHERE h.admitted IS NULL),
+               count(*) FILTER (WHERE h.admitted <= n.newest),
+               CAST(coalesce(sum(h.row_hash) FILTER (WHERE h.admitted <= n.newest), 0) AS VARCHAR)
+        FROM hashed AS h
+        JOIN newest AS n ON h.batch = n.batch
         LEFT JOIN earlier AS e ON e.batch = n.batch
         GROUP BY n.batch, n.newest, e.judged_through
         """
@@ -148,7 +166,7 @@ def plan(con, suite: Suite, digest: str, allow_scope: bool = True) -> Plan:
                 "are those that passed"
             )
         else:
-            scopes[batch] = scope_condition(suite, batch, since)
+            scopes[batch] = scope_condition(suite, batch, since, _shares_keys(con, suite, batch, since))
             in_scope[batch] = n_since
             reasons[batch] = (
                 f"{n_since:,} row(s) admitted since {since:%Y-%m-%d %H:%M:%S} and any sharing their "
