@@ -3,29 +3,33 @@
 A suite with ``meta.gate.scope: {column: admitted_at, key: call_key}`` names the column that says
 when each row was admitted. After a gate judges a batch (a source profile's rows), the gate keeps
 in ``raw.gate_scopes``, per suite and batch: whether it passed, the newest admission it judged
-(``judged_through``) and a fingerprint of the rows admitted up to then (their count and the sum of
-DuckDB's ``hash`` of every whole row, an order-free sum).
+(``judged_through``), a fingerprint of the rows admitted before then (their count and the sum of
+DuckDB's ``hash`` of every whole row, an order-free sum), and what the warehouse was built from
+(a digest of dbt's checksums in ``raw.dbt_build_state``: models, seeds, macros, vars and the
+beat boundaries).
 
-The next time, a batch is judged only on the rows admitted after ``judged_through``, and on every
-row sharing a key with them (so a new row repeating an old key is caught by the uniqueness
-expectation), when all of these hold:
+The next time, a batch is judged only on the rows admitted at or after ``judged_through`` (the
+newest admission it judged is judged again, so an unexpected-rows query that compares the batch
+with another table, such as every staged call being in the fact, reads everything admitted since
+it last looked), and on every row sharing a key with them (so a new row repeating an old key is
+caught by the uniqueness expectation), when all of these hold:
 
 - it passed last time, under the same suite (the suite file's digest);
-- the rows admitted up to ``judged_through`` have the same fingerprint now: not one of them was
-  changed, removed or added since they passed (a full build that changes a value, a taxonomy that
-  reclassifies old calls, a row edited by hand, a batch admitted at that same instant: each changes
-  the fingerprint, and the whole batch is judged again);
-- no row lacks an admission time;
+- the warehouse is built from the same models, seeds, macros and vars (a new taxonomy or new
+  beat boundaries can fail old rows that did not change);
+- the rows admitted before ``judged_through`` have the same fingerprint now: not one of them was
+  changed, removed or added since they passed (a full build that changes a value, a correction, a
+  row edited by hand: each changes the fingerprint, and the whole batch is judged again);
+- no row lacks an admission time, and some row is in scope;
 - ``PSW_GATES_FULL`` is not set.
 
-A batch with no row admitted since, whose rows are those it passed with, is not judged again: it
-passed, and nothing in it changed. Otherwise the whole batch is judged, and the check says why.
-The fingerprint costs one scan of the mart; the expectations then read a day's rows instead of
-every row, each.
+Otherwise the whole batch is judged, and the check says why. The fingerprint costs one scan of
+the mart; the expectations then read the newest files' rows instead of every row, each.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +41,7 @@ STATE_TABLE = "raw.gate_scopes"
 
 @dataclass(frozen=True)
 class Mark:
-    """A batch's rows as a gate leaves them: the newest admission, and the rows admitted up to it."""
+    """A batch's rows as a gate leaves them: the newest admission, and the rows admitted before it."""
 
     judged_through: datetime | None
     rows_before: int
@@ -46,11 +50,10 @@ class Mark:
 
 @dataclass(frozen=True)
 class Plan:
-    """What to judge of each batch (its scope, or every row), what not to judge again (nothing new),
-    why, and the marks to keep."""
+    """What to judge of each batch (its scope, or every row), why, and the marks to keep."""
 
     scopes: dict[str, str]
-    unchanged: set[str]
+    built_from: str
     reasons: dict[str, str]
     marks: dict[str, Mark]
     rows_in_scope: dict[str, int]
@@ -61,8 +64,8 @@ def ensure_state(con) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (suite VARCHAR NOT NULL, batch VARCHAR NOT NULL, "
         "suite_digest VARCHAR NOT NULL, passed BOOLEAN NOT NULL, judged_through TIMESTAMP, "
-        "rows_before BIGINT NOT NULL, hash_before VARCHAR NOT NULL, run_id VARCHAR, judged_at TIMESTAMP NOT NULL, "
-        "PRIMARY KEY (suite, batch))"
+        "rows_before BIGINT NOT NULL, hash_before VARCHAR NOT NULL, built_from VARCHAR NOT NULL, run_id VARCHAR, "
+        "judged_at TIMESTAMP NOT NULL, PRIMARY KEY (suite, batch))"
     )
 
 
@@ -72,7 +75,7 @@ def _stored(con, suite: Suite) -> dict[str, tuple]:
     ).fetchone():
         return {}
     rows = con.execute(
-        f"SELECT batch, suite_digest, passed, judged_through, rows_before, hash_before FROM {STATE_TABLE} "
+        f"SELECT batch, suite_digest, passed, judged_through, rows_before, hash_before, built_from FROM {STATE_TABLE} "
         "WHERE suite = ?",
         [suite.name],
     ).fetchall()
@@ -83,29 +86,39 @@ def _timestamp(value: datetime | None) -> str:
     return "CAST(NULL AS TIMESTAMP)" if value is None else f"CAST({literal(value.isoformat(sep=' '))} AS TIMESTAMP)"
 
 
+def built_from(con) -> str:
+    """A digest of what the warehouse was last built from (dbt's checksums; '' when it has none)."""
+    if not con.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'dbt_build_state'"
+    ).fetchone():
+        return ""
+    rows = con.execute("SELECT unique_id, checksum FROM raw.dbt_build_state ORDER BY unique_id").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+
+
 def _new_keys(suite: Suite, batch: str, since: datetime) -> str:
     by, column, key = ident(suite.batch_by), ident(suite.scope_column), ident(suite.scope_key)
-    return f"SELECT {key} FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} > {_timestamp(since)}"
+    return f"SELECT {key} FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} >= {_timestamp(since)}"
 
 
 def _shares_keys(con, suite: Suite, batch: str, since: datetime) -> bool:
-    """Whether a row admitted up to ``since`` shares its key with one admitted after (read once
+    """Whether a row admitted before ``since`` shares its key with one admitted since (read once
     here, so that GX's queries of a batch that shares none need not look for them again)."""
     if not suite.scope_key:
         return False
     by, column, key = ident(suite.batch_by), ident(suite.scope_column), ident(suite.scope_key)
     return bool(
         con.execute(
-            f"SELECT count(*) FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} <= {_timestamp(since)} "
+            f"SELECT count(*) FROM {suite.table} WHERE {by} = {literal(batch)} AND {column} < {_timestamp(since)} "
             f"AND {key} IN ({_new_keys(suite, batch, since)})"
         ).fetchone()[0]
     )
 
 
 def scope_condition(suite: Suite, batch: str, since: datetime, shares_keys: bool = True) -> str:
-    """The rows of ``batch`` admitted after ``since``, and every row of it sharing a key with them
-    (when ``shares_keys``: with none, the condition is the admission alone)."""
-    newer = f"{ident(suite.scope_column)} > {_timestamp(since)}"
+    """The rows of ``batch`` admitted at or after ``since``, and every row of it sharing a key with
+    them (when ``shares_keys``: with none, the condition is the admission alone)."""
+    newer = f"{ident(suite.scope_column)} >= {_timestamp(since)}"
     if not suite.scope_key or not shares_keys:
         return newer
     return f"{newer} OR {ident(suite.scope_key)} IN ({_new_keys(suite, batch, since)})"
@@ -116,6 +129,7 @@ def plan(con, suite: Suite, digest: str, allow_scope: bool = True) -> Plan:
     scan of the table."""
     by, column = ident(suite.batch_by), ident(suite.scope_column)
     stored = _stored(con, suite)
+    built = built_from(con)
     earlier = {k: v[2] for k, v in stored.items() if v[2] is not None}
     values = ", ".join(f"({literal(k)}, {_timestamp(t)})" for k, t in earlier.items())
     earlier_cte = (
@@ -131,19 +145,19 @@ def plan(con, suite: Suite, digest: str, allow_scope: bool = True) -> Plan:
         hashed AS (SELECT CAST(t.{by} AS VARCHAR) AS batch, t.{column} AS admitted, hash(t) AS row_hash
                    FROM {suite.table} AS t WHERE t.{by} IS NOT NULL)
         SELECT n.batch, n.newest, e.judged_through,
-               count(*) FILTER (WHERE h.admitted <= e.judged_through),
-               CAST(coalesce(sum(h.row_hash) FILTER (WHERE h.admitted <= e.judged_through), 0) AS VARCHAR),
-               count(*) FILTER (WHERE h.admitted > e.judged_through),
+               count(*) FILTER (WHERE h.admitted < e.judged_through),
+               CAST(coalesce(sum(h.row_hash) FILTER (WHERE h.admitted < e.judged_through), 0) AS VARCHAR),
+               count(*) FILTER (WHERE h.admitted >= e.judged_through),
                count(*) FILTER (WHERE h.admitted IS NULL),
-               count(*) FILTER (WHERE h.admitted <= n.newest),
-               CAST(coalesce(sum(h.row_hash) FILTER (WHERE h.admitted <= n.newest), 0) AS VARCHAR)
+               count(*) FILTER (WHERE h.admitted < n.newest),
+               CAST(coalesce(sum(h.row_hash) FILTER (WHERE h.admitted < n.newest), 0) AS VARCHAR)
         FROM hashed AS h
         JOIN newest AS n ON h.batch = n.batch
         LEFT JOIN earlier AS e ON e.batch = n.batch
         GROUP BY n.batch, n.newest, e.judged_through
         """
     ).fetchall()
-    scopes, unchanged, reasons, marks, in_scope = {}, set(), {}, {}, {}
+    scopes, reasons, marks, in_scope = {}, {}, {}, {}
     for batch, newest, since, n_before, h_before, n_since, n_null, n_new, h_new in rows:
         marks[batch] = Mark(newest, n_new, h_new)
         last = stored.get(batch)
@@ -155,38 +169,40 @@ def plan(con, suite: Suite, digest: str, allow_scope: bool = True) -> Plan:
             reasons[batch] = "every row: the suite changed since it was last judged"
         elif not last[1]:
             reasons[batch] = "every row: it did not pass last time"
+        elif last[5] != built:
+            reasons[batch] = "every row: the warehouse was built from other models, seeds, macros or vars since"
         elif since is None or (n_before, h_before) != (last[3], last[4]):
             reasons[batch] = "every row: rows it passed with have changed since (a rebuild, a correction or an edit)"
         elif n_null:
             reasons[batch] = f"every row: {n_null} row(s) have no {suite.scope_column}"
         elif not n_since:
-            unchanged.add(batch)
-            reasons[batch] = (
-                f"not judged again: nothing admitted since {since:%Y-%m-%d %H:%M:%S}, and the {n_before:,} rows "
-                "are those that passed"
-            )
+            reasons[batch] = f"every row: no row admitted at or after {since:%Y-%m-%d %H:%M:%S} (rows were removed)"
         else:
             scopes[batch] = scope_condition(suite, batch, since, _shares_keys(con, suite, batch, since))
             in_scope[batch] = n_since
             reasons[batch] = (
-                f"{n_since:,} row(s) admitted since {since:%Y-%m-%d %H:%M:%S} and any sharing their "
-                f"{suite.scope_key or 'key'}; the {n_before:,} up to then are those that passed"
+                f"{n_since:,} row(s) admitted at or after {since:%Y-%m-%d %H:%M:%S} and any sharing their "
+                f"{suite.scope_key or 'key'}; the {n_before:,} before are those that passed"
             )
-    return Plan(scopes, unchanged, reasons, marks, in_scope)
+    return Plan(scopes, built, reasons, marks, in_scope)
 
 
-def record(con, suite: Suite, digest: str, marks: dict[str, Mark], passed: dict[str, bool], run_id) -> None:
+def record(con, suite: Suite, digest: str, plan: Plan, passed: dict[str, bool], run_id) -> None:
     """After judging: each judged batch's verdict and its mark (a batch that was not judged keeps none)."""
     rows = [
-        [suite.name, batch, digest, passed[batch], mark.judged_through, mark.rows_before, mark.hash_before, run_id]
-        for batch, mark in marks.items()
+        [suite.name, batch, digest, passed[batch], *_values(m), plan.built_from, run_id]
+        for batch, m in plan.marks.items()
         if batch in passed
     ]
     ensure_state(con)
     if rows:  # an empty mart judged no batch
         con.executemany(
-            f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())", rows
+            f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())", rows
         )
+
+
+def _values(mark: Mark) -> list:
+    return [mark.judged_through, mark.rows_before, mark.hash_before]
 
 
 def scope_markdown(plan: Plan) -> str:

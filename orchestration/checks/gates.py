@@ -201,9 +201,7 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
             if table_columns(con, suite):
                 scoping = gate_scope.plan(con, suite, digest, allow_scope=not _gates_full())
     scopes = {k: (c, scoping.rows_in_scope[k]) for k, c in scoping.scopes.items()} if scoping else None
-    # a city with nothing admitted since it passed, and its rows as they were, is not judged again
-    wanted = frozenset(scoping.marks) - scoping.unchanged if scoping and scoping.marks else None
-    outcome = evaluate_suite(warehouse.path, suite, batches=wanted, scopes=scopes)
+    outcome = evaluate_suite(warehouse.path, suite, scopes=scopes)
     with warehouse.connect(read_only=True) as con:
         cities = _cities(con, suite) if suite.batch_by and not outcome.skipped_reason else {}
     # an empty mart holds no city (there is nothing of any city to publish from it): its failed
@@ -225,7 +223,7 @@ def run_mart_gate(suite: Suite, warehouse: WarehouseResource, run_id: str | None
         )
         if scoping and not outcome.skipped_reason:
             passed = {value: not v.held for value, v in by_value.items()}
-            gate_scope.record(con, suite, digest, scoping.marks, passed, run_id)
+            gate_scope.record(con, suite, digest, scoping, passed, run_id)
     page = _write_docs(outcome, warehouse, run_id, config, log)
     held = [v for v in by_city.values() if v.held]
     metadata = suite_metadata(outcome, page)
