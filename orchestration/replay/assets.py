@@ -282,7 +282,7 @@ def mart_dispatch_replay(context: AssetExecutionContext, warehouse: WarehouseRes
     frame = built.frame
     checks = frame[frame["scenario"] == NOTHING_MOVED].drop_duplicates("city")
     context.log.info(
-        f"{len(checks)} cities replayed; {int(checks['replay_reproduces_observed'].fillna(False).sum())} "
+        f"{len(checks)} cities replayed; {int(checks['replay_reproduces_observed'].eq(True).sum())} "
         "reproduce their observed response times"
     )
     shown = frame[frame["scenario"] == NOTHING_MOVED].dropna(subset=["observed_median_minutes"])
