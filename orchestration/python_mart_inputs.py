@@ -30,6 +30,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from orchestration.checks.batches import table_exists
+
 STATE_TABLE = "raw.python_mart_inputs"
 # the libraries the marts' models compute with: an upgrade can change a figure
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "astral", "tzdata")
@@ -89,18 +91,10 @@ def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-        ).fetchone()
-    )
-
-
 def unchanged(con: duckdb.DuckDBPyConnection, mart: str, digest: str) -> bool:
     """True when ``marts.<mart>`` was computed from inputs of this fingerprint and still holds the
     rows it was written with."""
-    if not (_exists(con, "raw", "python_mart_inputs") and _exists(con, "marts", mart)):
+    if not (table_exists(con, "raw", "python_mart_inputs") and table_exists(con, "marts", mart)):
         return False
     stored = con.execute(f"SELECT fingerprint, row_count FROM {STATE_TABLE} WHERE mart = ?", [mart]).fetchone()
     if stored is None or stored[0] != digest:
@@ -117,6 +111,6 @@ def record(con: duckdb.DuckDBPyConnection, mart: str, digest: str, rows: int) ->
 
 def forget_all(con: duckdb.DuckDBPyConnection) -> int:
     """A full build: every Python mart is computed again. The fingerprints forgotten."""
-    if not _exists(con, "raw", "python_mart_inputs"):
+    if not table_exists(con, "raw", "python_mart_inputs"):
         return 0
     return con.execute(f"DELETE FROM {STATE_TABLE}").fetchone()[0]

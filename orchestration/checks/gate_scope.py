@@ -33,7 +33,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from orchestration.checks.batches import ident, literal
+from orchestration.checks.batches import ident, literal, table_exists
 from orchestration.checks.suites import Suite
 
 STATE_TABLE = "raw.gate_scopes"
@@ -70,9 +70,7 @@ def ensure_state(con) -> None:
 
 
 def _stored(con, suite: Suite) -> dict[str, tuple]:
-    if not con.execute(
-        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'gate_scopes'"
-    ).fetchone():
+    if not table_exists(con, "raw", "gate_scopes"):
         return {}
     rows = con.execute(
         f"SELECT batch, suite_digest, passed, judged_through, rows_before, hash_before, built_from FROM {STATE_TABLE} "
@@ -88,9 +86,7 @@ def _timestamp(value: datetime | None) -> str:
 
 def built_from(con) -> str:
     """A digest of what the warehouse was last built from (dbt's checksums; '' when it has none)."""
-    if not con.execute(
-        "SELECT 1 FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'dbt_build_state'"
-    ).fetchone():
+    if not table_exists(con, "raw", "dbt_build_state"):
         return ""
     rows = con.execute("SELECT unique_id, checksum FROM raw.dbt_build_state ORDER BY unique_id").fetchall()
     return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
