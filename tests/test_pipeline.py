@@ -118,3 +118,54 @@ def test_dbt_assets_carry_their_row_count_and_column_schema(demo_city, demo_ware
     assert [(c.name, c.type) for c in schema.columns] == columns
     staging_view = materialized["staging/stg_areas"].event_specific_data.materialization.metadata
     assert "dagster/column_schema" in staging_view and "dagster/row_count" not in staging_view  # views not counted
+
+
+def test_dbt_reports_each_tables_metadata_as_it_builds_so_its_events_stream(demo_city, tmp_path):
+    """dbt holds the warehouse file while it builds, so the catalog's row counts and columns come
+    from dbt itself (a post-hook per model), and each model's event is handed to Dagster while dbt
+    is still running: not held until it ends. Real dbt, on a copy of the demo warehouse."""
+    import shutil
+
+    from dagster import AssetMaterialization
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.settings import dbt_environment
+    from orchestration.transform.project import dbt_project
+    from orchestration.transform.table_metadata import stream_with_table_metadata
+
+    settings, _, _ = demo_city
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(settings.warehouse_path, warehouse)
+    dbt = DbtCliResource(project_dir=dbt_project, target="duckdb")
+    args = ["run", "--select", "staging mart_service_demand", "--target-path", str(tmp_path / "target")]
+    with dbt_environment(warehouse):
+        invocation = dbt.cli(args, manifest=dbt_project.manifest_path)
+        outputs = []
+        for event in stream_with_table_metadata(invocation):
+            if isinstance(event, AssetMaterialization):  # a model built (outside an asset, no Output)
+                outputs.append((event, invocation.process.poll()))
+    assert len(outputs) == 14
+    _, running = outputs[0]
+    assert running is None, "the first model's output came after dbt had ended"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        by_model = {str(e.metadata["unique_id"].value).rsplit(".", 1)[-1]: e.metadata for e, _ in outputs}
+        demand = by_model["mart_service_demand"]
+        assert (
+            demand["dagster/row_count"].value
+            == con.execute("SELECT count(*) FROM marts.mart_service_demand").fetchone()[0]
+        )
+        columns = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'staging' "
+            "AND table_name = 'stg_calls_for_service' ORDER BY ordinal_position"
+        ).fetchall()
+        calls = by_model["stg_calls_for_service"]  # incremental: a table
+        assert [(c.name, c.type) for c in calls["dagster/column_schema"].value.columns] == columns
+        rows = con.execute("SELECT count(*) FROM staging.stg_calls_for_service").fetchone()[0]
+        assert calls["dagster/row_count"].value == rows > 0
+        view = by_model["stg_areas"]
+        described = con.execute("DESCRIBE staging.stg_areas").fetchall()
+        assert [(c.name, c.type) for c in view["dagster/column_schema"].value.columns] == [r[:2] for r in described]
+        assert "dagster/row_count" not in view  # a view is not counted: counting it runs its query
+    finally:
+        con.close()

@@ -14,7 +14,7 @@ from orchestration.resources import WarehouseResource
 from orchestration.settings import dbt_environment
 from orchestration.transform.build_state import full_refresh_reason, record_build
 from orchestration.transform.project import build_args, dbt_project, prepare_manifest
-from orchestration.transform.table_metadata import with_table_metadata
+from orchestration.transform.table_metadata import stream_with_table_metadata
 from orchestration.transform.translator import translator
 
 prepare_manifest()
@@ -57,7 +57,7 @@ def warehouse_dbt_assets(
     full = reason is not None
     with dbt_environment(warehouse.path):
         invocation = dbt.cli(build_args(full_refresh=full, unit_tests=full), context=context)
-    yield from with_table_metadata(invocation.stream(), warehouse.connect, invocation.manifest)
+    yield from stream_with_table_metadata(invocation)
     with warehouse.connect() as con:
         taken = take_back_from_target(con)  # what PostgreSQL built, for every step after this one
     if taken:
