@@ -9,7 +9,7 @@ stored and only their pages (and the suite's) are rendered, plus the index.
 
 One site builder serves every gate of a process: GX's ``build_data_docs`` makes a new one per
 call, and each new one compiles every Jinja template of the site again (4.7-5.0 s for the 13
-gates of a demo-city run, against 1.3-1.6 s with one builder; README, Benchmark). The site has
+gates of a demo-city run, against 1.3-1.7 s with one builder; docs/quality_gates.md). The site has
 no profiling section: the gates never profile, and that section lists every stored validation
 on every build.
 """
