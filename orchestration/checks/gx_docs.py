@@ -41,13 +41,18 @@ def gx_dir(warehouse_path: str | Path) -> Path:
     return Path(warehouse_path).resolve().parent / "gx"
 
 
+def _site_key(warehouse_path: str | Path) -> str:
+    """Which context and builder serve a warehouse: its GX folder's parent and its site's folder."""
+    return f"{gx_dir(warehouse_path).parent}|{docs_dir(warehouse_path)}"
+
+
 def file_context(warehouse_path: str | Path):
     """The GX file context beside the warehouse (made on first use), its site in ``docs_dir``."""
-    gx = import_gx()
-    root = gx_dir(warehouse_path).parent
-    site = str(docs_dir(warehouse_path))
-    key = f"{root}|{site}"
+    key = _site_key(warehouse_path)
     if key not in _contexts:
+        gx = import_gx()
+        root = gx_dir(warehouse_path).parent
+        site = str(docs_dir(warehouse_path))
         context = gx.get_context(mode="file", project_root_dir=str(root))
         quiet(context)
         config = {
@@ -73,9 +78,9 @@ def site_builder(warehouse_path: str | Path):
     process so its Jinja templates are compiled once."""
     from great_expectations.render.renderer.site_builder import SiteBuilder
 
-    context = file_context(warehouse_path)
-    key = f"{gx_dir(warehouse_path).parent}|{docs_dir(warehouse_path)}"
+    key = _site_key(warehouse_path)
     if key not in _builders:
+        context = file_context(warehouse_path)
         config = {k: v for k, v in context.variables.data_docs_sites[SITE].items() if k != "class_name"}
         _builders[key] = SiteBuilder(data_context=context, site_name=SITE, **config)
     return _builders[key]
