@@ -118,6 +118,21 @@ def incremental_run(tmp_path_factory):
         con.execute("SELECT call_month::VARCHAR, count(*) FROM marts.fct_calls_for_service GROUP BY 1").fetchall()
     )
     newest_admission = con.execute("SELECT max(admitted_at) FROM marts.fct_calls_for_service").fetchone()[0]
+    # A call of the newest calls file the first build read, edited in raw behind the ledger's back:
+    # the next build reads only what was admitted after that build, so staging keeps the call as
+    # it was (the raw row is put back after the run, for the comparisons with a full rebuild).
+    newest_batch, unread_call, unread_disposition, raw_disposition = con.execute(
+        "SELECT r._batch_id, r.call_id, s.disposition, r.disposition FROM raw.calls_for_service AS r "
+        "JOIN staging.stg_calls_for_service AS s ON s.source_profile = r._source_profile AND s.call_id = r.call_id "
+        "WHERE r._batch_id = (SELECT batch_id FROM raw.batch_states WHERE source = 'calls_for_service' "
+        "ORDER BY admitted_at DESC LIMIT 1) AND r.disposition IS NOT NULL AND s.unit_rows = 1 "
+        "ORDER BY r.call_id LIMIT 1"
+    ).fetchone()
+    assert newest_admission == con.execute(
+        "SELECT admitted_at FROM raw.batch_states WHERE batch_id = ?", [newest_batch]
+    ).fetchone()[0]
+    edit_raw = "UPDATE raw.calls_for_service SET disposition = ? WHERE _batch_id = ? AND call_id = ?"
+    con.execute(edit_raw, ["EDITED IN RAW", newest_batch, unread_call])
     con.close()
 
     # The next day's extract: a day of new calls (1 January 2026), one late-arriving call for
@@ -157,7 +172,11 @@ def incremental_run(tmp_path_factory):
         )
         for path in (["raw", "calls_for_service"], ["marts", "fct_calls_for_service"])
     )
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        unread_after = con.execute(
+            "SELECT disposition FROM staging.stg_calls_for_service WHERE call_id = ?", [unread_call]
+        ).fetchone()[0]
+        con.execute(edit_raw, [raw_disposition, newest_batch, unread_call])
         admitted_since = con.execute(
             "SELECT count(*), (SELECT count(*) FROM marts.fct_calls_for_service) FROM marts.fct_calls_for_service "
             "WHERE admitted_at >= ?",
@@ -177,6 +196,7 @@ def incremental_run(tmp_path_factory):
         "raw_gate": {k: v.value for k, v in raw_gate.metadata.items()},
         "fact_gate": {k: v.value for k, v in fact_gate.metadata.items()},
         "admitted_since": admitted_since,
+        "unread_call": (unread_disposition, unread_after),
         "monthly_files": len(list(calls_dir.glob("calls_for_service_2025-*.csv"))),
         "unit_tests": (unit_tests_first, unit_tests_second),
     }
@@ -197,6 +217,15 @@ def test_history_is_not_rebuilt(incremental_run, con):
     assert source_file == "tampered"
     tampered = "SELECT count(*) FROM marts.mart_service_demand WHERE calls_with_measured_time = -7"
     assert con.execute(tampered).fetchone()[0] >= 1
+
+
+def test_the_incremental_build_reads_only_what_was_admitted_after_the_last_one(incremental_run):
+    """The newest calls file the first build read is not read again by the next build: a call of
+    it edited in raw in between keeps its staged value (were the file read again, staging would
+    take the edit). The ledger makes every admission later than any before it, so reading what
+    was admitted strictly after the watermark misses nothing (test_batch_ledger shows that)."""
+    before, after = incremental_run["unread_call"]
+    assert before is not None and after == before != "EDITED IN RAW"
 
 
 def test_the_python_marts_whose_inputs_did_not_change_are_kept(incremental_run):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -242,3 +242,24 @@ def test_a_warehouse_made_anew_judges_and_builds_everything_again(tmp_path):
     assert again.state == "landed" and again.admitted_at is None  # to be judged again
     assert "no record of an earlier build" in reason
     assert not list(tmp_path.glob("*.json"))  # no state beside the warehouse to get out of step
+
+
+def test_the_ledgers_event_times_strictly_increase_whatever_the_clock_says(tmp_path):
+    """Incremental builds and the gates read what was admitted strictly after their watermark, so
+    no admission may share a time with, or come before, one already recorded: two events in the
+    same microsecond, or a clock set back, still get later times than every event before them."""
+    from orchestration.ledger.store import batch_states, ensure_ledger, history, record_event
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    land_file(con, FIXTURES / "broken" / "calls_broken.csv", parse_profile(BROKEN_PROFILE), now=datetime(2025, 6, 1))
+    ensure_ledger(con)
+    (batch,) = batch_states(con)
+    noon = datetime(2025, 6, 1, 12)
+    record_event(con, batch.batch_id, "passed", actor="gate", at=noon)
+    record_event(con, batch.batch_id, "held", actor="gate", at=noon)  # the same microsecond
+    record_event(con, batch.batch_id, "released", actor="operator", at=noon - timedelta(hours=1))  # clock set back
+    times = [row[0] for row in history(con, batch.batch_id)]
+    (admitted,) = batch_states(con)
+    con.close()
+    assert times == [noon, noon + timedelta(microseconds=1), noon + timedelta(microseconds=2)]
+    assert admitted.state == "released" and admitted.admitted_at == times[-1]

@@ -12,11 +12,13 @@
     {{ return('table' if target.type == 'spark' else 'incremental') }}
 {%- endmacro %}
 
-{#- A WHERE clause keeping the rows admitted at or after the newest admission already built (the
-    last batches are read again: replacing them by key changes nothing). Empty on a full build. -#}
+{#- A WHERE clause keeping the rows admitted after the newest admission already built. Empty on a
+    full build. Strictly after is exact: the ledger gives every admission a time later than any
+    event before it (orchestration/ledger/store.py), so a batch admitted after a build is later than
+    everything that build read, and the newest batches it read are not read again. -#}
 {% macro admitted_since_last_build(admitted_at_column='admitted_at', built_column='admitted_at') -%}
     {%- if is_incremental() %}
-        where {{ admitted_at_column }} >= ({{ last_build_watermark(built_column) }})
+        where {{ admitted_at_column }} > ({{ last_build_watermark(built_column) }})
     {%- endif %}
 {%- endmacro %}
 
@@ -42,7 +44,7 @@
         select distinct loaded._source_profile, loaded.{{ id_column }}
         from {{ source('raw', raw_table) }} as loaded
         inner join ({{ admitted_batches() }}) as admitted on loaded._batch_id = admitted.batch_id
-        where admitted.admitted_at >= ({{ last_build_watermark(built_column) }})
+        where admitted.admitted_at > ({{ last_build_watermark(built_column) }})
     ) as changed
         on versions._source_profile = changed._source_profile and versions.{{ id_column }} = changed.{{ id_column }}
     {%- endif %}

@@ -4,9 +4,9 @@
     An incremental model's rows carry when their batch was admitted (admitted_at, or
     admitted_through on the month marts). Before anything is built, record_test_scope keeps each
     incremental model's newest admission already built (its watermark) in raw.dbt_test_scope; the
-    build then rewrites exactly the rows at or after it (see incremental.sql). A test of that model
+    build then writes exactly the rows admitted after it (see incremental.sql). A test of that model
     judges:
-    - a row-level test (not_null, accepted_values, holds_on_every_row): the rows at or after the
+    - a row-level test (not_null, accepted_values, holds_on_every_row): the rows admitted after the
       watermark, the ones this build wrote;
     - a key test (unique, unique_combination): every row whose key is among those rows' keys
       ("the keys they touch"), so a new row that repeats an old key is caught;
@@ -87,7 +87,7 @@
     {%- set column = scope_column(relation) -%}
     {%- if not column -%}{{ return('') }}{%- endif -%}
     {%- set in_scope -%}
-        {{ column }} >= coalesce(
+        {{ column }} > coalesce(
             (select judged_from from raw.dbt_test_scope where model_name = '{{ attached.name }}'),
             cast('1900-01-01' as {{ dbt.type_timestamp() }})
         )

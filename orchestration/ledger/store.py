@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -119,6 +119,16 @@ class BatchState:
         return self.state in ADMITTED
 
 
+def after_every_event(con: duckdb.DuckDBPyConnection, at: datetime) -> datetime:
+    """``at``, or a microsecond after the ledger's latest event when ``at`` is not later than it.
+
+    Two admissions in the same microsecond, or a clock set back, would otherwise give a batch
+    admitted after a build the time of one the build read; the incremental builds and the gates'
+    scopes read what was admitted strictly after their watermark, and would miss it."""
+    latest = con.execute("SELECT max(changed_at) FROM raw.batch_ledger").fetchone()[0]
+    return at if latest is None or at > latest else latest + timedelta(microseconds=1)
+
+
 def record_event(
     con: duckdb.DuckDBPyConnection,
     batch_id: str,
@@ -137,7 +147,7 @@ def record_event(
     if state not in STATES:
         raise ValueError(f"{state!r} is not a batch state ({', '.join(STATES)})")
     before = current(con, batch_id)
-    at = at or now()
+    at = after_every_event(con, at or now())
     if before is not None:  # a known batch keeps its names when the event does not give them
         source, source_profile = source or before.source, source_profile or before.source_profile
         source_file = source_file or before.source_file
