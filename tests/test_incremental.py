@@ -128,9 +128,10 @@ def incremental_run(tmp_path_factory):
         "ORDER BY admitted_at DESC LIMIT 1) AND r.disposition IS NOT NULL AND s.unit_rows = 1 "
         "ORDER BY r.call_id LIMIT 1"
     ).fetchone()
-    assert newest_admission == con.execute(
-        "SELECT admitted_at FROM raw.batch_states WHERE batch_id = ?", [newest_batch]
-    ).fetchone()[0]
+    assert (
+        newest_admission
+        == con.execute("SELECT admitted_at FROM raw.batch_states WHERE batch_id = ?", [newest_batch]).fetchone()[0]
+    )
     edit_raw = "UPDATE raw.calls_for_service SET disposition = ? WHERE _batch_id = ? AND call_id = ?"
     con.execute(edit_raw, ["EDITED IN RAW", newest_batch, unread_call])
     con.close()
@@ -223,7 +224,7 @@ def test_the_incremental_build_reads_only_what_was_admitted_after_the_last_one(i
     """The newest calls file the first build read is not read again by the next build: a call of
     it edited in raw in between keeps its staged value (were the file read again, staging would
     take the edit). The ledger makes every admission later than any before it, so reading what
-    was admitted strictly after the watermark misses nothing (test_batch_ledger shows that)."""
+    was admitted strictly after the watermark misses nothing (test_landing shows that)."""
     before, after = incremental_run["unread_call"]
     assert before is not None and after == before != "EDITED IN RAW"
 

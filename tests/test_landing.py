@@ -245,7 +245,7 @@ def test_a_warehouse_made_anew_judges_and_builds_everything_again(tmp_path):
 
 
 def test_the_ledgers_event_times_strictly_increase_whatever_the_clock_says(tmp_path):
-    """Incremental builds and the gates read what was admitted strictly after their watermark, so
+    """Incremental builds read what was admitted strictly after their watermark, so
     no admission may share a time with, or come before, one already recorded: two events in the
     same microsecond, or a clock set back, still get later times than every event before them."""
     from orchestration.ledger.store import batch_states, ensure_ledger, history, record_event

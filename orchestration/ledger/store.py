@@ -123,8 +123,8 @@ def after_every_event(con: duckdb.DuckDBPyConnection, at: datetime) -> datetime:
     """``at``, or a microsecond after the ledger's latest event when ``at`` is not later than it.
 
     Two admissions in the same microsecond, or a clock set back, would otherwise give a batch
-    admitted after a build the time of one the build read; the incremental builds and the gates'
-    scopes read what was admitted strictly after their watermark, and would miss it."""
+    admitted after a build the time of one the build read; the incremental builds read what was
+    admitted strictly after their watermark, and would miss it."""
     latest = con.execute("SELECT max(changed_at) FROM raw.batch_ledger").fetchone()[0]
     return at if latest is None or at > latest else latest + timedelta(microseconds=1)
 
