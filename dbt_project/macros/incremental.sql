@@ -18,12 +18,16 @@
     everything that build read, and the newest batches it read are not read again. -#}
 {% macro admitted_since_last_build(admitted_at_column='admitted_at', built_column='admitted_at') -%}
     {%- if is_incremental() %}
-        where {{ admitted_at_column }} > ({{ last_build_watermark(built_column) }})
+        where {{ admitted_after_last_build(admitted_at_column, built_column) }}
     {%- endif %}
 {%- endmacro %}
 
-{% macro last_build_watermark(built_column) -%}
-    select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
+{#- The one predicate every incremental read shares: admitted strictly after the newest admission
+    the model already holds (its watermark; 1900 when it holds none). -#}
+{% macro admitted_after_last_build(admitted_at_column, built_column='admitted_at') -%}
+    {{ admitted_at_column }} > (
+        select coalesce(max({{ built_column }}), cast('1900-01-01' as timestamp)) from {{ this }}
+    )
 {%- endmacro %}
 
 {#- Month marts (one source profile x month per key) rebuild only the months a new load touched:
@@ -44,7 +48,7 @@
         select distinct loaded._source_profile, loaded.{{ id_column }}
         from {{ source('raw', raw_table) }} as loaded
         inner join ({{ admitted_batches() }}) as admitted on loaded._batch_id = admitted.batch_id
-        where admitted.admitted_at > ({{ last_build_watermark(built_column) }})
+        where {{ admitted_after_last_build('admitted.admitted_at', built_column) }}
     ) as changed
         on versions._source_profile = changed._source_profile and versions.{{ id_column }} = changed.{{ id_column }}
     {%- endif %}

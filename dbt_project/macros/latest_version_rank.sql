@@ -49,7 +49,7 @@ changed as (
         loaded.{{ id_column }}
     from {{ relation }} as loaded
     inner join admitted on loaded._batch_id = admitted.batch_id
-    where admitted.admitted_at > ({{ last_build_watermark('admitted_at') }})
+    where {{ admitted_after_last_build('admitted.admitted_at') }}
 ),
 {%- endif %}
 
